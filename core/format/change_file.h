@@ -1,0 +1,55 @@
+// Change file v1: header || AES-256-GCM(zstd(ops)) || tag, the header bound as associated data.
+// Byte layout in docs/formats.md.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "core/crypto/file_cipher.h"
+#include "core/model/op.h"
+
+namespace jsync::format {
+
+inline constexpr char kChangeMagic[8] = {'J', 'S', 'Y', 'N', 'C', 'C', 'H', 'G'};
+inline constexpr uint16_t kChangeVersion = 1;
+inline constexpr uint8_t kCipherAes256Gcm = 1;
+inline constexpr uint8_t kCompressionZstd = 1;
+// Limits a reader enforces before allocating: larger files are refused as corrupt.
+inline constexpr size_t kMaxChangeFileSize = 64u << 20;
+inline constexpr size_t kMaxChangeBodySize = 256u << 20;
+inline constexpr uint32_t kMaxVersionVectorEntries = 1u << 16;
+
+using KeyId = uint64_t;
+// device -> highest seq of that device merged into the sender's state when it sealed
+using VersionVector = std::map<DeviceId, uint64_t>;
+
+struct ChangeHeader {
+  JournalId journal{};
+  DeviceId device = 0;
+  uint64_t seq = 0;
+  KeyId key_id = 0;
+  crypto::Salt salt{};
+  crypto::Nonce nonce{};
+  crypto::Sha256 prev_hash{};  // SHA-256 of the device's change seq-1; zeros for seq 1
+  VersionVector vv;            // never contains `device` itself
+
+  bool operator==(const ChangeHeader&) const = default;
+};
+
+struct ParsedChange {
+  ChangeHeader header;
+  size_t header_size = 0;
+};
+
+// Seals ops under a fresh random salt and nonce (written into `header`).
+Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
+                         const std::vector<Op>& ops);
+// Reads only the plaintext header; authenticates nothing. Use OpenChange before trusting it.
+Result<ParsedChange> ParseChangeHeader(ByteSpan file);
+// Authenticates the whole file and returns its ops.
+Result<std::vector<Op>> OpenChange(const crypto::SecretKey& master, const ParsedChange& parsed,
+                                   ByteSpan file);
+
+std::string KeyIdHex(KeyId id);
+
+}  // namespace jsync::format

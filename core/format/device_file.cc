@@ -1,0 +1,64 @@
+#include "core/format/device_file.h"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace jsync::format {
+namespace {
+
+constexpr size_t kHeaderSize = 8 + 2 + 16 + 8 + 8 + crypto::kSaltSize + crypto::kNonceSize;
+constexpr size_t kMaxDeviceFileSize = 64u << 10;
+
+}  // namespace
+
+Result<Bytes> SealDeviceFile(const crypto::SecretKey& master, const DeviceInfo& info) {
+  auto salt = crypto::RandomArray<crypto::kSaltSize>();
+  auto nonce = crypto::RandomArray<crypto::kNonceSize>();
+  ByteWriter w;
+  w.Raw(AsBytes(std::string_view(kDeviceMagic, sizeof kDeviceMagic)));
+  w.U16(kDeviceVersion);
+  w.Raw(info.journal);
+  w.U64(info.device);
+  w.U64(info.key_id);
+  w.Raw(salt);
+  w.Raw(nonce);
+  Bytes out = w.Take();
+  nlohmann::json body = {
+      {"name", info.name}, {"platform", info.platform}, {"created_ms", info.created_ms}};
+  std::string plain = body.dump();
+  JSYNC_ASSIGN_OR_RETURN(
+      Bytes sealed, crypto::SealFile(master, crypto::kDeviceFileInfo, salt, nonce, out,
+                                     AsBytes(plain)));
+  out.insert(out.end(), sealed.begin(), sealed.end());
+  return out;
+}
+
+Result<DeviceInfo> OpenDeviceFile(const crypto::SecretKey& master, ByteSpan file) {
+  if (file.size() > kMaxDeviceFileSize || file.size() < kHeaderSize + crypto::kTagSize) {
+    return Status::Corrupt("device file has an impossible size");
+  }
+  ByteReader r(file);
+  if (std::memcmp(r.Raw(8).data(), kDeviceMagic, 8) != 0) {
+    return Status::Corrupt("not a journal-sync device file (bad magic)");
+  }
+  if (r.U16() != kDeviceVersion) return Status::Corrupt("unsupported device file version");
+  DeviceInfo info;
+  info.journal = r.Array<16>();
+  info.device = r.U64();
+  info.key_id = r.U64();
+  auto salt = r.Array<crypto::kSaltSize>();
+  auto nonce = r.Array<crypto::kNonceSize>();
+  JSYNC_ASSIGN_OR_RETURN(Bytes plain,
+                         crypto::OpenFile(master, crypto::kDeviceFileInfo, salt, nonce,
+                                          file.first(kHeaderSize), file.subspan(kHeaderSize)));
+  auto body = nlohmann::json::parse(plain.begin(), plain.end(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.value("name", nlohmann::json()).is_string()) {
+    return Status::Corrupt("device file body is malformed");
+  }
+  info.name = body["name"].get<std::string>();
+  info.platform = body.value("platform", "");
+  info.created_ms = body.value("created_ms", uint64_t{0});
+  return info;
+}
+
+}  // namespace jsync::format

@@ -1,0 +1,27 @@
+// Device file v1: a device's encrypted self-description (name, platform), so other devices
+// can show who wrote what. Byte layout in docs/formats.md.
+#pragma once
+
+#include <string>
+
+#include "core/format/change_file.h"
+
+namespace jsync::format {
+
+inline constexpr char kDeviceMagic[8] = {'J', 'S', 'Y', 'N', 'C', 'D', 'E', 'V'};
+inline constexpr uint16_t kDeviceVersion = 1;
+
+struct DeviceInfo {
+  JournalId journal{};
+  DeviceId device = 0;
+  KeyId key_id = 0;
+  std::string name;
+  std::string platform;
+  uint64_t created_ms = 0;
+};
+
+Result<Bytes> SealDeviceFile(const crypto::SecretKey& master, const DeviceInfo& info);
+// Authenticates and decodes; checks nothing against expectations (the caller compares ids).
+Result<DeviceInfo> OpenDeviceFile(const crypto::SecretKey& master, ByteSpan file);
+
+}  // namespace jsync::format

@@ -1,0 +1,57 @@
+#include "core/format/op_codec.h"
+
+namespace jsync::format {
+namespace {
+constexpr uint8_t kBodyVersion = 1;
+}
+
+Bytes EncodeOps(const std::vector<Op>& ops) {
+  ByteWriter w;
+  w.U8(kBodyVersion);
+  w.Varint(ops.size());
+  for (const Op& op : ops) {
+    w.U8(static_cast<uint8_t>(op.kind));
+    w.Varint(op.id.hlc);
+    w.Str(op.collection);
+    w.Raw(op.record);
+    w.Str(op.field);
+    w.Str(op.value);
+    w.Varint(op.observed.size());
+    for (const OpId& id : op.observed) {
+      w.Varint(id.hlc);
+      w.U64(id.device);
+    }
+  }
+  return w.Take();
+}
+
+Result<std::vector<Op>> DecodeOps(ByteSpan body, DeviceId device) {
+  ByteReader r(body);
+  if (r.U8() != kBodyVersion) return Status::Corrupt("unknown op encoding version");
+  std::vector<Op> ops;
+  for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {
+    Op op;
+    uint8_t kind = r.U8();
+    if (kind < 1 || kind > 4) return Status::Corrupt("unknown op kind " + std::to_string(kind));
+    op.kind = static_cast<OpKind>(kind);
+    op.id = {r.Varint(), device};
+    op.collection = r.Str();
+    op.record = r.Array<16>();
+    op.field = r.Str();
+    op.value = r.Str();
+    for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
+      OpId id;
+      id.hlc = r.Varint();
+      id.device = r.U64();
+      if (!op.observed.empty() && !(op.observed.back() < id)) {
+        return Status::Corrupt("observed op ids are not sorted");
+      }
+      op.observed.push_back(id);
+    }
+    ops.push_back(std::move(op));
+  }
+  if (!r.ok() || !r.AtEnd()) return Status::Corrupt("op encoding is truncated or malformed");
+  return ops;
+}
+
+}  // namespace jsync::format

@@ -1,0 +1,388 @@
+#include "core/journal/journal.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/format/device_file.h"
+#include "core/format/key_file.h"
+#include "core/journal/local_key.h"
+#include "core/provider/open_provider.h"
+#include "core/sync/remote_layout.h"
+#include "core/util/utf8.h"
+
+namespace fs = std::filesystem;
+
+namespace jsync {
+namespace {
+
+std::string DbPath(const std::string& home) { return home + "/journal.db"; }
+std::string KeyFilePath(const std::string& home) { return home + "/master.key"; }
+
+std::string JsonString(const std::string& s) { return nlohmann::json(s).dump(); }
+
+std::string Platform() {
+#if defined(__APPLE__)
+  return "macos";
+#elif defined(_WIN32)
+  return "windows";
+#else
+  return "linux";
+#endif
+}
+
+Result<uint64_t> ParseU64(const std::optional<std::string>& s, const char* what) {
+  if (!s) return Status::Corrupt(std::string("local database lacks ") + what);
+  try {
+    return static_cast<uint64_t>(std::stoull(*s, nullptr, 0));
+  } catch (...) {
+    return Status::Corrupt(std::string("local database has a malformed ") + what);
+  }
+}
+
+// Finds the journal to join at the location, if any.
+Result<std::optional<JournalId>> FindJournal(provider::Provider& p, const std::string& wanted) {
+  JSYNC_ASSIGN_OR_RETURN(auto objects, p.List(sync::kJournalDirPrefix));
+  std::vector<JournalId> found;
+  for (const auto& obj : objects) {
+    auto j = sync::ParseJournalRoot(obj.path);
+    if (j && (found.empty() || found.back() != *j)) found.push_back(*j);
+  }
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  if (!wanted.empty()) {
+    JSYNC_ASSIGN_OR_RETURN(JournalId id, ParseJournalId(wanted));
+    if (std::find(found.begin(), found.end(), id) == found.end()) {
+      return Status::NotFound("no journal " + wanted + " at this location");
+    }
+    return std::optional<JournalId>(id);
+  }
+  if (found.size() > 1) {
+    std::string list;
+    for (const auto& j : found) list += " " + JournalIdHex(j);
+    return Status::Invalid("the location holds several journals; pick one with --journal-id:" +
+                           list);
+  }
+  if (found.empty()) return std::optional<JournalId>();
+  return std::optional<JournalId>(found[0]);
+}
+
+constexpr size_t kMaxTagBytes = 256;
+constexpr size_t kMaxTextBytes = 16u << 20;
+
+Status CheckText(const char* what, const std::string& s) {
+  if (!IsValidUtf8(s)) return Status::Invalid(std::string(what) + " is not valid UTF-8");
+  if (s.size() > kMaxTextBytes) return Status::Invalid(std::string(what) + " is larger than 16 MiB");
+  return Status::Ok();
+}
+
+Status CheckTags(const std::vector<std::string>& tags) {
+  for (const auto& t : tags) {
+    if (t.empty() || t.size() > kMaxTagBytes) {
+      return Status::Invalid("a tag must be 1 to 256 bytes long");
+    }
+    JSYNC_RETURN_IF_ERROR(CheckText("a tag", t));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<InitResult> Journal::Init(const std::string& home, const InitOptions& options,
+                                 ClockFn clock) {
+  if (options.passphrase.empty()) return Status::Invalid("the passphrase must not be empty");
+  JSYNC_RETURN_IF_ERROR(crypto::ValidateScryptParams(options.scrypt));
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return Status::Fatal("cannot create home folder " + home + ": " + ec.message());
+  fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  JSYNC_ASSIGN_OR_RETURN(auto store, store::Store::Open(DbPath(home)));
+  JSYNC_ASSIGN_OR_RETURN(auto existing, store->GetMeta("journal_id"));
+  if (existing) {
+    return Status::Invalid(home + " already holds journal " + *existing +
+                           "; use another --home for another device or journal");
+  }
+  JSYNC_ASSIGN_OR_RETURN(auto provider,
+                         provider::OpenProvider(options.provider, options.location, true));
+  JSYNC_ASSIGN_OR_RETURN(auto found, FindJournal(*provider, options.journal_id));
+
+  InitResult result;
+  crypto::SecretKey master;
+  format::KeyId key_id = 0;
+  if (found) {
+    result.journal = *found;
+    result.joined = true;
+    JSYNC_ASSIGN_OR_RETURN(auto keys, provider->List(sync::KeysPrefix(*found)));
+    if (keys.empty()) {
+      return Status::Corrupt("journal " + JournalIdHex(*found) + " has no key file in the cloud");
+    }
+    Status last = Status::Corrupt("no key file");
+    bool opened = false;
+    for (const auto& k : keys) {
+      JSYNC_ASSIGN_OR_RETURN(Bytes file, provider->Get(k.path));
+      auto info = format::ReadKeyFileInfo(file);
+      if (!info.ok() || info->journal != *found || sync::KeyPath(*found, info->key_id) != k.path) {
+        last = Status::Corrupt("key file " + k.path + " is damaged or misplaced");
+        continue;
+      }
+      auto unwrapped = format::UnwrapMasterKey(file, options.passphrase);
+      if (!unwrapped.ok()) {
+        last = unwrapped.status();
+        continue;
+      }
+      master = *unwrapped;
+      key_id = info->key_id;
+      opened = true;
+      break;
+    }
+    if (!opened) return last.WithContext("cannot join journal " + JournalIdHex(*found));
+  } else {
+    result.journal = NewJournalId();
+    crypto::RandomBytes(std::span<uint8_t>(master.data(), master.size()));
+    auto kid = crypto::RandomArray<8>();
+    for (uint8_t b : kid) key_id = key_id << 8 | b;
+    format::KeyFileInfo info{result.journal, key_id, options.scrypt};
+    JSYNC_ASSIGN_OR_RETURN(Bytes key_file,
+                           format::WrapMasterKey(master, options.passphrase, info));
+    JSYNC_RETURN_IF_ERROR(provider->PutIfAbsent(sync::KeyPath(result.journal, key_id), key_file));
+  }
+
+  result.device = NewDeviceId();
+  format::DeviceInfo device{result.journal, result.device,  key_id,
+                            options.device_name, Platform(), clock()};
+  JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(master, device));
+  JSYNC_RETURN_IF_ERROR(
+      provider->PutIfAbsent(sync::DevicePath(result.journal, result.device), device_file));
+  JSYNC_RETURN_IF_ERROR(SaveLocalKey(KeyFilePath(home), key_id, master));
+
+  auto txn = store->BeginDurable();
+  JSYNC_RETURN_IF_ERROR(txn.began());
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("device_id", DeviceIdHex(result.device)));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("device_name", options.device_name));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
+  JSYNC_RETURN_IF_ERROR(
+      store->SetMeta("location", fs::absolute(options.location).lexically_normal().string()));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
+  JSYNC_RETURN_IF_ERROR(
+      store->PutDevice(result.device, {options.device_name, Platform()}));
+  // Written last: its presence marks a finished init.
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("journal_id", JournalIdHex(result.journal)));
+  JSYNC_RETURN_IF_ERROR(txn.Commit());
+  return result;
+}
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn clock) {
+  if (!fs::exists(DbPath(home))) {
+    return Status::NotFound("no journal in " + home + "; create or join one with 'jsync init'");
+  }
+  std::unique_ptr<Journal> j(new Journal());
+  j->home_ = home;
+  JSYNC_ASSIGN_OR_RETURN(j->store_, store::Store::Open(DbPath(home)));
+  JSYNC_ASSIGN_OR_RETURN(auto jid, j->store_->GetMeta("journal_id"));
+  if (!jid) {
+    return Status::NotFound("no journal in " + home + "; create or join one with 'jsync init'");
+  }
+  JSYNC_ASSIGN_OR_RETURN(j->journal_, ParseJournalId(*jid));
+  JSYNC_ASSIGN_OR_RETURN(auto dev, j->store_->GetMeta("device_id"));
+  JSYNC_ASSIGN_OR_RETURN(j->device_, ParseDeviceId(dev.value_or("")));
+  JSYNC_ASSIGN_OR_RETURN(auto kid, j->store_->GetMeta("key_id"));
+  JSYNC_ASSIGN_OR_RETURN(j->key_id_, ParseU64(kid ? std::optional("0x" + *kid) : kid, "key id"));
+  JSYNC_ASSIGN_OR_RETURN(j->master_, LoadLocalKey(KeyFilePath(home), j->key_id_));
+  JSYNC_ASSIGN_OR_RETURN(auto hlc_text, j->store_->GetMeta("hlc"));
+  JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
+  j->clock_ = std::make_unique<HybridClock>(std::move(clock), hlc);
+  JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
+  JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
+  JSYNC_ASSIGN_OR_RETURN(auto provider, provider::OpenProvider(provider_name.value_or(""),
+                                                               location.value_or(""), false));
+  j->provider_ = std::make_unique<provider::CountingProvider>(std::move(provider));
+  return j;
+}
+
+Op Journal::MakeOp(OpKind kind, const RecordId& record, std::string field, std::string value,
+                   std::vector<OpId> observed) {
+  Op op;
+  op.id = {clock_->Now(), device_};
+  op.kind = kind;
+  op.collection = kEntries;
+  op.record = record;
+  op.field = std::move(field);
+  op.value = std::move(value);
+  op.observed = std::move(observed);
+  return op;
+}
+
+Status Journal::CommitLocal(const RecordId& record, RecordState state,
+                            const std::vector<Op>& ops) {
+  if (ops.empty()) return Status::Ok();
+  auto txn = store_->Begin();
+  JSYNC_RETURN_IF_ERROR(txn.began());
+  // Re-read inside the transaction: another process may have merged into this record.
+  JSYNC_ASSIGN_OR_RETURN(auto current, store_->LoadRecord(kEntries, record));
+  if (current && !(*current == state)) {
+    return Status::Retryable("the entry changed while it was being edited; try again");
+  }
+  for (const Op& op : ops) {
+    state.Apply(op);
+    JSYNC_RETURN_IF_ERROR(store_->AppendOutbox(op));
+  }
+  JSYNC_RETURN_IF_ERROR(store_->SaveRecord(kEntries, record, state));
+  JSYNC_RETURN_IF_ERROR(store_->SetMeta("hlc", std::to_string(clock_->last())));
+  return txn.Commit();
+}
+
+Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
+  JSYNC_RETURN_IF_ERROR(CheckText("the title", input.title));
+  JSYNC_RETURN_IF_ERROR(CheckText("the body", input.body));
+  JSYNC_RETURN_IF_ERROR(CheckTags(input.tags));
+  RecordId id = NewRecordId();
+  std::vector<Op> ops;
+  ops.push_back(MakeOp(OpKind::kSetRegister, id, "title", JsonString(input.title), {}));
+  ops.push_back(MakeOp(OpKind::kSetRegister, id, "body", JsonString(input.body), {}));
+  ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at",
+                       std::to_string(HlcMillis(ops.front().id.hlc)), {}));
+  std::vector<std::string> tags = input.tags;
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  for (const auto& tag : tags) ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
+  JSYNC_RETURN_IF_ERROR(CommitLocal(id, RecordState(), ops));
+  return id;
+}
+
+Result<RecordId> Journal::ResolveId(const std::string& id_or_prefix) {
+  std::string prefix = id_or_prefix;
+  std::transform(prefix.begin(), prefix.end(), prefix.begin(), ::tolower);
+  if (prefix.size() < 4 || prefix.size() > 32 ||
+      prefix.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Status::Invalid("'" + id_or_prefix + "' is not an entry id (4 to 32 hex digits)");
+  }
+  JSYNC_ASSIGN_OR_RETURN(auto ids, store_->FindRecords(kEntries, prefix));
+  if (ids.empty()) return Status::NotFound("no entry " + id_or_prefix);
+  if (ids.size() > 1) return Status::Invalid("entry id prefix " + id_or_prefix + " is ambiguous");
+  return ids[0];
+}
+
+Status Journal::EditEntry(const std::string& id_text, const EntryEdit& edit) {
+  if (edit.title) JSYNC_RETURN_IF_ERROR(CheckText("the title", *edit.title));
+  if (edit.body) JSYNC_RETURN_IF_ERROR(CheckText("the body", *edit.body));
+  JSYNC_RETURN_IF_ERROR(CheckTags(edit.add_tags));
+  JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
+  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
+  if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
+  const RecordState& state = *loaded;
+  std::vector<Op> ops;
+  auto set_text = [&](const char* field, const std::optional<std::string>& value) {
+    if (!value) return;
+    const auto* sibs = state.Register(field);
+    std::string json = JsonString(*value);
+    // Writing the shown value again is a no-op, unless it settles a conflict.
+    if (sibs && sibs->size() == 1 && sibs->back().value == json) return;
+    ops.push_back(MakeOp(OpKind::kSetRegister, id, field, json, state.RegisterIds(field)));
+  };
+  set_text("title", edit.title);
+  set_text("body", edit.body);
+  for (const auto& tag : edit.remove_tags) {
+    auto tags = state.SetTags("tags", tag);
+    if (!tags.empty()) ops.push_back(MakeOp(OpKind::kRemoveFromSet, id, "tags", tag, tags));
+  }
+  for (const auto& tag : edit.add_tags) {
+    bool removing = std::find(edit.remove_tags.begin(), edit.remove_tags.end(), tag) !=
+                    edit.remove_tags.end();
+    if (removing || state.SetTags("tags", tag).empty()) {
+      ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
+    }
+  }
+  return CommitLocal(id, state, ops);
+}
+
+Status Journal::RemoveEntry(const std::string& id_text) {
+  JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
+  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
+  if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
+  return CommitLocal(id, *loaded,
+                     {MakeOp(OpKind::kDeleteRecord, id, "", "", loaded->LiveOps())});
+}
+
+Result<Entry> Journal::GetEntry(const std::string& id_text) {
+  JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
+  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
+  if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
+  return EntryFromState(id, *loaded);
+}
+
+Result<std::vector<Entry>> Journal::ListEntries() {
+  JSYNC_ASSIGN_OR_RETURN(auto records, store_->ListRecords(kEntries));
+  std::vector<Entry> out;
+  for (const auto& r : records) {
+    if (r.state.Visible()) out.push_back(EntryFromState(r.id, r.state));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    return a.created_ms != b.created_ms ? a.created_ms < b.created_ms : a.id < b.id;
+  });
+  return out;
+}
+
+Result<SyncResult> Journal::Sync() {
+  const std::string lock_path = home_ + "/sync.lock";
+  int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
+    if (lock >= 0) ::close(lock);
+    return Status::Fatal("cannot lock " + lock_path);
+  }
+  auto start = std::chrono::steady_clock::now();
+  provider::ProviderCounters before = provider_->counters();
+  sync::SyncEngine engine({*store_, *provider_, master_, journal_, device_, key_id_, *clock_});
+  auto report = engine.Run();
+  Status meta = report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()))
+                            : Status::Ok();
+  ::close(lock);
+  if (!report.ok()) return report.status();
+  JSYNC_RETURN_IF_ERROR(meta);
+  SyncResult result;
+  result.report = std::move(report).value();
+  const auto& after = provider_->counters();
+  result.calls = {after.puts - before.puts,       after.gets - before.gets,
+                  after.lists - before.lists,     after.removes - before.removes,
+                  after.bytes_up - before.bytes_up, after.bytes_down - before.bytes_down};
+  result.elapsed_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - start)
+                                                .count());
+  return result;
+}
+
+Result<JournalStatus> Journal::GetStatus() {
+  JournalStatus s;
+  s.journal = journal_;
+  s.device = device_;
+  JSYNC_ASSIGN_OR_RETURN(auto name, store_->GetMeta("device_name"));
+  s.device_name = name.value_or("");
+  JSYNC_ASSIGN_OR_RETURN(auto provider_name, store_->GetMeta("provider"));
+  s.provider = provider_name.value_or("");
+  JSYNC_ASSIGN_OR_RETURN(auto location, store_->GetMeta("location"));
+  s.location = location.value_or("");
+  JSYNC_ASSIGN_OR_RETURN(s.outbox_ops, store_->OutboxSize());
+  JSYNC_ASSIGN_OR_RETURN(auto pending, store_->SealedNotUploaded());
+  s.unuploaded_changes = pending.size();
+  JSYNC_ASSIGN_OR_RETURN(auto last_sync, store_->GetMeta("last_sync_ms"));
+  if (last_sync) {
+    JSYNC_ASSIGN_OR_RETURN(s.last_sync_ms, ParseU64(last_sync, "last sync time"));
+  }
+  JSYNC_ASSIGN_OR_RETURN(auto devices, store_->Devices());
+  JSYNC_ASSIGN_OR_RETURN(auto cursors, store_->Cursors());
+  JSYNC_ASSIGN_OR_RETURN(store::Cursor own, store_->LastSealed());
+  for (const auto& [id, cursor] : cursors) devices.try_emplace(id);
+  for (const auto& [id, row] : devices) {
+    DeviceStatus d{id, row.name, 0, id == device_};
+    d.merged_seq = d.self ? own.seq : (cursors.contains(id) ? cursors[id].seq : 0);
+    s.devices.push_back(d);
+  }
+  return s;
+}
+
+}  // namespace jsync

@@ -1,0 +1,118 @@
+// The engine's public face: one journal on one device, in one home folder.
+//
+// Home folder contents: journal.db (the local store) and master.key (0600, the journal's
+// master key, so the passphrase is typed once per device).
+// Not thread-safe; syncs of one home from several processes are serialised by a file lock.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/crypto/primitives.h"
+#include "core/journal/entry.h"
+#include "core/model/hlc.h"
+#include "core/provider/counting_provider.h"
+#include "core/store/store.h"
+#include "core/sync/sync_engine.h"
+
+namespace jsync {
+
+struct InitOptions {
+  std::string provider = "folder";
+  std::string location;
+  std::string passphrase;
+  std::string device_name;
+  std::string journal_id;  // hex; needed only when the location holds several journals
+  crypto::ScryptParams scrypt;
+};
+
+struct InitResult {
+  JournalId journal{};
+  DeviceId device = 0;
+  bool joined = false;  // true when the journal already existed at the location
+};
+
+struct NewEntryInput {
+  std::string title;
+  std::string body;
+  std::vector<std::string> tags;
+};
+
+struct EntryEdit {
+  std::optional<std::string> title;
+  std::optional<std::string> body;
+  std::vector<std::string> add_tags;
+  std::vector<std::string> remove_tags;
+};
+
+struct DeviceStatus {
+  DeviceId device = 0;
+  std::string name;
+  uint64_t merged_seq = 0;  // for this device: its own highest sealed seq
+  bool self = false;
+};
+
+struct JournalStatus {
+  JournalId journal{};
+  DeviceId device = 0;
+  std::string device_name;
+  std::string provider;
+  std::string location;
+  uint64_t outbox_ops = 0;
+  uint64_t unuploaded_changes = 0;
+  uint64_t last_sync_ms = 0;  // 0: never
+  std::vector<DeviceStatus> devices;
+};
+
+struct SyncResult {
+  sync::SyncReport report;
+  provider::ProviderCounters calls;
+  uint64_t elapsed_ms = 0;
+};
+
+class Journal {
+ public:
+  // Creates a journal at the location, or joins the one already there (the passphrase must
+  // open its key file). REQUIRES: `home` holds no journal yet.
+  static Result<InitResult> Init(const std::string& home, const InitOptions& options,
+                                 ClockFn clock = SystemMillis);
+  // kNotFound when `home` holds no journal.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& home,
+                                               ClockFn clock = SystemMillis);
+
+  Result<RecordId> NewEntry(const NewEntryInput& input);
+  // `id` may be any unique prefix (at least 4 hex digits) of an entry id.
+  Status EditEntry(const std::string& id, const EntryEdit& edit);
+  Status RemoveEntry(const std::string& id);
+  Result<Entry> GetEntry(const std::string& id);
+  // Visible entries, oldest first.
+  Result<std::vector<Entry>> ListEntries();
+
+  Result<SyncResult> Sync();
+  Result<JournalStatus> GetStatus();
+
+  JournalId journal_id() const { return journal_; }
+  DeviceId device_id() const { return device_; }
+  store::Store& store() { return *store_; }
+
+ private:
+  Journal() = default;
+  Result<RecordId> ResolveId(const std::string& id_or_prefix);
+  Op MakeOp(OpKind kind, const RecordId& record, std::string field, std::string value,
+            std::vector<OpId> observed);
+  // Applies local ops to the record and queues them, all in one transaction.
+  Status CommitLocal(const RecordId& record, RecordState state, const std::vector<Op>& ops);
+
+  std::string home_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<provider::CountingProvider> provider_;
+  crypto::SecretKey master_;
+  JournalId journal_{};
+  DeviceId device_ = 0;
+  format::KeyId key_id_ = 0;
+  std::unique_ptr<HybridClock> clock_;
+};
+
+}  // namespace jsync

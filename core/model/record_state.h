@@ -1,0 +1,61 @@
+// The merged CRDT state of one record: what every field holds, with the metadata merging needs.
+//
+// Apply() is the deterministic merge. It expects causal delivery (an op arrives after every op
+// it lists in `observed`), which the sync layer guarantees through version vectors; under that
+// rule any two devices that applied the same set of ops hold byte-identical states.
+// Not thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/model/op.h"
+#include "core/util/bytes.h"
+
+namespace jsync {
+
+struct Sibling {
+  OpId id;
+  std::string value;  // JSON text
+  bool operator==(const Sibling&) const = default;
+};
+
+class RecordState {
+ public:
+  void Apply(const Op& op);
+
+  // True while some live op on the record was not seen by any delete (add-wins delete).
+  bool Visible() const;
+  // Every op id that currently contributes a value: what a delete issued now must observe.
+  std::vector<OpId> LiveOps() const;
+
+  // Register siblings ordered by (hlc, device); the last one is the visible winner.
+  const std::vector<Sibling>* Register(const std::string& field) const;
+  const Sibling* Winner(const std::string& field) const;
+  // The ids a new write to `field` supersedes.
+  std::vector<OpId> RegisterIds(const std::string& field) const;
+
+  std::vector<std::string> SetElements(const std::string& field) const;
+  std::vector<OpId> SetTags(const std::string& field, const std::string& element) const;
+
+  const std::map<std::string, std::vector<Sibling>>& registers() const { return registers_; }
+  Hlc max_hlc() const { return max_hlc_; }
+  Hlc min_hlc() const { return min_hlc_; }
+
+  // Canonical encoding: equal states encode to equal bytes.
+  Bytes Encode() const;
+  static Result<RecordState> Decode(ByteSpan bytes);
+
+  bool operator==(const RecordState&) const = default;
+
+ private:
+  std::map<std::string, std::vector<Sibling>> registers_;
+  // field -> element -> add tags still alive
+  std::map<std::string, std::map<std::string, std::vector<OpId>>> sets_;
+  std::vector<OpId> covered_;  // ops seen by a delete, sorted
+  Hlc max_hlc_ = 0;
+  Hlc min_hlc_ = 0;
+};
+
+}  // namespace jsync

@@ -1,0 +1,101 @@
+// A thin RAII layer over the SQLite C API: a connection, prepared statements, transactions.
+// Every failure becomes a kFatal Status naming the statement's purpose and SQLite's message.
+// Not thread-safe: one connection per thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+
+#include <optional>
+#include <string>
+
+#include "core/util/bytes.h"
+
+namespace jsync::store {
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+
+  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& Bind(int i, uint64_t v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, ByteSpan v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+
+  // True when a row is ready, false when done; errors come back through Done().
+  bool Step();
+  // The status of the last Step: ok unless SQLite reported an error.
+  Status Done() const;
+  // Runs a statement that returns no rows.
+  Status Run();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  uint64_t U64(int col) const { return static_cast<uint64_t>(Int(col)); }
+  std::string Text(int col) const;
+  Bytes Blob(int col) const;
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int last_rc_ = SQLITE_OK;
+};
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> Open(const std::string& path);
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db() { sqlite3_close_v2(db_); }
+
+  Status Exec(const std::string& sql);
+  // Prepare failures are programming errors in fixed SQL, so they abort with the message.
+  Stmt Prepare(const std::string& sql);
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// BEGIN IMMEDIATE on construction; rolls back unless Commit() succeeded.
+// A durable transaction's commit is fsynced (synchronous=FULL) even though the connection
+// otherwise runs with synchronous=NORMAL.
+class Transaction {
+ public:
+  explicit Transaction(Db& db, bool durable = false) : db_(db), durable_(durable) {
+    if (durable_) begin_ = db_.Exec("PRAGMA synchronous=FULL");
+    if (begin_.ok()) begin_ = db_.Exec("BEGIN IMMEDIATE");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (begin_.ok() && !done_) (void)db_.Exec("ROLLBACK");
+    if (durable_) (void)db_.Exec("PRAGMA synchronous=NORMAL");
+  }
+  const Status& began() const { return begin_; }
+  Status Commit() {
+    done_ = true;
+    Status s = db_.Exec("COMMIT");
+    if (!s.ok()) (void)db_.Exec("ROLLBACK");
+    return s;
+  }
+
+ private:
+  Db& db_;
+  bool durable_;
+  Status begin_;
+  bool done_ = false;
+};
+
+}  // namespace jsync::store

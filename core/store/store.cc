@@ -1,0 +1,252 @@
+#include "core/store/store.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/format/op_codec.h"
+
+namespace jsync::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  hex TEXT NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_hex ON records(collection, hex);
+CREATE TABLE IF NOT EXISTS outbox(
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  op BLOB NOT NULL,
+  device INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sealed(
+  seq INTEGER PRIMARY KEY,
+  bytes BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  uploaded INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS cursors(
+  device INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS devices(
+  device INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  platform TEXT NOT NULL);
+)sql";
+
+crypto::Sha256 ToHash(const Bytes& b) {
+  crypto::Sha256 h{};
+  if (b.size() == h.size()) std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+RecordId ToRecordId(const Bytes& b) {
+  RecordId id{};
+  if (b.size() == id.size()) std::copy(b.begin(), b.end(), id.begin());
+  return id;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  JSYNC_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
+  JSYNC_RETURN_IF_ERROR(db->Exec(kSchema));
+  std::unique_ptr<Store> store(new Store(std::move(db)));
+  JSYNC_ASSIGN_OR_RETURN(auto version, store->GetMeta("schema_version"));
+  if (!version) {
+    JSYNC_RETURN_IF_ERROR(store->SetMeta("schema_version", std::to_string(kSchemaVersion)));
+  } else if (*version != std::to_string(kSchemaVersion)) {
+    return Status::Fatal("local database " + path + " has schema version " + *version +
+                         "; this jsync understands version " + std::to_string(kSchemaVersion));
+  }
+  return store;
+}
+
+Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {
+  Stmt st = db_->Prepare("SELECT value FROM meta WHERE key=?");
+  st.Bind(1, key);
+  if (st.Step()) return std::optional<std::string>(st.Text(0));
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return std::optional<std::string>();
+}
+
+Status Store::SetMeta(const std::string& key, const std::string& value) {
+  return db_->Prepare("INSERT INTO meta(key, value) VALUES(?, ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value=excluded.value")
+      .Bind(1, key)
+      .Bind(2, value)
+      .Run();
+}
+
+Result<std::optional<RecordState>> Store::LoadRecord(const std::string& collection,
+                                                     const RecordId& id) {
+  Stmt st = db_->Prepare("SELECT state FROM records WHERE collection=? AND id=?");
+  st.Bind(1, collection).Bind(2, ByteSpan(id));
+  if (!st.Step()) {
+    JSYNC_RETURN_IF_ERROR(st.Done());
+    return std::optional<RecordState>();
+  }
+  Bytes blob = st.Blob(0);
+  JSYNC_ASSIGN_OR_RETURN(RecordState state, RecordState::Decode(blob));
+  return std::optional<RecordState>(std::move(state));
+}
+
+Status Store::SaveRecord(const std::string& collection, const RecordId& id,
+                         const RecordState& state) {
+  Bytes blob = state.Encode();
+  return db_
+      ->Prepare("INSERT INTO records(collection, id, hex, state) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(collection, id) DO UPDATE SET state=excluded.state")
+      .Bind(1, collection)
+      .Bind(2, ByteSpan(id))
+      .Bind(3, RecordIdHex(id))
+      .Bind(4, ByteSpan(blob))
+      .Run();
+}
+
+Result<std::vector<StoredRecord>> Store::ListRecords(const std::string& collection) {
+  Stmt st = db_->Prepare("SELECT id, state FROM records WHERE collection=? ORDER BY id");
+  st.Bind(1, collection);
+  std::vector<StoredRecord> out;
+  while (st.Step()) {
+    Bytes blob = st.Blob(1);
+    JSYNC_ASSIGN_OR_RETURN(RecordState state, RecordState::Decode(blob));
+    out.push_back({collection, ToRecordId(st.Blob(0)), std::move(state)});
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Result<std::vector<RecordId>> Store::FindRecords(const std::string& collection,
+                                                 const std::string& hex_prefix) {
+  // Range scan instead of LIKE so '%' or '_' in user input cannot act as wildcards.
+  Stmt st = db_->Prepare(
+      "SELECT id FROM records WHERE collection=? AND hex>=? AND hex<? ORDER BY hex LIMIT 2");
+  st.Bind(1, collection).Bind(2, hex_prefix).Bind(3, hex_prefix + "\x7f");
+  std::vector<RecordId> out;
+  while (st.Step()) out.push_back(ToRecordId(st.Blob(0)));
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::AppendOutbox(const Op& op) {
+  Bytes blob = format::EncodeOps({op});
+  return db_->Prepare("INSERT INTO outbox(op, device) VALUES(?, ?)")
+      .Bind(1, ByteSpan(blob))
+      .Bind(2, op.id.device)
+      .Run();
+}
+
+Result<std::vector<OutboxRow>> Store::ReadOutbox(size_t limit) {
+  Stmt st = db_->Prepare("SELECT n, op, device FROM outbox ORDER BY n LIMIT ?");
+  st.Bind(1, static_cast<int64_t>(limit));
+  std::vector<OutboxRow> out;
+  while (st.Step()) {
+    Bytes blob = st.Blob(1);
+    JSYNC_ASSIGN_OR_RETURN(std::vector<Op> ops, format::DecodeOps(blob, st.U64(2)));
+    if (ops.size() != 1) return Status::Corrupt("outbox row holds no single op");
+    out.push_back({st.Int(0), std::move(ops[0])});
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::DeleteOutboxThrough(int64_t n) {
+  return db_->Prepare("DELETE FROM outbox WHERE n<=?").Bind(1, n).Run();
+}
+
+Result<uint64_t> Store::OutboxSize() {
+  Stmt st = db_->Prepare("SELECT count(*) FROM outbox");
+  st.Step();
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return st.U64(0);
+}
+
+Status Store::AddSealed(uint64_t seq, ByteSpan bytes, const crypto::Sha256& hash) {
+  return db_->Prepare("INSERT INTO sealed(seq, bytes, hash) VALUES(?, ?, ?)")
+      .Bind(1, seq)
+      .Bind(2, bytes)
+      .Bind(3, ByteSpan(hash))
+      .Run();
+}
+
+Result<std::vector<SealedRow>> Store::SealedNotUploaded() {
+  Stmt st = db_->Prepare("SELECT seq, bytes, hash FROM sealed WHERE uploaded=0 ORDER BY seq");
+  std::vector<SealedRow> out;
+  while (st.Step()) out.push_back({st.U64(0), st.Blob(1), ToHash(st.Blob(2)), false});
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Result<std::optional<SealedRow>> Store::GetSealed(uint64_t seq) {
+  Stmt st = db_->Prepare("SELECT seq, bytes, hash, uploaded FROM sealed WHERE seq=?");
+  st.Bind(1, seq);
+  if (st.Step()) {
+    return std::optional<SealedRow>(
+        SealedRow{st.U64(0), st.Blob(1), ToHash(st.Blob(2)), st.Int(3) != 0});
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return std::optional<SealedRow>();
+}
+
+Status Store::MarkUploaded(uint64_t seq) {
+  return db_->Prepare("UPDATE sealed SET uploaded=1 WHERE seq=?").Bind(1, seq).Run();
+}
+
+Result<Cursor> Store::LastSealed() {
+  Stmt st = db_->Prepare("SELECT seq, hash FROM sealed ORDER BY seq DESC LIMIT 1");
+  if (st.Step()) return Cursor{st.U64(0), ToHash(st.Blob(1))};
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return Cursor{};
+}
+
+Result<uint64_t> Store::UploadedThrough() {
+  Stmt st = db_->Prepare("SELECT coalesce(max(seq), 0) FROM sealed WHERE uploaded=1");
+  st.Step();
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return st.U64(0);
+}
+
+Result<std::map<DeviceId, Cursor>> Store::Cursors() {
+  Stmt st = db_->Prepare("SELECT device, seq, hash FROM cursors");
+  std::map<DeviceId, Cursor> out;
+  while (st.Step()) out[st.U64(0)] = Cursor{st.U64(1), ToHash(st.Blob(2))};
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::SetCursor(DeviceId device, const Cursor& cursor) {
+  return db_
+      ->Prepare("INSERT INTO cursors(device, seq, hash) VALUES(?, ?, ?) "
+                "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq, hash=excluded.hash")
+      .Bind(1, device)
+      .Bind(2, cursor.seq)
+      .Bind(3, ByteSpan(cursor.hash))
+      .Run();
+}
+
+Status Store::PutDevice(DeviceId device, const DeviceRow& row) {
+  return db_
+      ->Prepare("INSERT INTO devices(device, name, platform) VALUES(?, ?, ?) "
+                "ON CONFLICT(device) DO UPDATE SET name=excluded.name, platform=excluded.platform")
+      .Bind(1, device)
+      .Bind(2, row.name)
+      .Bind(3, row.platform)
+      .Run();
+}
+
+Result<std::map<DeviceId, DeviceRow>> Store::Devices() {
+  Stmt st = db_->Prepare("SELECT device, name, platform FROM devices");
+  std::map<DeviceId, DeviceRow> out;
+  while (st.Step()) out[st.U64(0)] = DeviceRow{st.Text(1), st.Text(2)};
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+}  // namespace jsync::store

@@ -1,0 +1,95 @@
+// The local store of one journal on one device: one SQLite database (WAL) holding the
+// materialised records with their CRDT state, the outbox of local ops not yet sealed, the
+// sealed change files (kept after upload so a rolled-back cloud can be repaired), each
+// remote device's cursor and chain head, known devices, and small metadata.
+//
+// Callers group calls into one Transaction (Begin()) where atomicity matters: a local edit
+// is one transaction, merging one remote change is one transaction.
+// Not thread-safe; separate processes may share the file (SQLite locking, 10 s busy wait).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/crypto/primitives.h"
+#include "core/model/op.h"
+#include "core/model/record_state.h"
+#include "core/store/sqlite_db.h"
+
+namespace jsync::store {
+
+struct StoredRecord {
+  std::string collection;
+  RecordId id{};
+  RecordState state;
+};
+
+struct OutboxRow {
+  int64_t n = 0;
+  Op op;
+};
+
+struct SealedRow {
+  uint64_t seq = 0;
+  Bytes bytes;
+  crypto::Sha256 hash{};
+  bool uploaded = false;
+};
+
+struct Cursor {
+  uint64_t seq = 0;           // highest seq merged, contiguous from 1
+  crypto::Sha256 hash{};      // SHA-256 of that change file: the chain head
+};
+
+struct DeviceRow {
+  std::string name;
+  std::string platform;
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const std::string& path);
+
+  Transaction Begin() { return Transaction(*db_); }
+  // A transaction whose commit is fsynced: used for sealing, whose bytes must outlive a
+  // power cut once they may have reached the cloud.
+  Transaction BeginDurable() { return Transaction(*db_, /*durable=*/true); }
+
+  Result<std::optional<std::string>> GetMeta(const std::string& key);
+  Status SetMeta(const std::string& key, const std::string& value);
+
+  Result<std::optional<RecordState>> LoadRecord(const std::string& collection, const RecordId& id);
+  Status SaveRecord(const std::string& collection, const RecordId& id, const RecordState& state);
+  Result<std::vector<StoredRecord>> ListRecords(const std::string& collection);
+  // Ids in `collection` whose hex form starts with `hex_prefix`.
+  Result<std::vector<RecordId>> FindRecords(const std::string& collection,
+                                            const std::string& hex_prefix);
+
+  Status AppendOutbox(const Op& op);
+  Result<std::vector<OutboxRow>> ReadOutbox(size_t limit);
+  Status DeleteOutboxThrough(int64_t n);
+  Result<uint64_t> OutboxSize();
+
+  Status AddSealed(uint64_t seq, ByteSpan bytes, const crypto::Sha256& hash);
+  Result<std::vector<SealedRow>> SealedNotUploaded();
+  Result<std::optional<SealedRow>> GetSealed(uint64_t seq);
+  Status MarkUploaded(uint64_t seq);
+  // Highest sealed seq and its hash; seq 0 when nothing was sealed yet.
+  Result<Cursor> LastSealed();
+  Result<uint64_t> UploadedThrough();
+
+  Result<std::map<DeviceId, Cursor>> Cursors();
+  Status SetCursor(DeviceId device, const Cursor& cursor);
+
+  Status PutDevice(DeviceId device, const DeviceRow& row);
+  Result<std::map<DeviceId, DeviceRow>> Devices();
+
+ private:
+  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace jsync::store

@@ -1,0 +1,83 @@
+// One sync cycle: seal -> upload -> discover -> download -> verify -> merge.
+//
+// Every step commits its own progress, so a crash at any point is repaired by the next run:
+// sealed bytes are stored before the first upload attempt and re-sent unchanged; a remote
+// change is merged and its cursor advanced in one transaction.
+// Verification failures do not abort the cycle: the offending device's log stops at the bad
+// file (never skipping it), the problem is reported, and other devices go on.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/crypto/secret.h"
+#include "core/format/change_file.h"
+#include "core/model/hlc.h"
+#include "core/provider/provider.h"
+#include "core/store/store.h"
+
+namespace jsync::sync {
+
+// Ops per change file; keeps any one file well under the format's size limit.
+inline constexpr size_t kMaxOpsPerChange = 2000;
+
+struct SyncProblem {
+  Code code = Code::kCorrupt;
+  std::string message;
+};
+
+struct SyncReport {
+  uint64_t sealed_changes = 0;
+  uint64_t uploaded_changes = 0;
+  uint64_t uploaded_bytes = 0;
+  uint64_t repaired_changes = 0;  // own files missing from the cloud, uploaded again
+  uint64_t downloaded_changes = 0;
+  uint64_t downloaded_bytes = 0;
+  uint64_t merged_changes = 0;
+  uint64_t merged_ops = 0;
+  std::map<DeviceId, uint64_t> merged_by_device;  // changes merged per remote device
+  std::vector<SyncProblem> problems;              // errors: the user must look
+  std::vector<std::string> notices;               // expected waits and ignored files
+
+  bool ok() const { return problems.empty(); }
+};
+
+struct SyncContext {
+  store::Store& store;
+  provider::Provider& provider;
+  const crypto::SecretKey& master;
+  JournalId journal{};
+  DeviceId device = 0;
+  format::KeyId key_id = 0;
+  HybridClock& clock;
+};
+
+class SyncEngine {
+ public:
+  explicit SyncEngine(SyncContext ctx) : ctx_(ctx) {}
+
+  // A Status only for failures that stop the whole cycle (local store, unreachable provider);
+  // everything a remote file did wrong lands in the report's problems.
+  Result<SyncReport> Run();
+
+ private:
+  struct RemoteLog {
+    std::vector<uint64_t> seqs;  // sorted seqs present in the cloud
+  };
+
+  Status Seal(SyncReport& report);
+  Status Upload(SyncReport& report);
+  Result<std::map<DeviceId, RemoteLog>> Discover(SyncReport& report);
+  Status RepairOwnLog(const RemoteLog& own, SyncReport& report);
+  Status LearnDevices(SyncReport& report);
+  Status MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
+  Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
+                     const std::vector<Op>& ops);
+  std::string DeviceLabel(DeviceId d);
+
+  SyncContext ctx_;
+  std::map<DeviceId, store::DeviceRow> devices_;
+};
+
+}  // namespace jsync::sync

@@ -1,0 +1,43 @@
+#include "core/sync/verify.h"
+
+#include "core/format/key_file.h"
+
+namespace jsync::sync {
+
+Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expected& expected,
+                                    ByteSpan file) {
+  JSYNC_ASSIGN_OR_RETURN(format::ParsedChange parsed, format::ParseChangeHeader(file));
+  const format::ChangeHeader& h = parsed.header;
+  // Name checks come first: they explain a moved or foreign file better than a failed tag would.
+  if (h.journal != expected.journal) {
+    return Status::Corrupt("belongs to another journal (" + JournalIdHex(h.journal) + ")");
+  }
+  if (h.device != expected.device) {
+    return Status::Corrupt("was written by device " + DeviceIdHex(h.device) +
+                           " but is stored under device " + DeviceIdHex(expected.device));
+  }
+  if (h.seq != expected.seq) {
+    return Status::Corrupt("holds change " + std::to_string(h.seq) + " but is stored as change " +
+                           std::to_string(expected.seq));
+  }
+  if (h.key_id != expected.key_id) {
+    return Status::Corrupt("is encrypted under key " + format::KeyIdHex(h.key_id) +
+                           ", which this device does not hold");
+  }
+  if (h.vv.contains(h.device)) return Status::Corrupt("version vector names its own device");
+  JSYNC_ASSIGN_OR_RETURN(std::vector<Op> ops, format::OpenChange(master, parsed, file));
+  // Authenticated from here on.
+  if (expected.previous.seq + 1 != expected.seq) {
+    return Status::Corrupt("is not the next change of its device");
+  }
+  const crypto::Sha256 zero{};
+  const crypto::Sha256& want = expected.seq == 1 ? zero : expected.previous.hash;
+  if (h.prev_hash != want) {
+    return Status::Corrupt(
+        "does not follow the previous change of its device (hash chain broken: the device's "
+        "log was rewritten or rolled back)");
+  }
+  return VerifiedChange{h, std::move(ops), crypto::HashSha256(file)};
+}
+
+}  // namespace jsync::sync

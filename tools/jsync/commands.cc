@@ -1,0 +1,145 @@
+#include "tools/jsync/commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "core/journal/journal.h"
+#include "tools/jsync/passphrase.h"
+#include "tools/jsync/render.h"
+
+namespace jsync::cli {
+namespace {
+
+int FailStatus(const Status& s) { return Fail(s.message()); }
+
+Result<std::string> ReadBody(const std::string& path) {
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read body file " + path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "device";
+  return buf;
+}
+
+}  // namespace
+
+int Fail(const std::string& message, int code) {
+  std::fprintf(stderr, "jsync: error: %s\n", message.c_str());
+  return code;
+}
+
+int RunInit(const std::string& home, const InitArgs& args) {
+  auto pass = ReadPassphrase(args.passphrase_file);
+  if (!pass.ok()) return FailStatus(pass.status());
+  InitOptions opts;
+  opts.provider = args.provider;
+  opts.location = args.location;
+  opts.passphrase = *pass;
+  opts.device_name = args.device_name.empty() ? Hostname() : args.device_name;
+  opts.journal_id = args.journal_id;
+  opts.scrypt.log2_n = static_cast<uint8_t>(args.scrypt_log_n);
+  auto result = Journal::Init(home, opts);
+  if (!result.ok()) return FailStatus(result.status());
+  std::fprintf(stderr, "%s journal; this device is %s (%s)\n",
+               result->joined ? "joined" : "created", DeviceIdHex(result->device).c_str(),
+               opts.device_name.c_str());
+  std::printf("%s\n", JournalIdHex(result->journal).c_str());
+  return kExitOk;
+}
+
+int RunNew(const std::string& home, const EntryArgs& args) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  NewEntryInput input;
+  input.title = args.title.value_or("");
+  input.tags = args.tags;
+  if (!args.body_file.empty()) {
+    auto body = ReadBody(args.body_file);
+    if (!body.ok()) return FailStatus(body.status());
+    input.body = *body;
+  }
+  auto id = (*journal)->NewEntry(input);
+  if (!id.ok()) return FailStatus(id.status());
+  std::printf("%s\n", RecordIdHex(*id).c_str());
+  return kExitOk;
+}
+
+int RunEdit(const std::string& home, const EntryArgs& args) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  EntryEdit edit;
+  edit.title = args.title;
+  edit.add_tags = args.add_tags;
+  edit.remove_tags = args.remove_tags;
+  if (!args.body_file.empty()) {
+    auto body = ReadBody(args.body_file);
+    if (!body.ok()) return FailStatus(body.status());
+    edit.body = *body;
+  }
+  Status s = (*journal)->EditEntry(args.id, edit);
+  return s.ok() ? kExitOk : FailStatus(s);
+}
+
+int RunRemove(const std::string& home, const std::string& id) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  Status s = (*journal)->RemoveEntry(id);
+  return s.ok() ? kExitOk : FailStatus(s);
+}
+
+int RunShow(const std::string& home, const std::string& id, bool json) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  auto entry = (*journal)->GetEntry(id);
+  if (!entry.ok()) return FailStatus(entry.status());
+  std::cout << (json ? EntryJson(*entry).dump(2) + "\n" : EntryText(*entry));
+  return kExitOk;
+}
+
+int RunList(const std::string& home, bool json) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  auto entries = (*journal)->ListEntries();
+  if (!entries.ok()) return FailStatus(entries.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *entries) out.push_back(EntryJson(e));
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& e : *entries) std::cout << EntryLine(e) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunSync(const std::string& home, bool json) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  auto result = (*journal)->Sync();
+  if (!result.ok()) return FailStatus(result.status());
+  std::cout << (json ? SyncJson(*result).dump(2) + "\n" : SyncText(*result));
+  for (const auto& p : result->report.problems) {
+    std::fprintf(stderr, "jsync: error: %s\n", p.message.c_str());
+  }
+  return result->report.ok() ? kExitOk : kExitError;
+}
+
+int RunStatus(const std::string& home, bool json) {
+  auto journal = Journal::Open(home);
+  if (!journal.ok()) return FailStatus(journal.status());
+  auto status = (*journal)->GetStatus();
+  if (!status.ok()) return FailStatus(status.status());
+  std::cout << (json ? StatusJson(*status).dump(2) + "\n" : StatusText(*status));
+  return kExitOk;
+}
+
+}  // namespace jsync::cli

@@ -1,0 +1,43 @@
+// The jsync subcommands, each taking its parsed options and returning the process exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jsync::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+struct InitArgs {
+  std::string provider;
+  std::string location;
+  std::string passphrase_file;
+  std::string device_name;
+  std::string journal_id;
+  int scrypt_log_n = 17;
+};
+int RunInit(const std::string& home, const InitArgs& args);
+
+struct EntryArgs {
+  std::string id;
+  std::optional<std::string> title;
+  std::string body_file;
+  std::vector<std::string> tags;         // new
+  std::vector<std::string> add_tags;     // edit
+  std::vector<std::string> remove_tags;  // edit
+};
+int RunNew(const std::string& home, const EntryArgs& args);
+int RunEdit(const std::string& home, const EntryArgs& args);
+int RunRemove(const std::string& home, const std::string& id);
+int RunShow(const std::string& home, const std::string& id, bool json);
+int RunList(const std::string& home, bool json);
+int RunSync(const std::string& home, bool json);
+int RunStatus(const std::string& home, bool json);
+
+// Prints "jsync: error: <message>" and returns kExitError (kExitUsage for invalid input).
+int Fail(const std::string& message, int code = kExitError);
+
+}  // namespace jsync::cli

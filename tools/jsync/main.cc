@@ -1,0 +1,101 @@
+// jsync: the command-line face of journal-sync. See docs/cli.md for the contract.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include "tools/jsync/commands.h"
+
+namespace {
+
+std::string DefaultHome() {
+  if (const char* h = std::getenv("JSYNC_HOME"); h && *h) return h;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/jsync";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/jsync";
+  return ".jsync";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace jsync::cli;
+  CLI::App app{"jsync: end-to-end encrypted journal sync through your own cloud storage"};
+  app.require_subcommand(1);
+  std::string home;
+  app.add_option("--home", home, "Device home folder (default: $JSYNC_HOME, then XDG data dir)");
+
+  InitArgs init;
+  auto* init_cmd = app.add_subcommand("init", "Create a journal at a location, or join the one there");
+  init_cmd->add_option("--provider", init.provider, "Storage provider (folder)")->required();
+  init_cmd->add_option("--location", init.location, "Where the journal lives (folder: a path)")
+      ->required();
+  init_cmd->add_option("--passphrase-file", init.passphrase_file,
+                       "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a prompt)");
+  init_cmd->add_option("--device-name", init.device_name, "Name shown to other devices (default: host name)");
+  init_cmd->add_option("--journal-id", init.journal_id,
+                       "Journal to join when the location holds several");
+  init_cmd->add_option("--scrypt-log-n", init.scrypt_log_n,
+                       "scrypt cost for a new journal's key file, log2(N) (default 17)")
+      ->check(CLI::Range(10, 22));
+
+  EntryArgs entry;
+  auto* new_cmd = app.add_subcommand("new", "Create an entry and print its id");
+  new_cmd->add_option("--title", entry.title, "Title")->required();
+  new_cmd->add_option("--tag", entry.tags, "Tag (repeatable)");
+  new_cmd->add_option("--body-file", entry.body_file, "Read the body from this file ('-': stdin)");
+
+  auto* edit_cmd = app.add_subcommand("edit", "Change an entry");
+  edit_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
+  edit_cmd->add_option("--title", entry.title, "New title");
+  edit_cmd->add_option("--body-file", entry.body_file, "Read the new body from this file ('-': stdin)");
+  edit_cmd->add_option("--add-tag", entry.add_tags, "Add a tag (repeatable)");
+  edit_cmd->add_option("--remove-tag", entry.remove_tags, "Remove a tag (repeatable)");
+
+  auto* rm_cmd = app.add_subcommand("rm", "Delete an entry");
+  rm_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
+
+  bool json = false;
+  auto* show_cmd = app.add_subcommand("show", "Show one entry");
+  show_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
+  show_cmd->add_flag("--json", json, "Print JSON");
+  auto* list_cmd = app.add_subcommand("list", "List entries, oldest first");
+  list_cmd->add_flag("--json", json, "Print one JSON array");
+  auto* sync_cmd = app.add_subcommand("sync", "Upload local changes and merge other devices'");
+  sync_cmd->add_flag("--json", json, "Print JSON");
+  auto* status_cmd = app.add_subcommand("status", "Show this device's sync state");
+  status_cmd->add_flag("--json", json, "Print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "jsync: usage error: " << e.what() << "\n"
+              << "Run 'jsync --help' or 'jsync COMMAND --help'.\n";
+    return kExitUsage;
+  }
+  if (home.empty()) home = DefaultHome();
+
+  try {
+    if (init_cmd->parsed()) return RunInit(home, init);
+    if (new_cmd->parsed()) return RunNew(home, entry);
+    if (edit_cmd->parsed()) {
+      if (!entry.title && entry.body_file.empty() && entry.add_tags.empty() &&
+          entry.remove_tags.empty()) {
+        return Fail("edit needs at least one of --title, --body-file, --add-tag, --remove-tag",
+                    kExitUsage);
+      }
+      return RunEdit(home, entry);
+    }
+    if (rm_cmd->parsed()) return RunRemove(home, entry.id);
+    if (show_cmd->parsed()) return RunShow(home, entry.id, json);
+    if (list_cmd->parsed()) return RunList(home, json);
+    if (sync_cmd->parsed()) return RunSync(home, json);
+    if (status_cmd->parsed()) return RunStatus(home, json);
+  } catch (const std::exception& e) {
+    return Fail(std::string("internal error: ") + e.what());
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,160 @@
+#include "tools/jsync/render.h"
+
+#include <ctime>
+#include <sstream>
+
+namespace jsync::cli {
+namespace {
+
+std::string Plural(uint64_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string Size(uint64_t bytes) {
+  std::ostringstream out;
+  out.precision(1);
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  if (bytes < (1u << 20)) {
+    out << std::fixed << bytes / 1024.0 << " KiB";
+  } else {
+    out << std::fixed << bytes / 1048576.0 << " MiB";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string IsoTime(uint64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03uZ", buf, static_cast<unsigned>(unix_ms % 1000));
+  return out;
+}
+
+nlohmann::json EntryJson(const Entry& e) {
+  nlohmann::json conflicts = nlohmann::json::array();
+  for (const auto& c : e.conflicts) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const auto& v : c.values) {
+      values.push_back({{"value", nlohmann::json::parse(v.value, nullptr, false)},
+                        {"device", DeviceIdHex(v.device)},
+                        {"at", IsoTime(HlcMillis(v.hlc))}});
+    }
+    conflicts.push_back({{"field", c.field}, {"values", values}});
+  }
+  return {{"id", RecordIdHex(e.id)},
+          {"title", e.title},
+          {"body", e.body},
+          {"tags", e.tags},
+          {"created_at", IsoTime(e.created_ms)},
+          {"updated_at", IsoTime(e.updated_ms)},
+          {"conflicts", conflicts}};
+}
+
+std::string EntryText(const Entry& e) {
+  std::ostringstream out;
+  out << "id:       " << RecordIdHex(e.id) << "\n"
+      << "title:    " << e.title << "\n";
+  if (!e.tags.empty()) {
+    out << "tags:    ";
+    for (const auto& t : e.tags) out << " " << t;
+    out << "\n";
+  }
+  out << "created:  " << IsoTime(e.created_ms) << "\n"
+      << "updated:  " << IsoTime(e.updated_ms) << "\n";
+  for (const auto& c : e.conflicts) {
+    out << "conflict: " << c.field << " was changed on several devices at once; shown is the "
+        << "latest, others:\n";
+    for (size_t i = 0; i + 1 < c.values.size(); ++i) {
+      out << "          " << c.values[i].value << " (device " << DeviceIdHex(c.values[i].device)
+          << ")\n";
+    }
+  }
+  if (!e.body.empty()) out << "\n" << e.body << (e.body.back() == '\n' ? "" : "\n");
+  return out.str();
+}
+
+std::string EntryLine(const Entry& e) {
+  std::string line = RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) +
+                     "  " + e.title;
+  if (!e.tags.empty()) {
+    line += "  [";
+    for (size_t i = 0; i < e.tags.size(); ++i) line += (i ? ", " : "") + e.tags[i];
+    line += "]";
+  }
+  if (!e.conflicts.empty()) line += "  (conflict)";
+  return line;
+}
+
+nlohmann::json SyncJson(const SyncResult& r) {
+  const auto& rep = r.report;
+  nlohmann::json by_device = nlohmann::json::object();
+  for (const auto& [d, n] : rep.merged_by_device) by_device[DeviceIdHex(d)] = n;
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : rep.problems) {
+    problems.push_back({{"code", CodeName(p.code)}, {"message", p.message}});
+  }
+  return {{"ok", rep.ok()},
+          {"sealed", rep.sealed_changes},
+          {"uploaded", {{"changes", rep.uploaded_changes}, {"bytes", rep.uploaded_bytes}}},
+          {"repaired", rep.repaired_changes},
+          {"downloaded", {{"changes", rep.downloaded_changes}, {"bytes", rep.downloaded_bytes}}},
+          {"merged",
+           {{"changes", rep.merged_changes}, {"ops", rep.merged_ops}, {"by_device", by_device}}},
+          {"provider_calls",
+           {{"put", r.calls.puts},
+            {"get", r.calls.gets},
+            {"list", r.calls.lists},
+            {"remove", r.calls.removes}}},
+          {"elapsed_ms", r.elapsed_ms},
+          {"notices", rep.notices},
+          {"problems", problems}};
+}
+
+std::string SyncText(const SyncResult& r) {
+  const auto& rep = r.report;
+  std::ostringstream out;
+  out << "uploaded " << Plural(rep.uploaded_changes, "change") << " ("
+      << Size(rep.uploaded_bytes) << "), downloaded " << Plural(rep.downloaded_changes, "change")
+      << " (" << Size(rep.downloaded_bytes) << "), merged " << Plural(rep.merged_ops, "op")
+      << " from " << Plural(rep.merged_changes, "change") << " in " << r.elapsed_ms << " ms\n";
+  for (const auto& n : rep.notices) out << "note: " << n << "\n";
+  return out.str();
+}
+
+nlohmann::json StatusJson(const JournalStatus& s) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : s.devices) {
+    devices.push_back(
+        {{"device", DeviceIdHex(d.device)}, {"name", d.name}, {"seq", d.merged_seq}, {"self", d.self}});
+  }
+  return {{"journal_id", JournalIdHex(s.journal)},
+          {"device", {{"id", DeviceIdHex(s.device)}, {"name", s.device_name}}},
+          {"provider", {{"name", s.provider}, {"location", s.location}}},
+          {"outbox", {{"ops", s.outbox_ops}, {"unuploaded_changes", s.unuploaded_changes}}},
+          {"last_sync", s.last_sync_ms ? nlohmann::json(IsoTime(s.last_sync_ms)) : nlohmann::json()},
+          {"cursors", devices}};
+}
+
+std::string StatusText(const JournalStatus& s) {
+  std::ostringstream out;
+  out << "journal:   " << JournalIdHex(s.journal) << "\n"
+      << "device:    " << DeviceIdHex(s.device) << " (" << s.device_name << ")\n"
+      << "provider:  " << s.provider << " " << s.location << "\n"
+      << "outbox:    " << Plural(s.outbox_ops, "op") << " not sealed, "
+      << Plural(s.unuploaded_changes, "change") << " not uploaded\n"
+      << "last sync: " << (s.last_sync_ms ? IsoTime(s.last_sync_ms) : "never") << "\n"
+      << "devices:\n";
+  for (const auto& d : s.devices) {
+    out << "  " << DeviceIdHex(d.device) << "  " << (d.name.empty() ? "?" : d.name)
+        << (d.self ? " (this device): sealed " : ": merged ") << "up to change " << d.merged_seq
+        << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace jsync::cli

@@ -1,0 +1,23 @@
+// How the CLI shows entries, sync reports and status: as text for people, JSON for scripts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/journal/journal.h"
+
+namespace jsync::cli {
+
+std::string IsoTime(uint64_t unix_ms);  // "2026-11-21T22:31:52.123Z"
+
+nlohmann::json EntryJson(const Entry& e);
+std::string EntryText(const Entry& e);
+std::string EntryLine(const Entry& e);
+
+nlohmann::json SyncJson(const SyncResult& r);
+std::string SyncText(const SyncResult& r);
+
+nlohmann::json StatusJson(const JournalStatus& s);
+std::string StatusText(const JournalStatus& s);
+
+}  // namespace jsync::cli
