@@ -1,0 +1,161 @@
+#include <gtest/gtest.h>
+
+#include "core/format/change_file.h"
+#include "core/format/device_file.h"
+#include "core/format/key_file.h"
+#include "core/format/op_codec.h"
+
+namespace jsync::format {
+namespace {
+
+crypto::SecretKey TestKey() {
+  std::array<uint8_t, crypto::kKeySize> a;
+  a.fill(0x42);
+  return crypto::SecretKey(a);
+}
+
+std::vector<Op> SampleOps(DeviceId device) {
+  Op set;
+  set.id = {MakeHlc(1000, 1), device};
+  set.kind = OpKind::kSetRegister;
+  set.collection = "entries";
+  set.record = NewRecordId();
+  set.field = "title";
+  set.value = "\"Grüße 🙂\"";
+  set.observed = {{MakeHlc(900, 0), 7}, {MakeHlc(950, 2), 9}};
+  Op add = set;
+  add.id.hlc += 1;
+  add.kind = OpKind::kAddToSet;
+  add.field = "tags";
+  add.value = "x";
+  add.observed.clear();
+  return {set, add};
+}
+
+ChangeHeader SampleHeader() {
+  ChangeHeader h;
+  h.journal = NewJournalId();
+  h.device = 0x1234;
+  h.seq = 7;
+  h.key_id = 99;
+  h.prev_hash.fill(5);
+  h.vv = {{3, 10}, {0x9999, 2}};
+  return h;
+}
+
+TEST(OpCodec, RoundTrip) {
+  auto ops = SampleOps(0x1234);
+  auto back = DecodeOps(EncodeOps(ops), 0x1234);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, ops);
+}
+
+TEST(OpCodec, RejectsTruncationAndUnknownKinds) {
+  Bytes enc = EncodeOps(SampleOps(1));
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    EXPECT_FALSE(DecodeOps(ByteSpan(enc).first(cut), 1).ok()) << cut;
+  }
+  Bytes bad = enc;
+  bad[2] = 77;  // kind of the first op
+  EXPECT_FALSE(DecodeOps(bad, 1).ok());
+}
+
+TEST(ChangeFile, SealParseOpenRoundTrip) {
+  ChangeHeader h = SampleHeader();
+  auto ops = SampleOps(h.device);
+  auto file = SealChange(TestKey(), h, ops);
+  ASSERT_TRUE(file.ok());
+  auto parsed = ParseChangeHeader(*file);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->header, h);
+  auto opened = OpenChange(TestKey(), *parsed, *file);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, ops);
+}
+
+TEST(ChangeFile, FreshSaltAndNonceEveryTime) {
+  ChangeHeader h1 = SampleHeader(), h2 = h1;
+  auto ops = SampleOps(h1.device);
+  auto a = SealChange(TestKey(), h1, ops), b = SealChange(TestKey(), h2, ops);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(h1.salt, h2.salt);
+  EXPECT_NE(h1.nonce, h2.nonce);
+  EXPECT_NE(*a, *b);
+}
+
+TEST(ChangeFile, AnyFlippedByteIsRefused) {
+  ChangeHeader h = SampleHeader();
+  auto file = SealChange(TestKey(), h, SampleOps(h.device));
+  ASSERT_TRUE(file.ok());
+  for (size_t i = 0; i < file->size(); ++i) {
+    Bytes bad = *file;
+    bad[i] ^= 0x01;
+    auto parsed = ParseChangeHeader(bad);
+    bool refused = !parsed.ok() || !OpenChange(TestKey(), *parsed, bad).ok();
+    EXPECT_TRUE(refused) << "byte " << i;
+  }
+}
+
+TEST(ChangeFile, TruncationAndWrongKeyAreRefused) {
+  ChangeHeader h = SampleHeader();
+  auto file = SealChange(TestKey(), h, SampleOps(h.device));
+  ASSERT_TRUE(file.ok());
+  for (size_t cut : {size_t{0}, size_t{7}, size_t{100}, file->size() - 1}) {
+    ByteSpan part = ByteSpan(*file).first(cut);
+    auto parsed = ParseChangeHeader(part);
+    EXPECT_TRUE(!parsed.ok() || !OpenChange(TestKey(), *parsed, part).ok()) << cut;
+  }
+  std::array<uint8_t, crypto::kKeySize> other;
+  other.fill(1);
+  auto parsed = ParseChangeHeader(*file);
+  ASSERT_TRUE(parsed.ok());
+  auto wrong = OpenChange(crypto::SecretKey(other), *parsed, *file);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), Code::kCorrupt);
+}
+
+TEST(ChangeFile, ForeignBytesAreNotAChangeFile) {
+  std::string text = "hello, I am not a change file at all";
+  auto parsed = ParseChangeHeader(AsBytes(text));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("bad magic"), std::string::npos);
+}
+
+TEST(KeyFile, WrapUnwrapAndWrongPassphrase) {
+  KeyFileInfo info{NewJournalId(), 77, {10, 8, 1}};
+  auto file = WrapMasterKey(TestKey(), "hunter2", info);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->size(), kKeyFileSize);
+  auto read = ReadKeyFileInfo(*file);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->journal, info.journal);
+  EXPECT_EQ(read->key_id, 77u);
+  EXPECT_EQ(read->params.log2_n, 10);
+  auto key = UnwrapMasterKey(*file, "hunter2");
+  ASSERT_TRUE(key.ok());
+  const crypto::SecretKey expected = TestKey();
+  EXPECT_EQ(Bytes(key->data(), key->data() + 32), Bytes(expected.data(), expected.data() + 32));
+  auto wrong = UnwrapMasterKey(*file, "hunter3");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("wrong passphrase"), std::string::npos);
+  Bytes weakened = *file;
+  weakened[11] = 5;  // log2(N) below the floor
+  EXPECT_FALSE(UnwrapMasterKey(weakened, "hunter2").ok());
+}
+
+TEST(DeviceFile, RoundTripAndTamper) {
+  DeviceInfo info{NewJournalId(), 0xabc, 5, "Laptop", "linux", 123};
+  auto file = SealDeviceFile(TestKey(), info);
+  ASSERT_TRUE(file.ok());
+  auto back = OpenDeviceFile(TestKey(), *file);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->name, "Laptop");
+  EXPECT_EQ(back->device, 0xabcu);
+  EXPECT_EQ(back->journal, info.journal);
+  Bytes bad = *file;
+  bad[bad.size() / 2] ^= 1;
+  EXPECT_FALSE(OpenDeviceFile(TestKey(), bad).ok());
+}
+
+}  // namespace
+}  // namespace jsync::format
