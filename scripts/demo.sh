@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds jsync, and runs a three-device sync demo on
+# the built-in folder provider (no account needed). A temporary folder stands in for the cloud.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+BUILD_DIR=build scripts/build.sh >/dev/null
+jsync="$PWD/build/tools/jsync/jsync"
+
+work="$(mktemp -d /tmp/jsync-demo.XXXXXX)"
+cloud="$work/cloud"
+export JSYNC_PASSPHRASE="demo passphrase: correct horse battery staple"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+on() { local dev="$1"; shift; "$jsync" --home "$work/$dev" "$@"; }
+body() { local f; f="$(mktemp "$work/body.XXXXXX")"; printf '%s\n' "$1" >"$f"; echo "$f"; }
+
+say "Three devices join one journal in $cloud"
+journal="$(on laptop init --provider folder --location "$cloud" --device-name laptop)"
+on phone init --provider folder --location "$cloud" --device-name phone >/dev/null
+on tablet init --provider folder --location "$cloud" --device-name tablet >/dev/null
+echo "journal $journal"
+
+say "The laptop writes two entries and syncs"
+walk="$(on laptop new --title "Sunday walk" --tag outdoors --body-file "$(body "Fog on the river, then sun by noon.")")"
+plans="$(on laptop new --title "Plans for the week" --tag todo --body-file "$(body "Call the plumber. Finish chapter 3.")")"
+on laptop sync
+on phone sync
+on tablet sync
+
+say "The tablet goes offline and keeps writing"
+on tablet edit "$walk" --add-tag weekend --body-file "$(body "Fog on the river, then sun by noon. Saw a heron.")"
+on tablet new --title "Written on the train (offline)" --tag travel --body-file "$(body "No signal between stations.")" >/dev/null
+
+say "Meanwhile the phone retitles the walk and deletes the plans; the laptop edits the plans"
+on phone edit "$walk" --title "Sunday walk by the river"
+on phone rm "$plans"
+on laptop edit "$plans" --add-tag urgent
+on phone sync
+on laptop sync
+
+say "The tablet comes back online; everyone syncs twice"
+for round in 1 2; do
+  for dev in laptop phone tablet; do printf '%-7s ' "$dev"; on "$dev" sync; done
+done
+
+for dev in laptop phone tablet; do
+  say "Entries on the $dev"
+  on "$dev" list
+done
+
+say "Do the devices agree?"
+on laptop list --json >"$work/laptop.json"
+status=0
+for dev in phone tablet; do
+  on "$dev" list --json >"$work/$dev.json"
+  if cmp -s "$work/laptop.json" "$work/$dev.json"; then
+    echo "$dev: identical to the laptop ($(sha256sum <"$work/$dev.json" | cut -c1-16))"
+  else
+    echo "$dev: DIFFERENT from the laptop"; diff "$work/laptop.json" "$work/$dev.json" || true; status=1
+  fi
+done
+echo "(the plans survive the phone's delete: the laptop edited them concurrently, and edits win)"
+
+say "What the cloud holds: opaque ciphertext only"
+(cd "$cloud" && find . -type f -printf '%10s  %p\n' | sort -k2)
+first_change="$(find "$cloud" -name '*.jchg' | sort | head -n 1)"
+echo; echo "first bytes of $(basename "$first_change"):"
+od -A x -t x1z -N 128 "$first_change"
+leaks=0
+for secret in "Sunday walk" "Fog on the river" "heron" "plumber" "outdoors" "travel" "$JSYNC_PASSPHRASE"; do
+  if grep -rqaF -- "$secret" "$cloud"; then echo "LEAK: '$secret' found in plaintext"; leaks=1; fi
+done
+[ "$leaks" -eq 0 ] && echo "no title, body, tag or passphrase appears in plaintext in the cloud folder"
+
+echo; echo "demo folder: $work (remove it with: rm -rf $work)"
+exit $(( status | leaks ))
