@@ -1,0 +1,113 @@
+// Replays an editing trace through the text CRDT's public API one edit at a time (as typing
+// would), encodes the whole document as it would be sent to a new device, and loads that on a
+// second document. Prints apply time, ops/s, encode time, encoded bytes, load time, and peak
+// memory growth of each phase. `--json` prints one JSON object (used by compare-peers.sh).
+//
+//   text_trace_bench [--json] [--repeat N] [TRACE.json[.gz]]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "core/model/text/text_document.h"
+#include "tools/trace/editing_trace.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Resident set high-water mark in KiB, and a way to reset it (Linux /proc/self/clear_refs).
+long ReadStatusKb(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) return std::strtol(line.c_str() + std::strlen(key), nullptr, 10);
+  }
+  return -1;
+}
+void ResetPeak() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = false;
+  int repeat = 5;
+  std::string path = std::string(JSYNC_TRACE_DIR) + "/automerge-paper.json.gz";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") json = true;
+    else if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
+    else path = a;
+  }
+  auto trace = jsync::trace::LoadEditingTrace(path);
+  if (!trace.ok()) {
+    std::fprintf(stderr, "text_trace_bench: %s\n", trace.status().ToString().c_str());
+    return 1;
+  }
+  const jsync::DeviceId kDevice = 0x6a73796e63;
+  double best_apply = 1e300, best_encode = 1e300, best_load = 1e300;
+  size_t encoded_size = 0, items = 0;
+  long apply_kb = 0, load_kb = 0;
+  for (int round = 0; round < repeat; ++round) {
+    long base = ReadStatusKb("VmRSS:");
+    ResetPeak();
+    auto t0 = Clock::now();
+    auto doc = std::make_unique<jsync::text::TextDocument>();
+    uint64_t seq = 1;
+    if (!trace->start.empty()) {
+      (void)doc->LocalInsert(kDevice, seq, 0, trace->start);
+      seq += trace->start.size();
+    }
+    for (const auto& p : trace->patches) {
+      if (p.del > 0 && !doc->LocalDelete(p.pos, p.del).ok()) return 2;
+      if (!p.ins.empty()) {
+        if (!doc->LocalInsert(kDevice, seq, p.pos, p.ins).ok()) return 2;
+        seq += p.ins.size();
+      }
+    }
+    auto t1 = Clock::now();
+    apply_kb = std::max(apply_kb, ReadStatusKb("VmHWM:") - base);
+    jsync::Bytes encoded = doc->Encode();
+    auto t2 = Clock::now();
+    base = ReadStatusKb("VmRSS:");
+    ResetPeak();
+    auto t3 = Clock::now();
+    auto loaded = jsync::text::TextDocument::Decode(encoded);
+    auto t4 = Clock::now();
+    load_kb = std::max(load_kb, ReadStatusKb("VmHWM:") - base);
+    if (!loaded.ok() || loaded->Text() != trace->end || doc->Text() != trace->end) {
+      std::fprintf(stderr, "text_trace_bench: result differs from the trace's endContent\n");
+      return 3;
+    }
+    best_apply = std::min(best_apply, Ms(t0, t1));
+    best_encode = std::min(best_encode, Ms(t1, t2));
+    best_load = std::min(best_load, Ms(t3, t4));
+    encoded_size = encoded.size();
+    items = doc->item_count();
+  }
+  const double ops = static_cast<double>(trace->patches.size());
+  if (json) {
+    std::printf(
+        "{\"name\":\"journal-sync\",\"patches\":%zu,\"apply_ms\":%.2f,\"ops_per_s\":%.0f,"
+        "\"encode_ms\":%.2f,\"encoded_bytes\":%zu,\"load_ms\":%.2f,\"apply_peak_kb\":%ld,"
+        "\"load_peak_kb\":%ld,\"items\":%zu,\"final_length\":%zu}\n",
+        trace->patches.size(), best_apply, ops / best_apply * 1000, best_encode, encoded_size,
+        best_load, apply_kb, load_kb, items, trace->end.size());
+  } else {
+    std::printf("trace:          %s (%zu patches, final %zu chars)\n", path.c_str(),
+                trace->patches.size(), trace->end.size());
+    std::printf("apply:          %.2f ms (%.0f ops/s), %zu items after run-length encoding\n",
+                best_apply, ops / best_apply * 1000, items);
+    std::printf("encode:         %.2f ms, %zu bytes\n", best_encode, encoded_size);
+    std::printf("load:           %.2f ms\n", best_load);
+    std::printf("peak memory:    apply +%ld KiB, load +%ld KiB (RSS growth)\n", apply_kb, load_kb);
+    std::printf("(best of %d runs; result checked against endContent)\n", repeat);
+  }
+  return 0;
+}
