@@ -15,11 +15,30 @@ Bytes EncodeOps(const std::vector<Op>& ops) {
     w.Str(op.collection);
     w.Raw(op.record);
     w.Str(op.field);
-    w.Str(op.value);
-    w.Varint(op.observed.size());
-    for (const OpId& id : op.observed) {
-      w.Varint(id.hlc);
-      w.U64(id.device);
+    switch (op.kind) {
+      case OpKind::kTextInsert:
+        w.Str(op.value);
+        w.Varint(op.char_seq);
+        for (const text::CharId& id : {op.origin_left, op.origin_right}) {
+          w.U64(id.device);
+          if (!id.none()) w.Varint(id.seq);
+        }
+        break;
+      case OpKind::kTextDelete:
+        w.Varint(op.ranges.size());
+        for (const auto& r : op.ranges) {
+          w.U64(r.device);
+          w.Varint(r.seq);
+          w.Varint(r.len);
+        }
+        break;
+      default:
+        w.Str(op.value);
+        w.Varint(op.observed.size());
+        for (const OpId& id : op.observed) {
+          w.Varint(id.hlc);
+          w.U64(id.device);
+        }
     }
   }
   return w.Take();
@@ -32,12 +51,33 @@ Result<std::vector<Op>> DecodeOps(ByteSpan body, DeviceId device) {
   for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {
     Op op;
     uint8_t kind = r.U8();
-    if (kind < 1 || kind > 4) return Status::Corrupt("unknown op kind " + std::to_string(kind));
+    if (kind < 1 || kind > 6) return Status::Corrupt("unknown op kind " + std::to_string(kind));
     op.kind = static_cast<OpKind>(kind);
     op.id = {r.Varint(), device};
     op.collection = r.Str();
     op.record = r.Array<16>();
     op.field = r.Str();
+    if (op.kind == OpKind::kTextInsert) {
+      op.value = r.Str();
+      op.char_seq = r.Varint();
+      for (text::CharId* id : {&op.origin_left, &op.origin_right}) {
+        id->device = r.U64();
+        if (!id->none()) id->seq = r.Varint();
+      }
+      ops.push_back(std::move(op));
+      continue;
+    }
+    if (op.kind == OpKind::kTextDelete) {
+      for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
+        text::DeleteRange range;
+        range.device = r.U64();
+        range.seq = r.Varint();
+        range.len = r.Varint();
+        op.ranges.push_back(range);
+      }
+      ops.push_back(std::move(op));
+      continue;
+    }
     op.value = r.Str();
     for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
       OpId id;

@@ -9,11 +9,9 @@ nlohmann::json ParseValue(const std::string& text) {
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 
-std::string StringField(const RecordState& state, const char* field) {
-  const Sibling* winner = state.Winner(field);
-  if (!winner) return "";
-  nlohmann::json v = ParseValue(winner->value);
-  return v.is_string() ? v.get<std::string>() : "";
+std::string TextField(const RecordState& state, const char* field) {
+  const text::TextDocument* doc = state.Text(field);
+  return doc ? doc->Utf8() : "";
 }
 
 }  // namespace
@@ -21,8 +19,8 @@ std::string StringField(const RecordState& state, const char* field) {
 Entry EntryFromState(const RecordId& id, const RecordState& state) {
   Entry e;
   e.id = id;
-  e.title = StringField(state, "title");
-  e.body = StringField(state, "body");
+  e.title = TextField(state, "title");
+  e.body = TextField(state, "body");
   e.tags = state.SetElements("tags");
   if (const Sibling* created = state.Winner("created_at")) {
     nlohmann::json v = ParseValue(created->value);

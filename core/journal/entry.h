@@ -1,6 +1,7 @@
 // The CLI's default collection, "entries": journal entries built on generic records.
-//   title      register (JSON string)   body   register (JSON string)
-//   tags       observed-remove set      created_at  register (JSON number, Unix ms)
+//   title, body   text (sequence CRDT, merged character by character)
+//   tags          observed-remove set
+//   created_at    register (JSON number, Unix ms)
 #pragma once
 
 #include <optional>

@@ -24,8 +24,6 @@ namespace {
 std::string DbPath(const std::string& home) { return home + "/journal.db"; }
 std::string KeyFilePath(const std::string& home) { return home + "/master.key"; }
 
-std::string JsonString(const std::string& s) { return nlohmann::json(s).dump(); }
-
 std::string Platform() {
 #if defined(__APPLE__)
   return "macos";
@@ -197,6 +195,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   JSYNC_ASSIGN_OR_RETURN(auto hlc_text, j->store_->GetMeta("hlc"));
   JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
   j->clock_ = std::make_unique<HybridClock>(std::move(clock), hlc);
+  JSYNC_ASSIGN_OR_RETURN(auto char_seq, j->store_->GetMeta("char_seq"));
+  if (char_seq) {
+    JSYNC_ASSIGN_OR_RETURN(j->next_char_seq_, ParseU64(char_seq, "text counter"));
+  }
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
   JSYNC_ASSIGN_OR_RETURN(auto provider, provider::OpenProvider(provider_name.value_or(""),
@@ -229,12 +231,47 @@ Status Journal::CommitLocal(const RecordId& record, RecordState state,
     return Status::Retryable("the entry changed while it was being edited; try again");
   }
   for (const Op& op : ops) {
-    state.Apply(op);
+    JSYNC_RETURN_IF_ERROR(state.Apply(op));
     JSYNC_RETURN_IF_ERROR(store_->AppendOutbox(op));
   }
   JSYNC_RETURN_IF_ERROR(store_->SaveRecord(kEntries, record, state));
   JSYNC_RETURN_IF_ERROR(store_->SetMeta("hlc", std::to_string(clock_->last())));
+  JSYNC_RETURN_IF_ERROR(store_->SetMeta("char_seq", std::to_string(next_char_seq_)));
   return txn.Commit();
+}
+
+Status Journal::EditText(RecordState& scratch, const RecordId& record, const std::string& field,
+                         const std::vector<Splice>& splices, std::vector<Op>& ops) {
+  for (const Splice& sp : splices) {
+    const text::TextDocument* current = scratch.Text(field);
+    const size_t size = current ? current->size() : 0;
+    if (sp.pos > size || sp.del > size - sp.pos) {
+      return Status::Invalid("position " + std::to_string(sp.pos) + (sp.del ? "+" + std::to_string(sp.del) : "") +
+                             " is outside the " + field + " (" + std::to_string(size) +
+                             " characters)");
+    }
+    if (sp.del > 0) {
+      text::TextDocument doc = *current;
+      JSYNC_ASSIGN_OR_RETURN(text::DeleteOp del, doc.LocalDelete(sp.pos, sp.del));
+      Op op = MakeOp(OpKind::kTextDelete, record, field, "", {});
+      op.ranges = std::move(del.ranges);
+      JSYNC_RETURN_IF_ERROR(scratch.Apply(op));
+      ops.push_back(std::move(op));
+    }
+    if (!sp.ins.empty()) {
+      text::TextDocument doc = scratch.Text(field) ? *scratch.Text(field) : text::TextDocument();
+      JSYNC_ASSIGN_OR_RETURN(text::InsertOp ins,
+                             doc.LocalInsert(device_, next_char_seq_, sp.pos, sp.ins));
+      next_char_seq_ += sp.ins.size();
+      Op op = MakeOp(OpKind::kTextInsert, record, field, text::Utf32ToUtf8(sp.ins), {});
+      op.char_seq = ins.id.seq;
+      op.origin_left = ins.origin_left;
+      op.origin_right = ins.origin_right;
+      JSYNC_RETURN_IF_ERROR(scratch.Apply(op));
+      ops.push_back(std::move(op));
+    }
+  }
+  return Status::Ok();
 }
 
 Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
@@ -243,10 +280,14 @@ Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
   JSYNC_RETURN_IF_ERROR(CheckTags(input.tags));
   RecordId id = NewRecordId();
   std::vector<Op> ops;
-  ops.push_back(MakeOp(OpKind::kSetRegister, id, "title", JsonString(input.title), {}));
-  ops.push_back(MakeOp(OpKind::kSetRegister, id, "body", JsonString(input.body), {}));
   ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at",
-                       std::to_string(HlcMillis(ops.front().id.hlc)), {}));
+                       std::to_string(HlcMillis(clock_->Now())), {}));
+  RecordState scratch;
+  JSYNC_RETURN_IF_ERROR(scratch.Apply(ops.back()));
+  JSYNC_RETURN_IF_ERROR(
+      EditText(scratch, id, "title", {{0, 0, text::Utf8ToUtf32(input.title)}}, ops));
+  JSYNC_RETURN_IF_ERROR(
+      EditText(scratch, id, "body", {{0, 0, text::Utf8ToUtf32(input.body)}}, ops));
   std::vector<std::string> tags = input.tags;
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
@@ -277,16 +318,22 @@ Status Journal::EditEntry(const std::string& id_text, const EntryEdit& edit) {
   if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
   const RecordState& state = *loaded;
   std::vector<Op> ops;
-  auto set_text = [&](const char* field, const std::optional<std::string>& value) {
-    if (!value) return;
-    const auto* sibs = state.Register(field);
-    std::string json = JsonString(*value);
-    // Writing the shown value again is a no-op, unless it settles a conflict.
-    if (sibs && sibs->size() == 1 && sibs->back().value == json) return;
-    ops.push_back(MakeOp(OpKind::kSetRegister, id, field, json, state.RegisterIds(field)));
+  RecordState scratch = state;
+  const uint64_t char_seq_before = next_char_seq_;
+  auto set_text = [&](const char* field, const std::optional<std::string>& value) -> Status {
+    if (!value) return Status::Ok();
+    const text::TextDocument* doc = scratch.Text(field);
+    return EditText(scratch, id, field,
+                    DiffToSplices(doc ? doc->Text() : std::u32string(), text::Utf8ToUtf32(*value)),
+                    ops);
   };
-  set_text("title", edit.title);
-  set_text("body", edit.body);
+  Status st = set_text("title", edit.title);
+  if (st.ok()) st = set_text("body", edit.body);
+  if (st.ok()) st = EditText(scratch, id, "body", edit.body_splices, ops);
+  if (!st.ok()) {
+    next_char_seq_ = char_seq_before;
+    return st;
+  }
   for (const auto& tag : edit.remove_tags) {
     auto tags = state.SetTags("tags", tag);
     if (!tags.empty()) ops.push_back(MakeOp(OpKind::kRemoveFromSet, id, "tags", tag, tags));
@@ -298,7 +345,9 @@ Status Journal::EditEntry(const std::string& id_text, const EntryEdit& edit) {
       ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
     }
   }
-  return CommitLocal(id, state, ops);
+  st = CommitLocal(id, state, ops);
+  if (!st.ok()) next_char_seq_ = char_seq_before;
+  return st;
 }
 
 Status Journal::RemoveEntry(const std::string& id_text) {

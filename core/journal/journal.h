@@ -12,6 +12,7 @@
 
 #include "core/crypto/primitives.h"
 #include "core/journal/entry.h"
+#include "core/journal/text_diff.h"
 #include "core/model/hlc.h"
 #include "core/provider/counting_provider.h"
 #include "core/store/store.h"
@@ -41,8 +42,11 @@ struct NewEntryInput {
 };
 
 struct EntryEdit {
+  // A new full title or body: turned into the minimal character inserts and deletes.
   std::optional<std::string> title;
   std::optional<std::string> body;
+  // Splices applied to the body in order, after `body` (positions in code points).
+  std::vector<Splice> body_splices;
   std::vector<std::string> add_tags;
   std::vector<std::string> remove_tags;
 };
@@ -102,6 +106,9 @@ class Journal {
   Result<RecordId> ResolveId(const std::string& id_or_prefix);
   Op MakeOp(OpKind kind, const RecordId& record, std::string field, std::string value,
             std::vector<OpId> observed);
+  // Applies splices to `field` of `scratch` and appends the text ops that do the same.
+  Status EditText(RecordState& scratch, const RecordId& record, const std::string& field,
+                  const std::vector<Splice>& splices, std::vector<Op>& ops);
   // Applies local ops to the record and queues them, all in one transaction.
   Status CommitLocal(const RecordId& record, RecordState state, const std::vector<Op>& ops);
 
@@ -113,6 +120,7 @@ class Journal {
   DeviceId device_ = 0;
   format::KeyId key_id_ = 0;
   std::unique_ptr<HybridClock> clock_;
+  uint64_t next_char_seq_ = 1;  // this device's next unused text character id
 };
 
 }  // namespace jsync

@@ -9,6 +9,7 @@
 
 #include "core/model/hlc.h"
 #include "core/model/ids.h"
+#include "core/model/text/text_document.h"
 
 namespace jsync {
 
@@ -28,6 +29,10 @@ enum class OpKind : uint8_t {
   // Deletes a record; `observed` lists every live op the deleting device saw on it.
   // Ops it did not see keep the record alive (add-wins).
   kDeleteRecord = 4,
+  // Inserts `value` (UTF-8) into a text field; its characters get ids (device, char_seq + i).
+  kTextInsert = 5,
+  // Deletes the characters named by `ranges` from a text field.
+  kTextDelete = 6,
 };
 
 struct Op {
@@ -38,6 +43,11 @@ struct Op {
   std::string field;           // empty for kDeleteRecord
   std::string value;           // register: JSON text; set: the element
   std::vector<OpId> observed;  // sorted, unique
+  // Text ops only.
+  uint64_t char_seq = 0;
+  text::CharId origin_left;
+  text::CharId origin_right;
+  std::vector<text::DeleteRange> ranges;
 
   bool operator==(const Op&) const = default;
 };

@@ -28,7 +28,7 @@ OpId DecodeOpId(ByteReader& r) {
 
 }  // namespace
 
-void RecordState::Apply(const Op& op) {
+Status RecordState::Apply(const Op& op) {
   max_hlc_ = std::max(max_hlc_, op.id.hlc);
   min_hlc_ = min_hlc_ == 0 ? op.id.hlc : std::min(min_hlc_, op.id.hlc);
   switch (op.kind) {
@@ -57,7 +57,27 @@ void RecordState::Apply(const Op& op) {
     case OpKind::kDeleteRecord:
       for (OpId id : op.observed) InsertSorted(covered_, id);
       break;
+    case OpKind::kTextInsert:
+    case OpKind::kTextDelete: {
+      text::TextDocument& doc = texts_[op.field];
+      Status st = op.kind == OpKind::kTextInsert
+                      ? doc.ApplyInsert({{op.id.device, op.char_seq},
+                                         op.origin_left,
+                                         op.origin_right,
+                                         text::Utf8ToUtf32(op.value)})
+                      : doc.ApplyDelete({op.ranges});
+      JSYNC_RETURN_IF_ERROR(st.WithContext("field " + op.field));
+      Hlc& head = text_heads_[op.field][op.id.device];
+      head = std::max(head, op.id.hlc);
+      break;
+    }
   }
+  return Status::Ok();
+}
+
+const text::TextDocument* RecordState::Text(const std::string& field) const {
+  auto it = texts_.find(field);
+  return it == texts_.end() ? nullptr : &it->second;
 }
 
 std::vector<OpId> RecordState::LiveOps() const {
@@ -67,6 +87,9 @@ std::vector<OpId> RecordState::LiveOps() const {
   }
   for (const auto& [field, elems] : sets_) {
     for (const auto& [elem, tags] : elems) live.insert(live.end(), tags.begin(), tags.end());
+  }
+  for (const auto& [field, heads] : text_heads_) {
+    for (const auto& [device, hlc] : heads) live.push_back({hlc, device});
   }
   std::sort(live.begin(), live.end());
   live.erase(std::unique(live.begin(), live.end()), live.end());
@@ -138,6 +161,17 @@ Bytes RecordState::Encode() const {
       for (OpId id : tags) EncodeOpId(w, id);
     }
   }
+  w.Varint(texts_.size());
+  for (const auto& [field, doc] : texts_) {
+    w.Str(field);
+    w.Blob(doc.Encode());
+  }
+  w.Varint(text_heads_.size());
+  for (const auto& [field, heads] : text_heads_) {
+    w.Str(field);
+    w.Varint(heads.size());
+    for (const auto& [device, hlc] : heads) EncodeOpId(w, {hlc, device});
+  }
   w.Varint(covered_.size());
   for (OpId id : covered_) EncodeOpId(w, id);
   return w.Take();
@@ -165,6 +199,19 @@ Result<RecordState> RecordState::Decode(ByteSpan bytes) {
       for (uint64_t t = r.Count(); r.ok() && t > 0; --t) {
         tags.push_back(DecodeOpId(r));
       }
+    }
+  }
+  for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {
+    std::string field = r.Str();
+    auto doc = text::TextDocument::Decode(r.Blob());
+    if (!doc.ok()) return doc.status();
+    s.texts_.emplace(std::move(field), std::move(doc).value());
+  }
+  for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {
+    auto& heads = s.text_heads_[r.Str()];
+    for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
+      OpId id = DecodeOpId(r);
+      heads[id.device] = id.hlc;
     }
   }
   for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {

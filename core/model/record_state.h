@@ -23,7 +23,9 @@ struct Sibling {
 
 class RecordState {
  public:
-  void Apply(const Op& op);
+  // kCorrupt when a text op names characters this state does not have (a broken sender);
+  // the state may then be partly changed, so callers apply inside a transaction they can drop.
+  Status Apply(const Op& op);
 
   // True while some live op on the record was not seen by any delete (add-wins delete).
   bool Visible() const;
@@ -37,6 +39,9 @@ class RecordState {
   std::vector<OpId> RegisterIds(const std::string& field) const;
 
   std::vector<std::string> SetElements(const std::string& field) const;
+
+  // Text fields (sequence CRDT); nullptr when the field was never written.
+  const text::TextDocument* Text(const std::string& field) const;
   std::vector<OpId> SetTags(const std::string& field, const std::string& element) const;
 
   const std::map<std::string, std::vector<Sibling>>& registers() const { return registers_; }
@@ -53,6 +58,9 @@ class RecordState {
   std::map<std::string, std::vector<Sibling>> registers_;
   // field -> element -> add tags still alive
   std::map<std::string, std::map<std::string, std::vector<OpId>>> sets_;
+  std::map<std::string, text::TextDocument> texts_;
+  // field -> device -> newest text op: what keeps a record alive against a delete.
+  std::map<std::string, std::map<DeviceId, Hlc>> text_heads_;
   std::vector<OpId> covered_;  // ops seen by a delete, sorted
   Hlc max_hlc_ = 0;
   Hlc min_hlc_ = 0;

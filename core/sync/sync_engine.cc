@@ -140,7 +140,8 @@ Status SyncEngine::LearnDevices(SyncReport& report) {
     }
     if (!info.ok()) {
       report.problems.push_back(
-          {Code::kCorrupt, "device file " + obj.path + " " + info.status().message()});
+          {Code::kCorrupt,
+           "device file " + obj.path + " was refused: " + info.status().message()});
       continue;
     }
     store::DeviceRow row{info->name, info->platform};
@@ -163,7 +164,9 @@ Status SyncEngine::MergeChange(DeviceId device, uint64_t seq, const crypto::Sha2
       JSYNC_ASSIGN_OR_RETURN(auto loaded, ctx_.store.LoadRecord(op.collection, op.record));
       it = touched.emplace(key, loaded ? std::move(*loaded) : RecordState()).first;
     }
-    it->second.Apply(op);
+    // An authenticated change whose ops do not fit this state came from a broken sender;
+    // the transaction is dropped and the change refused like a corrupt file.
+    JSYNC_RETURN_IF_ERROR(it->second.Apply(op));
     ctx_.clock.Observe(op.id.hlc);
   }
   for (const auto& [key, state] : touched) {
@@ -246,7 +249,16 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         continue;
       }
       waiting.erase(device);
-      JSYNC_RETURN_IF_ERROR(MergeChange(device, next, verified->hash, verified->ops));
+      Status merged = MergeChange(device, next, verified->hash, verified->ops);
+      if (merged.Is(Code::kCorrupt)) {
+        report.problems.push_back({Code::kCorrupt, label + " was refused: its ops do not apply (" +
+                                                       merged.message() +
+                                                       "); nothing from it or later changes of "
+                                                       "that device was applied"});
+        blocked.insert(device);
+        continue;
+      }
+      JSYNC_RETURN_IF_ERROR(merged);
       cursor = {next, verified->hash};
       ++report.merged_changes;
       ++report.merged_by_device[device];

@@ -6,7 +6,12 @@ namespace jsync::sync {
 
 Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expected& expected,
                                     ByteSpan file) {
-  JSYNC_ASSIGN_OR_RETURN(format::ParsedChange parsed, format::ParseChangeHeader(file));
+  // Messages here complete "<file> was refused: it ...", so format errors get a verb.
+  auto parsed_or = format::ParseChangeHeader(file);
+  if (!parsed_or.ok()) {
+    return parsed_or.status().WithContext("is not a valid change file");
+  }
+  const format::ParsedChange& parsed = *parsed_or;
   const format::ChangeHeader& h = parsed.header;
   // Name checks come first: they explain a moved or foreign file better than a failed tag would.
   if (h.journal != expected.journal) {
@@ -24,8 +29,12 @@ Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expec
     return Status::Corrupt("is encrypted under key " + format::KeyIdHex(h.key_id) +
                            ", which this device does not hold");
   }
-  if (h.vv.contains(h.device)) return Status::Corrupt("version vector names its own device");
-  JSYNC_ASSIGN_OR_RETURN(std::vector<Op> ops, format::OpenChange(master, parsed, file));
+  if (h.vv.contains(h.device)) {
+    return Status::Corrupt("has a version vector that names its own device");
+  }
+  auto opened = format::OpenChange(master, parsed, file);
+  if (!opened.ok()) return opened.status().WithContext("failed verification");
+  std::vector<Op> ops = std::move(opened).value();
   // Authenticated from here on.
   if (expected.previous.seq + 1 != expected.seq) {
     return Status::Corrupt("is not the next change of its device");

@@ -42,7 +42,7 @@ Op Delete(Hlc hlc, DeviceId d, std::vector<OpId> live) {
 
 RecordState ApplyAll(const std::vector<Op>& ops) {
   RecordState s;
-  for (const auto& op : ops) s.Apply(op);
+  for (const auto& op : ops) EXPECT_TRUE(s.Apply(op).ok());
   return s;
 }
 
@@ -65,7 +65,7 @@ TEST(Register, ConcurrentWritesKeepBothSiblingsAndPickTheHighestHlc) {
   ASSERT_EQ(ab.Register("title")->size(), 2u);
   EXPECT_EQ(ab.Winner("title")->value, "\"A\"");
   // Writing again with both siblings observed settles the conflict.
-  ab.Apply(Set(40, kB, "title", "\"merged\"", ab.RegisterIds("title")));
+  ASSERT_TRUE(ab.Apply(Set(40, kB, "title", "\"merged\"", ab.RegisterIds("title"))).ok());
   EXPECT_EQ(ab.Register("title")->size(), 1u);
 }
 
@@ -93,7 +93,7 @@ TEST(Delete, HidesEverythingItSaw) {
   Op tag = Add(11, kA, "x");
   RecordState s = ApplyAll({title, tag});
   EXPECT_TRUE(s.Visible());
-  s.Apply(Delete(20, kA, s.LiveOps()));
+  ASSERT_TRUE(s.Apply(Delete(20, kA, s.LiveOps())).ok());
   EXPECT_FALSE(s.Visible());
 }
 
@@ -109,7 +109,7 @@ TEST(Delete, AConcurrentEditKeepsTheWholeRecordAlive) {
   EXPECT_EQ(s1.Winner("title")->value, "\"t\"");  // the title comes back with it
   EXPECT_EQ(s1.Winner("body")->value, "\"edited offline\"");
   // A later delete that saw the edit removes the record for good.
-  s1.Apply(Delete(30, kB, s1.LiveOps()));
+  ASSERT_TRUE(s1.Apply(Delete(30, kB, s1.LiveOps())).ok());
   EXPECT_FALSE(s1.Visible());
 }
 
@@ -150,7 +150,7 @@ TEST(RecordState, CausalPermutationsConverge) {
       for (size_t left = 12; left > 0; --left) {
         size_t d;
         do d = rng() % 3; while (pos[d] == chains[d].size());
-        s.Apply(chains[d][pos[d]++]);
+        EXPECT_TRUE(s.Apply(chains[d][pos[d]++]).ok());
       }
       return s;
     };

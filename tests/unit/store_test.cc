@@ -23,7 +23,7 @@ TEST(Store, PersistsAcrossReopen) {
   const std::string db = dir / "j.db";
   RecordId id = NewRecordId();
   RecordState state;
-  state.Apply(SampleOp(5));
+  ASSERT_TRUE(state.Apply(SampleOp(5)).ok());
   {
     auto s = Store::Open(db);
     ASSERT_TRUE(s.ok());
@@ -87,7 +87,7 @@ TEST(Store, FindRecordsByPrefix) {
   b[0] = 0xab;
   b[1] = 0x02;
   RecordState st;
-  st.Apply(SampleOp(1));
+  ASSERT_TRUE(st.Apply(SampleOp(1)).ok());
   ASSERT_TRUE((*s)->SaveRecord("entries", a, st).ok());
   ASSERT_TRUE((*s)->SaveRecord("entries", b, st).ok());
   EXPECT_EQ((*s)->FindRecords("entries", "ab")->size(), 2u);
