@@ -125,6 +125,20 @@ TEST_F(CliTest, EntryLifecycleAndJson) {
   EXPECT_EQ(nlohmann::json::parse(Jsync("a", {"list", "--json"}).out).size(), 1u);
 }
 
+TEST_F(CliTest, InsertAndDeleteAtCodePointPositions) {
+  ASSERT_EQ(Init("a").exit_code, 0);
+  ProcessResult made = Jsync("a", {"new", "--title", "t", "--body-file", "-"}, kPass, "héllo wörld");
+  ASSERT_EQ(made.exit_code, 0);
+  const std::string id = made.out.substr(0, 32);
+  EXPECT_EQ(Jsync("a", {"edit", id, "--delete", "6", "5", "--insert", "6", "🙂 there"}).exit_code, 0);
+  auto e = nlohmann::json::parse(Jsync("a", {"show", id, "--json"}).out);
+  EXPECT_EQ(e["body"], "héllo 🙂 there");
+  EXPECT_EQ(Jsync("a", {"edit", id, "--insert", "-1", "x"}).exit_code, 2);
+  EXPECT_EQ(Jsync("a", {"edit", id, "--delete", "3"}).exit_code, 2);
+  ExpectOneErrorLine(Jsync("a", {"edit", id, "--insert", "99", "x"}), "outside the body");
+  EXPECT_EQ(nlohmann::json::parse(Jsync("a", {"show", id, "--json"}).out)["body"], "héllo 🙂 there");
+}
+
 TEST_F(CliTest, SyncAndStatusJson) {
   ASSERT_EQ(Init("a").exit_code, 0);
   ASSERT_EQ(Init("b").exit_code, 0);

@@ -117,3 +117,102 @@ TEST_F(JournalTest, TwoDevicesSeeEachOthersEntries) {
 
 }  // namespace
 }  // namespace jsync
+
+namespace jsync {
+namespace {
+
+class TwoDevices : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"a", "b"}) {
+      ASSERT_TRUE(Journal::Init(dir_ / name, testing::TestInitOptions(dir_ / "cloud", name)).ok());
+      auto j = Journal::Open(dir_ / name);
+      ASSERT_TRUE(j.ok());
+      devices_.push_back(std::move(*j));
+    }
+  }
+  void SyncAll() {
+    for (int round = 0; round < 2; ++round) {
+      for (auto& d : devices_) {
+        auto r = d->Sync();
+        ASSERT_TRUE(r.ok() && r->report.ok());
+      }
+    }
+  }
+  testing::TempDir dir_;
+  std::vector<std::unique_ptr<Journal>> devices_;
+};
+
+TEST_F(TwoDevices, ConcurrentBodyEditsBothSurviveAtCharacterLevel) {
+  auto id = devices_[0]->NewEntry({"walk", "We walked to the river.", {}});
+  ASSERT_TRUE(id.ok());
+  SyncAll();
+  const std::string hex = RecordIdHex(*id);
+  EntryEdit a, b;
+  a.body = "We walked slowly to the river.";
+  b.body = "We walked to the old river.";
+  ASSERT_TRUE(devices_[0]->EditEntry(hex, a).ok());
+  ASSERT_TRUE(devices_[1]->EditEntry(hex, b).ok());
+  SyncAll();
+  auto ea = devices_[0]->GetEntry(hex), eb = devices_[1]->GetEntry(hex);
+  ASSERT_TRUE(ea.ok() && eb.ok());
+  EXPECT_EQ(ea->body, "We walked slowly to the old river.");
+  EXPECT_EQ(eb->body, ea->body);
+  EXPECT_TRUE(ea->conflicts.empty());
+}
+
+TEST_F(TwoDevices, ChangingOneWordSendsOneSmallInsertAndDelete) {
+  std::string body(4000, 'x');
+  body += " the quick brown fox ";
+  body += std::string(4000, 'y');
+  auto id = devices_[0]->NewEntry({"long", body, {}});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(devices_[0]->Sync().ok());
+  std::string edited = body;
+  edited.replace(edited.find("quick"), 5, "slow");
+  EntryEdit e;
+  e.body = edited;
+  ASSERT_TRUE(devices_[0]->EditEntry(RecordIdHex(*id), e).ok());
+  auto outbox = devices_[0]->store().ReadOutbox(100);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 2u);  // delete "quick" (or part of it), insert "slow"
+  size_t inserted = 0, deleted = 0;
+  for (const auto& row : *outbox) {
+    if (row.op.kind == OpKind::kTextInsert) inserted += row.op.value.size();
+    for (const auto& r : row.op.ranges) deleted += r.len;
+  }
+  EXPECT_LE(inserted, 4u);
+  EXPECT_LE(deleted, 5u);
+  SyncAll();
+  EXPECT_EQ(devices_[1]->GetEntry(RecordIdHex(*id))->body, edited);
+}
+
+TEST_F(TwoDevices, DeletedWhileEditedElsewhereComesBackWithTheEdit) {
+  auto id = devices_[0]->NewEntry({"keep me", "first draft", {"x"}});
+  ASSERT_TRUE(id.ok());
+  SyncAll();
+  const std::string hex = RecordIdHex(*id);
+  ASSERT_TRUE(devices_[0]->RemoveEntry(hex).ok());
+  ASSERT_TRUE(devices_[1]->EditEntry(hex, {std::nullopt, std::nullopt, {{5, 0, U" edit"}}, {}, {}}).ok());
+  SyncAll();
+  for (auto& d : devices_) {
+    auto e = d->GetEntry(hex);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->title, "keep me");
+    EXPECT_EQ(e->body, "first edit draft");
+    EXPECT_EQ(e->tags, std::vector<std::string>{"x"});
+  }
+}
+
+TEST_F(TwoDevices, SplicesOutsideTheBodyAreRefused) {
+  auto id = devices_[0]->NewEntry({"t", "abc", {}});
+  ASSERT_TRUE(id.ok());
+  EntryEdit e;
+  e.body_splices = {{1, 1, {}}, {10, 0, U"x"}};
+  Status s = devices_[0]->EditEntry(RecordIdHex(*id), e);
+  EXPECT_EQ(s.code(), Code::kInvalid);
+  EXPECT_EQ(devices_[0]->GetEntry(RecordIdHex(*id))->body, "abc") << "nothing half-applied";
+}
+
+}  // namespace
+}  // namespace jsync

@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "core/journal/journal.h"
+#include "core/util/utf8.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
 
@@ -23,6 +24,14 @@ Result<std::string> ReadBody(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Invalid("cannot read body file " + path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+Result<size_t> ParseCount(const std::string& s, const char* what) {
+  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::Invalid(std::string(what) + " must be a non-negative whole number, not '" + s +
+                           "'");
+  }
+  return static_cast<size_t>(std::stoull(s));
 }
 
 std::string Hostname() {
@@ -85,6 +94,20 @@ int RunEdit(const std::string& home, const EntryArgs& args) {
     auto body = ReadBody(args.body_file);
     if (!body.ok()) return FailStatus(body.status());
     edit.body = *body;
+  }
+  // A delete and an insert given together apply in that order.
+  if (args.del.size() == 2) {
+    auto pos = ParseCount(args.del[0], "--delete POS");
+    auto len = ParseCount(args.del[1], "--delete LEN");
+    if (!pos.ok()) return Fail(pos.status().message(), kExitUsage);
+    if (!len.ok()) return Fail(len.status().message(), kExitUsage);
+    edit.body_splices.push_back({*pos, *len, {}});
+  }
+  if (args.insert.size() == 2) {
+    auto pos = ParseCount(args.insert[0], "--insert POS");
+    if (!pos.ok()) return Fail(pos.status().message(), kExitUsage);
+    if (!IsValidUtf8(args.insert[1])) return Fail("--insert TEXT is not valid UTF-8", kExitUsage);
+    edit.body_splices.push_back({*pos, 0, text::Utf8ToUtf32(args.insert[1])});
   }
   Status s = (*journal)->EditEntry(args.id, edit);
   return s.ok() ? kExitOk : FailStatus(s);

@@ -28,6 +28,8 @@ struct EntryArgs {
   std::vector<std::string> tags;         // new
   std::vector<std::string> add_tags;     // edit
   std::vector<std::string> remove_tags;  // edit
+  std::vector<std::string> insert;       // edit: POS TEXT
+  std::vector<std::string> del;          // edit: POS LEN
 };
 int RunNew(const std::string& home, const EntryArgs& args);
 int RunEdit(const std::string& home, const EntryArgs& args);

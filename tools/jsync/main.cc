@@ -50,6 +50,12 @@ int main(int argc, char** argv) {
   edit_cmd->add_option("--body-file", entry.body_file, "Read the new body from this file ('-': stdin)");
   edit_cmd->add_option("--add-tag", entry.add_tags, "Add a tag (repeatable)");
   edit_cmd->add_option("--remove-tag", entry.remove_tags, "Remove a tag (repeatable)");
+  edit_cmd->add_option("--insert", entry.insert, "Insert TEXT into the body at code point POS")
+      ->expected(2)
+      ->type_name("POS TEXT");
+  edit_cmd->add_option("--delete", entry.del, "Delete LEN code points of the body at POS")
+      ->expected(2)
+      ->type_name("POS LEN");
 
   auto* rm_cmd = app.add_subcommand("rm", "Delete an entry");
   rm_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
@@ -83,8 +89,9 @@ int main(int argc, char** argv) {
     if (new_cmd->parsed()) return RunNew(home, entry);
     if (edit_cmd->parsed()) {
       if (!entry.title && entry.body_file.empty() && entry.add_tags.empty() &&
-          entry.remove_tags.empty()) {
-        return Fail("edit needs at least one of --title, --body-file, --add-tag, --remove-tag",
+          entry.remove_tags.empty() && entry.insert.empty() && entry.del.empty()) {
+        return Fail("edit needs at least one of --title, --body-file, --insert, --delete, "
+                    "--add-tag, --remove-tag",
                     kExitUsage);
       }
       return RunEdit(home, entry);
