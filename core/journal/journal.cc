@@ -390,6 +390,7 @@ Result<SyncResult> Journal::Sync() {
   auto report = engine.Run();
   Status meta = report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()))
                             : Status::Ok();
+  if (meta.ok()) meta = store_->Checkpoint();
   ::close(lock);
   if (!report.ok()) return report.status();
   JSYNC_RETURN_IF_ERROR(meta);

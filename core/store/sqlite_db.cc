@@ -60,14 +60,29 @@ Status Db::Exec(const std::string& sql) {
   return Status::Fatal("local database: " + msg);
 }
 
+Db::~Db() {
+  for (auto& [sql, cached] : cache_) sqlite3_finalize(cached.stmt);
+  sqlite3_close_v2(db_);
+}
+
 Stmt Db::Prepare(const std::string& sql) {
+  Cached& cached = cache_[sql];
+  if (cached.stmt != nullptr && !cached.in_use) {
+    cached.in_use = true;
+    return Stmt(db_, cached.stmt, &cached.in_use);
+  }
+  const bool keep = cached.stmt == nullptr;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &stmt,
+                         nullptr) != SQLITE_OK) {
     std::fprintf(stderr, "jsync: internal error preparing SQL (%s): %s\n", sql.c_str(),
                  sqlite3_errmsg(db_));
     std::abort();
   }
-  return Stmt(db_, stmt);
+  if (!keep) return Stmt(db_, stmt);
+  cached.stmt = stmt;
+  cached.in_use = true;
+  return Stmt(db_, stmt, &cached.in_use);
 }
 
 }  // namespace jsync::store

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <memory>
 
 #include <optional>
@@ -16,11 +17,24 @@ namespace jsync::store {
 
 class Stmt {
  public:
-  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  // `in_use` non-null: a cached statement, reset (not finalised) when this handle ends.
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, bool* in_use = nullptr)
+      : db_(db), stmt_(stmt), in_use_(in_use) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_), in_use_(o.in_use_) {
+    o.stmt_ = nullptr;
+    o.in_use_ = nullptr;
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() {
+    if (in_use_ == nullptr) {
+      sqlite3_finalize(stmt_);
+      return;
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  }
 
   Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
   Stmt& Bind(int i, uint64_t v) { return Bind(i, static_cast<int64_t>(v)); }
@@ -49,6 +63,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;
   int last_rc_ = SQLITE_OK;
 };
 
@@ -57,15 +72,22 @@ class Db {
   static Result<std::unique_ptr<Db>> Open(const std::string& path);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
-  ~Db() { sqlite3_close_v2(db_); }
+  ~Db();
 
   Status Exec(const std::string& sql);
-  // Prepare failures are programming errors in fixed SQL, so they abort with the message.
+  // Statements are compiled once and reused (compiling was a fifth of an edit's time); a
+  // statement already in use by a live Stmt is compiled afresh. Prepare failures are
+  // programming errors in fixed SQL, so they abort with the message.
   Stmt Prepare(const std::string& sql);
 
  private:
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::map<std::string, Cached> cache_;
 };
 
 // BEGIN IMMEDIATE on construction; rolls back unless Commit() succeeded.

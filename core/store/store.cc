@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS records(
   id BLOB NOT NULL,
   hex TEXT NOT NULL,
   state BLOB NOT NULL,
-  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+  UNIQUE(collection, id));
 CREATE INDEX IF NOT EXISTS records_hex ON records(collection, hex);
 CREATE TABLE IF NOT EXISTS outbox(
   n INTEGER PRIMARY KEY AUTOINCREMENT,
