@@ -257,23 +257,39 @@ int main(int argc, char** argv) {
         {"seed", opt.seed},
         {"scrypt_log2n", opt.scrypt_log2n},
         {"plaintext_bytes", plain},
-        {"plaintext", {{"title", plain_title}, {"body", plain_body}, {"tags", plain_tags},
-                       {"tag_count", tag_count}}},
-        {"a", {{"init_s", init_a_s}, {"write_s", write_a_s},
-               {"entries_per_s", static_cast<double>(opt.entries) / write_a_s},
-               {"sync_s", sync_a_s}, {"sealed_changes", sync_a->report.sealed_changes},
-               {"calls", sync_a->calls.calls()}, {"bytes_up", sync_a->calls.bytes_up}}},
-        {"cloud", {{"bytes", cloud_bytes}, {"change_bytes", change_bytes},
-                   {"change_files", change_files}, {"bytes_per_plaintext_byte", ratio}}},
-        {"b", {{"join_s", join_b_s},
-               {"cold_sync_s", sync_b_s},
-               {"calls", cb.calls()},
-               {"puts", cb.puts}, {"gets", cb.gets}, {"lists", cb.lists},
-               {"bytes_down", cb.bytes_down}, {"bytes_up", cb.bytes_up},
-               {"downloaded_changes", rb.downloaded_changes},
-               {"merged_changes", rb.merged_changes}, {"merged_ops", rb.merged_ops},
-               {"db_bytes", db_b},
-               {"second_sync_s", poll_b_s}, {"second_sync_calls", poll_b->calls.calls()}}},
+        {"plaintext",
+         {{"title", plain_title},
+          {"body", plain_body},
+          {"tags", plain_tags},
+          {"tag_count", tag_count}}},
+        {"a",
+         {{"init_s", init_a_s},
+          {"write_s", write_a_s},
+          {"entries_per_s", static_cast<double>(opt.entries) / write_a_s},
+          {"sync_s", sync_a_s},
+          {"sealed_changes", sync_a->report.sealed_changes},
+          {"calls", sync_a->calls.calls()},
+          {"bytes_up", sync_a->calls.bytes_up}}},
+        {"cloud",
+         {{"bytes", cloud_bytes},
+          {"change_bytes", change_bytes},
+          {"change_files", change_files},
+          {"bytes_per_plaintext_byte", ratio}}},
+        {"b",
+         {{"join_s", join_b_s},
+          {"cold_sync_s", sync_b_s},
+          {"calls", cb.calls()},
+          {"puts", cb.puts},
+          {"gets", cb.gets},
+          {"lists", cb.lists},
+          {"bytes_down", cb.bytes_down},
+          {"bytes_up", cb.bytes_up},
+          {"downloaded_changes", rb.downloaded_changes},
+          {"merged_changes", rb.merged_changes},
+          {"merged_ops", rb.merged_ops},
+          {"db_bytes", db_b},
+          {"second_sync_s", poll_b_s},
+          {"second_sync_calls", poll_b->calls.calls()}}},
         {"list_entries_s", list_s},
         {"max_rss_kib", ru.ru_maxrss},
         {"verified", diff.empty()},
@@ -284,9 +300,10 @@ int main(int argc, char** argv) {
     std::printf("cold sync benchmark: %llu entries, seed %llu, scrypt log2 N = %d\n",
                 static_cast<unsigned long long>(opt.entries),
                 static_cast<unsigned long long>(opt.seed), opt.scrypt_log2n);
-    std::printf("  plaintext            %.2f MB (title %.2f, body %.2f, tags %.3f; %.1f tags/entry)\n",
-                plain / 1e6, plain_title / 1e6, plain_body / 1e6, plain_tags / 1e6,
-                static_cast<double>(tag_count) / static_cast<double>(opt.entries));
+    std::printf(
+        "  plaintext            %.2f MB (title %.2f, body %.2f, tags %.3f; %.1f tags/entry)\n",
+        plain / 1e6, plain_title / 1e6, plain_body / 1e6, plain_tags / 1e6,
+        static_cast<double>(tag_count) / static_cast<double>(opt.entries));
     std::printf("A init (new journal)   %.3f s\n", init_a_s);
     std::printf("A write %llu entries  %.3f s (%.0f entries/s, one transaction each)\n",
                 static_cast<unsigned long long>(opt.entries), write_a_s,
@@ -295,17 +312,18 @@ int main(int argc, char** argv) {
                 sync_a_s, static_cast<unsigned long long>(sync_a->report.sealed_changes),
                 static_cast<unsigned long long>(sync_a->calls.calls()),
                 sync_a->calls.bytes_up / 1e6);
-    std::printf("cloud folder           %.2f MB (%llu change files, %.2f MB); "
-                "%.3f bytes stored per plaintext byte\n",
-                cloud_bytes / 1e6, static_cast<unsigned long long>(change_files),
-                change_bytes / 1e6, ratio);
+    std::printf(
+        "cloud folder           %.2f MB (%llu change files, %.2f MB); "
+        "%.3f bytes stored per plaintext byte\n",
+        cloud_bytes / 1e6, static_cast<unsigned long long>(change_files), change_bytes / 1e6,
+        ratio);
     std::printf("B join (scrypt unwrap) %.3f s\n", join_b_s);
-    std::printf("B cold sync            %.3f s: %llu calls (%llu get, %llu list, %llu put), "
-                "%.2f MB down, %.4f MB up\n",
-                sync_b_s, static_cast<unsigned long long>(cb.calls()),
-                static_cast<unsigned long long>(cb.gets),
-                static_cast<unsigned long long>(cb.lists),
-                static_cast<unsigned long long>(cb.puts), cb.bytes_down / 1e6, cb.bytes_up / 1e6);
+    std::printf(
+        "B cold sync            %.3f s: %llu calls (%llu get, %llu list, %llu put), "
+        "%.2f MB down, %.4f MB up\n",
+        sync_b_s, static_cast<unsigned long long>(cb.calls()),
+        static_cast<unsigned long long>(cb.gets), static_cast<unsigned long long>(cb.lists),
+        static_cast<unsigned long long>(cb.puts), cb.bytes_down / 1e6, cb.bytes_up / 1e6);
     std::printf("  merged               %llu changes, %llu ops (%.0f ops/s)\n",
                 static_cast<unsigned long long>(rb.merged_changes),
                 static_cast<unsigned long long>(rb.merged_ops),
@@ -315,8 +333,8 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(poll_b->calls.calls()));
     std::printf("ListEntries            %.3f s (mean of A and B)\n", list_s);
     std::printf("peak RSS (A and B)     %.1f MB\n", ru.ru_maxrss / 1024.0);
-    std::printf("verify                 %s\n", diff.empty() ? "B holds exactly A's entries"
-                                                            : ("FAILED: " + diff).c_str());
+    std::printf("verify                 %s\n",
+                diff.empty() ? "B holds exactly A's entries" : ("FAILED: " + diff).c_str());
   }
   if (opt.keep) std::fprintf(stderr, "kept %s\n", root.c_str());
   return diff.empty() ? 0 : 1;

@@ -204,12 +204,26 @@ void BM_SyncAfterEdit(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_NewEntry)->ArgName("prefill")->Arg(0)->Arg(10000)->Iterations(3000)
-    ->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_EditEntry)->ArgName("prefill")->Arg(100)->Arg(10000)->Iterations(3000)
-    ->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_SyncAfterEdit)->ArgName("prefill")->Arg(100)->Iterations(300)
-    ->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_NewEntry)
+    ->ArgName("prefill")
+    ->Arg(0)
+    ->Arg(10000)
+    ->Iterations(3000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EditEntry)
+    ->ArgName("prefill")
+    ->Arg(100)
+    ->Arg(10000)
+    ->Iterations(3000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SyncAfterEdit)
+    ->ArgName("prefill")
+    ->Arg(100)
+    ->Iterations(300)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

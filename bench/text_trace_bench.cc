@@ -41,9 +41,12 @@ int main(int argc, char** argv) {
   std::string path = std::string(JSYNC_TRACE_DIR) + "/automerge-paper.json.gz";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--json") json = true;
-    else if (a == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
-    else path = a;
+    if (a == "--json")
+      json = true;
+    else if (a == "--repeat" && i + 1 < argc)
+      repeat = std::max(1, std::atoi(argv[++i]));
+    else
+      path = a;
   }
   auto trace = jsync::trace::LoadEditingTrace(path);
   if (!trace.ok()) {

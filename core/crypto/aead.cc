@@ -16,8 +16,7 @@ bool FitsInt(size_t n) { return n <= static_cast<size_t>(INT_MAX); }
 
 }  // namespace
 
-Result<Bytes> AeadSeal(const SecretKey& key, const Nonce& nonce, ByteSpan aad,
-                       ByteSpan plaintext) {
+Result<Bytes> AeadSeal(const SecretKey& key, const Nonce& nonce, ByteSpan aad, ByteSpan plaintext) {
   if (!FitsInt(plaintext.size()) || !FitsInt(aad.size())) return Status::Invalid("too large");
   CipherCtx ctx = NewCtx();
   Bytes out(plaintext.size() + kTagSize);
@@ -36,7 +35,8 @@ Result<Bytes> AeadSeal(const SecretKey& key, const Nonce& nonce, ByteSpan aad,
 }
 
 Result<Bytes> AeadOpen(const SecretKey& key, const Nonce& nonce, ByteSpan aad, ByteSpan sealed) {
-  static const Status kForged = Status::Corrupt("authentication failed (tampered, truncated or wrong key)");
+  static const Status kForged =
+      Status::Corrupt("authentication failed (tampered, truncated or wrong key)");
   if (sealed.size() < kTagSize) return kForged;
   if (!FitsInt(sealed.size()) || !FitsInt(aad.size())) return Status::Invalid("too large");
   const size_t ct_size = sealed.size() - kTagSize;

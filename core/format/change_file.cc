@@ -65,9 +65,8 @@ Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
   header.nonce = crypto::RandomArray<crypto::kNonceSize>();
   Bytes out = EncodeHeader(header);
   JSYNC_ASSIGN_OR_RETURN(Bytes body, Compress(EncodeOps(ops)));
-  JSYNC_ASSIGN_OR_RETURN(
-      Bytes sealed,
-      crypto::SealFile(master, crypto::kChangeFileInfo, header.salt, header.nonce, out, body));
+  JSYNC_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealFile(master, crypto::kChangeFileInfo,
+                                                        header.salt, header.nonce, out, body));
   out.insert(out.end(), sealed.begin(), sealed.end());
   if (out.size() > kMaxChangeFileSize) return Status::Invalid("change file would be too large");
   return out;

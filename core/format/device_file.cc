@@ -26,9 +26,8 @@ Result<Bytes> SealDeviceFile(const crypto::SecretKey& master, const DeviceInfo& 
   nlohmann::json body = {
       {"name", info.name}, {"platform", info.platform}, {"created_ms", info.created_ms}};
   std::string plain = body.dump();
-  JSYNC_ASSIGN_OR_RETURN(
-      Bytes sealed, crypto::SealFile(master, crypto::kDeviceFileInfo, salt, nonce, out,
-                                     AsBytes(plain)));
+  JSYNC_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealFile(master, crypto::kDeviceFileInfo, salt,
+                                                        nonce, out, AsBytes(plain)));
   out.insert(out.end(), sealed.begin(), sealed.end());
   return out;
 }
@@ -51,7 +50,8 @@ Result<DeviceInfo> OpenDeviceFile(const crypto::SecretKey& master, ByteSpan file
   JSYNC_ASSIGN_OR_RETURN(Bytes plain,
                          crypto::OpenFile(master, crypto::kDeviceFileInfo, salt, nonce,
                                           file.first(kHeaderSize), file.subspan(kHeaderSize)));
-  auto body = nlohmann::json::parse(plain.begin(), plain.end(), nullptr, /*allow_exceptions=*/false);
+  auto body =
+      nlohmann::json::parse(plain.begin(), plain.end(), nullptr, /*allow_exceptions=*/false);
   if (!body.is_object() || !body.value("name", nlohmann::json()).is_string()) {
     return Status::Corrupt("device file body is malformed");
   }

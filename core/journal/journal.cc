@@ -74,7 +74,8 @@ constexpr size_t kMaxTextBytes = 16u << 20;
 
 Status CheckText(const char* what, const std::string& s) {
   if (!IsValidUtf8(s)) return Status::Invalid(std::string(what) + " is not valid UTF-8");
-  if (s.size() > kMaxTextBytes) return Status::Invalid(std::string(what) + " is larger than 16 MiB");
+  if (s.size() > kMaxTextBytes)
+    return Status::Invalid(std::string(what) + " is larger than 16 MiB");
   return Status::Ok();
 }
 
@@ -145,14 +146,13 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     auto kid = crypto::RandomArray<8>();
     for (uint8_t b : kid) key_id = key_id << 8 | b;
     format::KeyFileInfo info{result.journal, key_id, options.scrypt};
-    JSYNC_ASSIGN_OR_RETURN(Bytes key_file,
-                           format::WrapMasterKey(master, options.passphrase, info));
+    JSYNC_ASSIGN_OR_RETURN(Bytes key_file, format::WrapMasterKey(master, options.passphrase, info));
     JSYNC_RETURN_IF_ERROR(provider->PutIfAbsent(sync::KeyPath(result.journal, key_id), key_file));
   }
 
   result.device = NewDeviceId();
-  format::DeviceInfo device{result.journal, result.device,  key_id,
-                            options.device_name, Platform(), clock()};
+  format::DeviceInfo device{result.journal,      result.device, key_id,
+                            options.device_name, Platform(),    clock()};
   JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(master, device));
   JSYNC_RETURN_IF_ERROR(
       provider->PutIfAbsent(sync::DevicePath(result.journal, result.device), device_file));
@@ -167,8 +167,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(
       store->SetMeta("location", fs::absolute(options.location).lexically_normal().string()));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
-  JSYNC_RETURN_IF_ERROR(
-      store->PutDevice(result.device, {options.device_name, Platform()}));
+  JSYNC_RETURN_IF_ERROR(store->PutDevice(result.device, {options.device_name, Platform()}));
   // Written last: its presence marks a finished init.
   JSYNC_RETURN_IF_ERROR(store->SetMeta("journal_id", JournalIdHex(result.journal)));
   JSYNC_RETURN_IF_ERROR(txn.Commit());
@@ -220,8 +219,7 @@ Op Journal::MakeOp(OpKind kind, const RecordId& record, std::string field, std::
   return op;
 }
 
-Status Journal::CommitLocal(const RecordId& record, RecordState state,
-                            const std::vector<Op>& ops) {
+Status Journal::CommitLocal(const RecordId& record, RecordState state, const std::vector<Op>& ops) {
   if (ops.empty()) return Status::Ok();
   auto txn = store_->Begin();
   JSYNC_RETURN_IF_ERROR(txn.began());
@@ -246,9 +244,9 @@ Status Journal::EditText(RecordState& scratch, const RecordId& record, const std
     const text::TextDocument* current = scratch.Text(field);
     const size_t size = current ? current->size() : 0;
     if (sp.pos > size || sp.del > size - sp.pos) {
-      return Status::Invalid("position " + std::to_string(sp.pos) + (sp.del ? "+" + std::to_string(sp.del) : "") +
-                             " is outside the " + field + " (" + std::to_string(size) +
-                             " characters)");
+      return Status::Invalid("position " + std::to_string(sp.pos) +
+                             (sp.del ? "+" + std::to_string(sp.del) : "") + " is outside the " +
+                             field + " (" + std::to_string(size) + " characters)");
     }
     if (sp.del > 0) {
       text::TextDocument doc = *current;
@@ -280,8 +278,8 @@ Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
   JSYNC_RETURN_IF_ERROR(CheckTags(input.tags));
   RecordId id = NewRecordId();
   std::vector<Op> ops;
-  ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at",
-                       std::to_string(HlcMillis(clock_->Now())), {}));
+  ops.push_back(
+      MakeOp(OpKind::kSetRegister, id, "created_at", std::to_string(HlcMillis(clock_->Now())), {}));
   RecordState scratch;
   JSYNC_RETURN_IF_ERROR(scratch.Apply(ops.back()));
   JSYNC_RETURN_IF_ERROR(
@@ -339,8 +337,8 @@ Status Journal::EditEntry(const std::string& id_text, const EntryEdit& edit) {
     if (!tags.empty()) ops.push_back(MakeOp(OpKind::kRemoveFromSet, id, "tags", tag, tags));
   }
   for (const auto& tag : edit.add_tags) {
-    bool removing = std::find(edit.remove_tags.begin(), edit.remove_tags.end(), tag) !=
-                    edit.remove_tags.end();
+    bool removing =
+        std::find(edit.remove_tags.begin(), edit.remove_tags.end(), tag) != edit.remove_tags.end();
     if (removing || state.SetTags("tags", tag).empty()) {
       ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
     }
@@ -354,8 +352,7 @@ Status Journal::RemoveEntry(const std::string& id_text) {
   JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
   JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
   if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
-  return CommitLocal(id, *loaded,
-                     {MakeOp(OpKind::kDeleteRecord, id, "", "", loaded->LiveOps())});
+  return CommitLocal(id, *loaded, {MakeOp(OpKind::kDeleteRecord, id, "", "", loaded->LiveOps())});
 }
 
 Result<Entry> Journal::GetEntry(const std::string& id_text) {
@@ -388,8 +385,8 @@ Result<SyncResult> Journal::Sync() {
   provider::ProviderCounters before = provider_->counters();
   sync::SyncEngine engine({*store_, *provider_, master_, journal_, device_, key_id_, *clock_});
   auto report = engine.Run();
-  Status meta = report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()))
-                            : Status::Ok();
+  Status meta =
+      report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis())) : Status::Ok();
   if (meta.ok()) meta = store_->Checkpoint();
   ::close(lock);
   if (!report.ok()) return report.status();
@@ -397,8 +394,8 @@ Result<SyncResult> Journal::Sync() {
   SyncResult result;
   result.report = std::move(report).value();
   const auto& after = provider_->counters();
-  result.calls = {after.puts - before.puts,       after.gets - before.gets,
-                  after.lists - before.lists,     after.removes - before.removes,
+  result.calls = {after.puts - before.puts,         after.gets - before.gets,
+                  after.lists - before.lists,       after.removes - before.removes,
                   after.bytes_up - before.bytes_up, after.bytes_down - before.bytes_down};
   result.elapsed_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - start)

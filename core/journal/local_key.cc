@@ -35,9 +35,10 @@ Status SaveLocalKey(const std::string& path, format::KeyId key_id, const crypto:
 }
 
 Result<crypto::SecretKey> LoadLocalKey(const std::string& path, format::KeyId expected_key_id) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return Status::Fatal("the journal key " + path + " is missing; join the journal again from a "
+    return Status::Fatal("the journal key " + path +
+                         " is missing; join the journal again from a "
                          "fresh --home with 'jsync init' and the passphrase");
   }
   if ((st.st_mode & 077) != 0) {

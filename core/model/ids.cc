@@ -30,8 +30,7 @@ std::string DeviceIdHex(DeviceId id) {
 template <size_t N>
 static Result<std::array<uint8_t, N>> ParseFixed(std::string_view hex, const char* what) {
   if (hex.size() != 2 * N) {
-    return Status::Invalid(std::string(what) + " must be " + std::to_string(2 * N) +
-                           " hex digits");
+    return Status::Invalid(std::string(what) + " must be " + std::to_string(2 * N) + " hex digits");
   }
   auto bytes = FromHex(hex);
   if (!bytes.ok()) return Status::Invalid(std::string(what) + " is not hex");

@@ -60,12 +60,11 @@ Status RecordState::Apply(const Op& op) {
     case OpKind::kTextInsert:
     case OpKind::kTextDelete: {
       text::TextDocument& doc = texts_[op.field];
-      Status st = op.kind == OpKind::kTextInsert
-                      ? doc.ApplyInsert({{op.id.device, op.char_seq},
-                                         op.origin_left,
-                                         op.origin_right,
-                                         text::Utf8ToUtf32(op.value)})
-                      : doc.ApplyDelete({op.ranges});
+      Status st = op.kind == OpKind::kTextInsert ? doc.ApplyInsert({{op.id.device, op.char_seq},
+                                                                    op.origin_left,
+                                                                    op.origin_right,
+                                                                    text::Utf8ToUtf32(op.value)})
+                                                 : doc.ApplyDelete({op.ranges});
       JSYNC_RETURN_IF_ERROR(st.WithContext("field " + op.field));
       Hlc& head = text_heads_[op.field][op.id.device];
       head = std::max(head, op.id.hlc);
@@ -129,8 +128,7 @@ std::vector<std::string> RecordState::SetElements(const std::string& field) cons
   return out;
 }
 
-std::vector<OpId> RecordState::SetTags(const std::string& field,
-                                       const std::string& element) const {
+std::vector<OpId> RecordState::SetTags(const std::string& field, const std::string& element) const {
   auto it = sets_.find(field);
   if (it == sets_.end()) return {};
   auto e = it->second.find(element);

@@ -75,10 +75,10 @@ Status FolderProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   const fs::path target = root_ / path;
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  if (ec) return Status::Fatal("cannot create " + target.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Status::Fatal("cannot create " + target.parent_path().string() + ": " + ec.message());
 
-  const fs::path temp =
-      target.parent_path() / (kTempPrefix + ToHex(crypto::RandomArray<8>()));
+  const fs::path temp = target.parent_path() / (kTempPrefix + ToHex(crypto::RandomArray<8>()));
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Fatal(Errno("cannot create", temp));
   Status st = WriteAll(fd, bytes, temp);

@@ -6,8 +6,7 @@
 
 namespace jsync::provider {
 
-Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
-                                               const std::string& location,
+Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                bool create_location) {
   if (name != "folder") {
     return Status::Invalid("unknown provider '" + name + "' (available: folder)");

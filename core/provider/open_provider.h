@@ -7,8 +7,7 @@
 namespace jsync::provider {
 
 // `create_location`: make a missing folder (only `jsync init` asks for that).
-Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
-                                               const std::string& location,
+Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                bool create_location);
 
 }  // namespace jsync::provider

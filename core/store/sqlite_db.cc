@@ -36,8 +36,9 @@ Bytes Stmt::Blob(int col) const {
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<Db> db(new Db(raw));
   if (rc != SQLITE_OK) {
     return Status::Fatal("cannot open local database " + path + ": " + sqlite3_errstr(rc));
@@ -45,8 +46,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3_busy_timeout(raw, 10000);
   // WAL with synchronous=NORMAL survives a killed process with every committed transaction;
   // a power cut may lose the last few but never corrupts. Sealing uses FULL (see Store).
-  JSYNC_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                 "PRAGMA foreign_keys=ON;"));
+  JSYNC_RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+               "PRAGMA foreign_keys=ON;"));
   return db;
 }
 

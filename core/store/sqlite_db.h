@@ -7,7 +7,6 @@
 
 #include <map>
 #include <memory>
-
 #include <optional>
 #include <string>
 
@@ -36,7 +35,10 @@ class Stmt {
     *in_use_ = false;
   }
 
-  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
   Stmt& Bind(int i, uint64_t v) { return Bind(i, static_cast<int64_t>(v)); }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);

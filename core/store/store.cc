@@ -77,8 +77,10 @@ Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {
 }
 
 Status Store::SetMeta(const std::string& key, const std::string& value) {
-  return db_->Prepare("INSERT INTO meta(key, value) VALUES(?, ?) "
-                      "ON CONFLICT(key) DO UPDATE SET value=excluded.value")
+  return db_
+      ->Prepare(
+          "INSERT INTO meta(key, value) VALUES(?, ?) "
+          "ON CONFLICT(key) DO UPDATE SET value=excluded.value")
       .Bind(1, key)
       .Bind(2, value)
       .Run();
@@ -101,8 +103,9 @@ Status Store::SaveRecord(const std::string& collection, const RecordId& id,
                          const RecordState& state) {
   Bytes blob = state.Encode();
   return db_
-      ->Prepare("INSERT INTO records(collection, id, hex, state) VALUES(?, ?, ?, ?) "
-                "ON CONFLICT(collection, id) DO UPDATE SET state=excluded.state")
+      ->Prepare(
+          "INSERT INTO records(collection, id, hex, state) VALUES(?, ?, ?, ?) "
+          "ON CONFLICT(collection, id) DO UPDATE SET state=excluded.state")
       .Bind(1, collection)
       .Bind(2, ByteSpan(id))
       .Bind(3, RecordIdHex(id))
@@ -223,8 +226,9 @@ Result<std::map<DeviceId, Cursor>> Store::Cursors() {
 
 Status Store::SetCursor(DeviceId device, const Cursor& cursor) {
   return db_
-      ->Prepare("INSERT INTO cursors(device, seq, hash) VALUES(?, ?, ?) "
-                "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq, hash=excluded.hash")
+      ->Prepare(
+          "INSERT INTO cursors(device, seq, hash) VALUES(?, ?, ?) "
+          "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq, hash=excluded.hash")
       .Bind(1, device)
       .Bind(2, cursor.seq)
       .Bind(3, ByteSpan(cursor.hash))
@@ -233,8 +237,9 @@ Status Store::SetCursor(DeviceId device, const Cursor& cursor) {
 
 Status Store::PutDevice(DeviceId device, const DeviceRow& row) {
   return db_
-      ->Prepare("INSERT INTO devices(device, name, platform) VALUES(?, ?, ?) "
-                "ON CONFLICT(device) DO UPDATE SET name=excluded.name, platform=excluded.platform")
+      ->Prepare(
+          "INSERT INTO devices(device, name, platform) VALUES(?, ?, ?) "
+          "ON CONFLICT(device) DO UPDATE SET name=excluded.name, platform=excluded.platform")
       .Bind(1, device)
       .Bind(2, row.name)
       .Bind(3, row.platform)

@@ -40,8 +40,8 @@ struct SealedRow {
 };
 
 struct Cursor {
-  uint64_t seq = 0;           // highest seq merged, contiguous from 1
-  crypto::Sha256 hash{};      // SHA-256 of that change file: the chain head
+  uint64_t seq = 0;       // highest seq merged, contiguous from 1
+  crypto::Sha256 hash{};  // SHA-256 of that change file: the chain head
 };
 
 struct DeviceRow {

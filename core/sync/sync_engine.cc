@@ -75,7 +75,8 @@ Status SyncEngine::Upload(SyncReport& report) {
     const std::string path = ChangePath(ctx_.journal, ctx_.device, row.seq);
     Status put = ctx_.provider.PutIfAbsent(path, row.bytes);
     if (put.Is(Code::kExists)) {
-      return Status::Fatal(path + " is already in the cloud with other content; this device's "
+      return Status::Fatal(path +
+                           " is already in the cloud with other content; this device's "
                            "identity is in use elsewhere (was its home folder copied?)");
     }
     JSYNC_RETURN_IF_ERROR(put.WithContext("uploading " + path));
@@ -140,8 +141,7 @@ Status SyncEngine::LearnDevices(SyncReport& report) {
     }
     if (!info.ok()) {
       report.problems.push_back(
-          {Code::kCorrupt,
-           "device file " + obj.path + " was refused: " + info.status().message()});
+          {Code::kCorrupt, "device file " + obj.path + " was refused: " + info.status().message()});
       continue;
     }
     store::DeviceRow row{info->name, info->platform};
@@ -220,10 +220,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       Expected expected{ctx_.journal, device, next, ctx_.key_id, cursor};
       auto verified = VerifyChange(ctx_.master, expected, bytes);
       if (!verified.ok()) {
-        report.problems.push_back({verified.status().code(),
-                                   label + " was refused: it " + verified.status().message() +
-                                       "; nothing from it or later changes of that device was "
-                                       "applied"});
+        report.problems.push_back(
+            {verified.status().code(), label + " was refused: it " + verified.status().message() +
+                                           "; nothing from it or later changes of that device was "
+                                           "applied"});
         blocked.insert(device);
         continue;
       }
@@ -287,8 +287,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   for (const auto& [device, cursor] : cursors) {
     if (cursor.seq > 0 && !logs.contains(device)) {
       report.problems.push_back(
-          {Code::kGap, DeviceLabel(device) + "'s log is gone from the cloud but this device "
-                                             "already merged " + std::to_string(cursor.seq) +
+          {Code::kGap, DeviceLabel(device) +
+                           "'s log is gone from the cloud but this device "
+                           "already merged " +
+                           std::to_string(cursor.seq) +
                            " of its changes: the provider lost or rolled back files"});
     }
   }

@@ -18,10 +18,10 @@ struct VerifiedChange {
 
 struct Expected {
   JournalId journal{};
-  DeviceId device = 0;      // from the object name
-  uint64_t seq = 0;         // from the object name
+  DeviceId device = 0;  // from the object name
+  uint64_t seq = 0;     // from the object name
   format::KeyId key_id = 0;
-  store::Cursor previous;   // the device's chain head (seq - 1 and its hash)
+  store::Cursor previous;  // the device's chain head (seq - 1 and its hash)
 };
 
 // kCorrupt with a sentence a user can act on; the label names the file in messages.

@@ -19,10 +19,10 @@ enum class Code : int {
   kRetryable = 3,
   kAuthExpired = 4,
   kQuotaExceeded = 5,
-  kInvalid = 6,   // bad input from a caller (arguments, configuration)
-  kFatal = 7,     // cannot continue (I/O failure, broken local store)
-  kCorrupt = 8,   // remote or local data failed verification (tampered, truncated, foreign)
-  kGap = 9,       // a change file is missing from a device's log
+  kInvalid = 6,  // bad input from a caller (arguments, configuration)
+  kFatal = 7,    // cannot continue (I/O failure, broken local store)
+  kCorrupt = 8,  // remote or local data failed verification (tampered, truncated, foreign)
+  kGap = 9,      // a change file is missing from a device's log
 };
 
 const char* CodeName(Code code);
@@ -64,7 +64,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return status_.ok(); }
@@ -88,10 +88,10 @@ class [[nodiscard]] Result {
 #define JSYNC_CONCAT(a, b) JSYNC_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when it is not ok.
-#define JSYNC_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::jsync::Status _jsync_st = (expr);      \
-    if (!_jsync_st.ok()) return _jsync_st;   \
+#define JSYNC_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::jsync::Status _jsync_st = (expr);    \
+    if (!_jsync_st.ok()) return _jsync_st; \
   } while (0)
 
 // Declares `lhs` from a Result, returning its status on failure.

@@ -77,8 +77,9 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
 
 TEST_F(CliTest, PassphraseFromFile) {
   jsync::testing::WriteFileBytes(dir_.path() / "pass.txt", "pass phrase\n");
-  ProcessResult r = Jsync("a", {"init", "--provider", "folder", "--location", dir_ / "cloud",
-                                "--passphrase-file", dir_ / "pass.txt", "--scrypt-log-n", "10"},
+  ProcessResult r = Jsync("a",
+                          {"init", "--provider", "folder", "--location", dir_ / "cloud",
+                           "--passphrase-file", dir_ / "pass.txt", "--scrypt-log-n", "10"},
                           {});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The same passphrase from the environment opens it.
@@ -97,8 +98,8 @@ TEST_F(CliTest, EntryLifecycleAndJson) {
                         "--add-tag", "z"})
                 .exit_code,
             0);
-  ProcessResult stdin_body = Jsync("a", {"new", "--title", "Second", "--body-file", "-"}, kPass,
-                                   "from stdin");
+  ProcessResult stdin_body =
+      Jsync("a", {"new", "--title", "Second", "--body-file", "-"}, kPass, "from stdin");
   ASSERT_EQ(stdin_body.exit_code, 0);
 
   ProcessResult list = Jsync("a", {"list", "--json"});
@@ -127,16 +128,19 @@ TEST_F(CliTest, EntryLifecycleAndJson) {
 
 TEST_F(CliTest, InsertAndDeleteAtCodePointPositions) {
   ASSERT_EQ(Init("a").exit_code, 0);
-  ProcessResult made = Jsync("a", {"new", "--title", "t", "--body-file", "-"}, kPass, "héllo wörld");
+  ProcessResult made =
+      Jsync("a", {"new", "--title", "t", "--body-file", "-"}, kPass, "héllo wörld");
   ASSERT_EQ(made.exit_code, 0);
   const std::string id = made.out.substr(0, 32);
-  EXPECT_EQ(Jsync("a", {"edit", id, "--delete", "6", "5", "--insert", "6", "🙂 there"}).exit_code, 0);
+  EXPECT_EQ(Jsync("a", {"edit", id, "--delete", "6", "5", "--insert", "6", "🙂 there"}).exit_code,
+            0);
   auto e = nlohmann::json::parse(Jsync("a", {"show", id, "--json"}).out);
   EXPECT_EQ(e["body"], "héllo 🙂 there");
   EXPECT_EQ(Jsync("a", {"edit", id, "--insert", "-1", "x"}).exit_code, 2);
   EXPECT_EQ(Jsync("a", {"edit", id, "--delete", "3"}).exit_code, 2);
   ExpectOneErrorLine(Jsync("a", {"edit", id, "--insert", "99", "x"}), "outside the body");
-  EXPECT_EQ(nlohmann::json::parse(Jsync("a", {"show", id, "--json"}).out)["body"], "héllo 🙂 there");
+  EXPECT_EQ(nlohmann::json::parse(Jsync("a", {"show", id, "--json"}).out)["body"],
+            "héllo 🙂 there");
 }
 
 TEST_F(CliTest, SyncAndStatusJson) {
@@ -173,9 +177,9 @@ TEST_F(CliTest, SyncAndStatusJson) {
 TEST_F(CliTest, SecretsNeverReachOutputOrTheCloud) {
   const std::string pass = "pass phrase";
   std::string all;
-  for (const auto& r : {Init("a"), Init("b"), Jsync("a", {"new", "--title", "t"}),
-                        Jsync("a", {"sync", "--json"}), Jsync("a", {"status", "--json"}),
-                        Jsync("b", {"sync"}), Jsync("b", {"status"})}) {
+  for (const auto& r :
+       {Init("a"), Init("b"), Jsync("a", {"new", "--title", "t"}), Jsync("a", {"sync", "--json"}),
+        Jsync("a", {"status", "--json"}), Jsync("b", {"sync"}), Jsync("b", {"status"})}) {
     all += r.out + r.err;
   }
   EXPECT_EQ(all.find(pass), std::string::npos);

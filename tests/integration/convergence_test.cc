@@ -23,8 +23,8 @@ struct Device {
   bool online = true;
 };
 
-const char* kWords[] = {"rain", "coffee", "Grüße", "walk", "🙂", "train", "idea", "late",
-                        "quiet", "market", "letter", "sun"};
+const char* kWords[] = {"rain", "coffee", "Grüße", "walk",   "🙂",   "train",
+                        "idea", "late",   "quiet", "market", "letter", "sun"};
 
 std::string RandomText(std::mt19937_64& rng, int max_words) {
   std::string s;
@@ -77,9 +77,12 @@ void RunScenario(uint64_t seed, int steps) {
   for (int i = 0; i < n; ++i) {
     // Clocks up to two hours apart: causality must not depend on them.
     const int64_t skew = static_cast<int64_t>(rng() % 14'400'000) - 7'200'000;
-    ClockFn clock = [&now, skew] { return static_cast<uint64_t>(static_cast<int64_t>(now) + skew); };
+    ClockFn clock = [&now, skew] {
+      return static_cast<uint64_t>(static_cast<int64_t>(now) + skew);
+    };
     const std::string home = dir / ("home" + std::to_string(i));
-    auto init = Journal::Init(home, TestInitOptions(dir / "cloud", "dev" + std::to_string(i)), clock);
+    auto init =
+        Journal::Init(home, TestInitOptions(dir / "cloud", "dev" + std::to_string(i)), clock);
     ASSERT_TRUE(init.ok()) << init.status().ToString();
     ASSERT_EQ(init->joined, i > 0);
     auto j = Journal::Open(home, clock);
@@ -104,8 +107,10 @@ void RunScenario(uint64_t seed, int steps) {
       created.insert(*id);
     } else if (action < 40) {
       EntryEdit edit;
-      if (rng() % 2) edit.title = RandomText(rng, 3);
-      else edit.body = RandomText(rng, 12);
+      if (rng() % 2)
+        edit.title = RandomText(rng, 3);
+      else
+        edit.body = RandomText(rng, 12);
       ASSERT_TRUE(d.journal->EditEntry(RecordIdHex(target->id), edit).ok());
     } else if (action < 50) {
       EntryEdit edit;

@@ -50,8 +50,8 @@ using jsync::testing::TestInitOptions;
 constexpr const char* kTempPrefix = provider::FolderProvider::kTempPrefix;
 
 const std::vector<std::string> kCrashPoints = {
-    "folder.put.partial",      "sync.seal.before_commit",  "sync.seal.after_commit",
-    "sync.upload.after_put",   "sync.merge.before_commit", "sync.merge.after_commit",
+    "folder.put.partial",    "sync.seal.before_commit",  "sync.seal.after_commit",
+    "sync.upload.after_put", "sync.merge.before_commit", "sync.merge.after_commit",
 };
 
 bool IsTemp(const fs::path& p) { return p.filename().string().starts_with(kTempPrefix); }
@@ -366,9 +366,9 @@ void World::AuditCloud() {
 struct CrashCase {
   const char* name;
   std::string point;
-  int count;         // crash at the count-th pass
-  bool two_sealed;   // leave alpha with a sealed, not uploaded change before the crashing sync
-  bool many_ops;     // give alpha more pending ops than one change file takes
+  int count;        // crash at the count-th pass
+  bool two_sealed;  // leave alpha with a sealed, not uploaded change before the crashing sync
+  bool many_ops;    // give alpha more pending ops than one change file takes
 };
 
 void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.name; }
@@ -594,14 +594,15 @@ void RunRandomSeed(uint64_t seed, RandomStats& stats) {
         const auto delay = std::chrono::microseconds(pick(30000));
         KillOutcome k = SyncAndKill(w.Home(device), w.Home(device) + ".err", delay);
         if (!k.killed) {
-          EXPECT_EQ(k.exit_code, 0) << "sync not killed after " << delay.count() << " us: " << k.err;
+          EXPECT_EQ(k.exit_code, 0)
+              << "sync not killed after " << delay.count() << " us: " << k.err;
           EXPECT_EQ(k.err, "");
         }
         died = k.killed;
         stats.killed += k.killed;
       } else {
-        const std::string spec = kCrashPoints[pick(kCrashPoints.size())] + ":" +
-                                 std::to_string(1 + pick(3));
+        const std::string spec =
+            kCrashPoints[pick(kCrashPoints.size())] + ":" + std::to_string(1 + pick(3));
         ProcessResult r = w.CrashSync(device, spec);
         EXPECT_TRUE(r.exit_code == kCrashExitCode || r.exit_code == 0)
             << spec << " gave exit " << r.exit_code << ": " << r.err;
@@ -631,8 +632,8 @@ TEST(CrashRandomTest, RandomKillsAndCrashPointsLoseNothing) {
   }
   RandomStats stats;
   for (uint64_t seed : seeds) {
-    SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with JSYNC_SEED=" +
-                 std::to_string(seed) + ")");
+    SCOPED_TRACE("seed " + std::to_string(seed) +
+                 " (rerun with JSYNC_SEED=" + std::to_string(seed) + ")");
     RunRandomSeed(seed, stats);
     if (HasFatalFailure()) return;
   }

@@ -401,8 +401,8 @@ TEST_P(TamperFlipTest, FlippedByteIsRefusedAndNothingFromItIsApplied) {
   ex.keywords.push_back("refused");
   ex.keywords.push_back("nothing from it or later changes of that device was applied");
   ex.withheld = {"title alpha-2", "title alpha-3"};
-  ExpectRefusedThenRepaired(
-      [&] { WriteFileBytes(path, Flip(original, offset, GetParam().mask)); }, ex);
+  ExpectRefusedThenRepaired([&] { WriteFileBytes(path, Flip(original, offset, GetParam().mask)); },
+                            ex);
 }
 
 INSTANTIATE_TEST_SUITE_P(TamperFlip, TamperFlipTest, ::testing::ValuesIn(FlipCases()),
@@ -418,8 +418,7 @@ struct TruncateCase {
 
 void PrintTo(const TruncateCase& c, std::ostream* os) { *os << c.name; }
 
-class TamperTruncateTest : public TamperTest,
-                           public ::testing::WithParamInterface<TruncateCase> {};
+class TamperTruncateTest : public TamperTest, public ::testing::WithParamInterface<TruncateCase> {};
 
 TEST_P(TamperTruncateTest, TruncatedFileIsRefused) {
   ASSERT_NO_FATAL_FAILURE(BuildWorld());
@@ -443,9 +442,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         TruncateCase{"last_byte", [](size_t s, size_t) { return s - 1; }, kForged},
         TruncateCase{"whole_tag", [](size_t s, size_t) { return s - 16; }, kForged},
-        TruncateCase{"inside_tag_after_header", [](size_t, size_t h) { return h + 10; },
+        TruncateCase{"inside_tag_after_header",
+                     [](size_t, size_t h) { return h + 10; },
                      {kInvalid + "change file is truncated"}},
-        TruncateCase{"inside_header", [](size_t, size_t) { return size_t{100}; },
+        TruncateCase{"inside_header",
+                     [](size_t, size_t) { return size_t{100}; },
                      {kInvalid + "change file header is truncated"}},
         TruncateCase{"empty", [](size_t, size_t) { return size_t{0}; }, {kInvalid, "bad magic"}}),
     [](const auto& info) { return std::string(info.param.name); });
@@ -496,8 +497,8 @@ TEST_F(TamperTest, DeletedMiddleSeqIsAGapAndLaterSeqsWait) {
   ASSERT_NO_FATAL_FAILURE(BuildWorld());
   Expectation ex;
   ex.code = Code::kGap;
-  ex.keywords = {"change 2 of device " + Hex("alpha"), "missing from the cloud",
-                 "up to 3", "nothing after the gap is applied"};
+  ex.keywords = {"change 2 of device " + Hex("alpha"), "missing from the cloud", "up to 3",
+                 "nothing after the gap is applied"};
   // alpha's change 3 is present and valid, yet must wait for change 2.
   ex.withheld = {"title alpha-2", "title alpha-3"};
   ExpectRefusedThenRepaired([&] { fs::remove(ChangeFile("alpha", 2)); }, ex);
@@ -564,9 +565,9 @@ TEST_F(TamperTest, WrongPassphraseAtJoinFailsCleanly) {
   ASSERT_NO_FATAL_FAILURE(BuildWorld());
   ASSERT_TRUE(ApiSync("charlie").ok());
   const CloudSnapshot before = Snapshot(cloud_);
-  const std::vector<std::string> init_args = {
-      "--home",   Home("delta"), "init", "--provider", "folder", "--location",
-      cloud_,     "--device-name", "delta", "--scrypt-log-n", "10"};
+  const std::vector<std::string> init_args = {"--home", Home("delta"),    "init", "--provider",
+                                              "folder", "--location",     cloud_, "--device-name",
+                                              "delta",  "--scrypt-log-n", "10"};
 
   ProcessResult r = RunJsync(init_args, {{"JSYNC_PASSPHRASE", "not the passphrase"}});
   EXPECT_EQ(r.exit_code, 1);
@@ -730,17 +731,14 @@ TEST_F(TamperTest, CorruptedDeviceFileIsReportedAndNotLearned) {
 TEST_F(TamperTest, DeviceFileUnderAnotherDevicesNameIsRefused) {
   ASSERT_NO_FATAL_FAILURE(BuildWorld());
   const DeviceId fake = NewDeviceId();
-  const std::string fake_path =
-      (fs::path(cloud_) / sync::DevicePath(journal_, fake)).string();
+  const std::string fake_path = (fs::path(cloud_) / sync::DevicePath(journal_, fake)).string();
   WriteFileBytes(fake_path, ReadFileBytes(DeviceFile("alpha")));
   ProcessResult r = CliSync("charlie");
   auto messages = ExpectCliProblems(r);
   ASSERT_EQ(messages.size(), 1u);
-  EXPECT_NE(messages[0].find("device file " + Rel(fake_path) + " was refused: "),
-            std::string::npos)
+  EXPECT_NE(messages[0].find("device file " + Rel(fake_path) + " was refused: "), std::string::npos)
       << messages[0];
-  EXPECT_NE(messages[0].find("names another journal or device"), std::string::npos)
-      << messages[0];
+  EXPECT_NE(messages[0].find("names another journal or device"), std::string::npos) << messages[0];
   {
     auto charlie = Open("charlie");
     ASSERT_TRUE(charlie);

@@ -35,7 +35,8 @@ class ReferenceText {
 
   void Delete(const text::DeleteOp& op) {
     for (const auto& r : op.ranges) {
-      for (uint64_t s = r.seq; s < r.seq + r.len; ++s) chars_[IndexOf({r.device, s})].deleted = true;
+      for (uint64_t s = r.seq; s < r.seq + r.len; ++s)
+        chars_[IndexOf({r.device, s})].deleted = true;
     }
   }
 

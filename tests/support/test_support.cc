@@ -36,7 +36,6 @@ TempDir::~TempDir() {
 
 std::string JsyncBinary() { return JSYNC_BINARY_PATH; }
 
-
 ProcessResult RunJsync(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env, const std::string& input) {
   // stdout and stderr go to temporary files so a chatty child can never block on a pipe.

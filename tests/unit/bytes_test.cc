@@ -1,16 +1,17 @@
+#include "core/util/bytes.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
 
-#include "core/util/bytes.h"
 #include "core/util/utf8.h"
 
 namespace jsync {
 namespace {
 
 TEST(Bytes, VarintRoundTripsAtEveryWidth) {
-  std::vector<uint64_t> values = {0, 1, 127, 128, 16383, 16384, uint64_t{1} << 35,
-                                  std::numeric_limits<uint64_t>::max()};
+  std::vector<uint64_t> values = {
+      0, 1, 127, 128, 16383, 16384, uint64_t{1} << 35, std::numeric_limits<uint64_t>::max()};
   ByteWriter w;
   for (uint64_t v : values) w.Varint(v);
   ByteReader r(w.bytes());

@@ -1,6 +1,7 @@
+#include "core/provider/folder_provider.h"
+
 #include <gtest/gtest.h>
 
-#include "core/provider/folder_provider.h"
 #include "tests/support/test_support.h"
 
 namespace jsync::provider {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/model/hlc.h"
+
+#include <gtest/gtest.h>
 
 namespace jsync {
 namespace {

@@ -1,6 +1,7 @@
+#include "core/journal/journal.h"
+
 #include <gtest/gtest.h>
 
-#include "core/journal/journal.h"
 #include "tests/support/test_support.h"
 
 namespace jsync {
@@ -193,7 +194,8 @@ TEST_F(TwoDevices, DeletedWhileEditedElsewhereComesBackWithTheEdit) {
   SyncAll();
   const std::string hex = RecordIdHex(*id);
   ASSERT_TRUE(devices_[0]->RemoveEntry(hex).ok());
-  ASSERT_TRUE(devices_[1]->EditEntry(hex, {std::nullopt, std::nullopt, {{5, 0, U" edit"}}, {}, {}}).ok());
+  ASSERT_TRUE(
+      devices_[1]->EditEntry(hex, {std::nullopt, std::nullopt, {{5, 0, U" edit"}}, {}, {}}).ok());
   SyncAll();
   for (auto& d : devices_) {
     auto e = d->GetEntry(hex);

@@ -1,9 +1,9 @@
+#include "core/model/record_state.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
-
-#include "core/model/record_state.h"
 
 namespace jsync {
 namespace {
@@ -79,7 +79,7 @@ TEST(Register, EqualHlcTieBreaksByDevice) {
 TEST(Set, ConcurrentAddWinsOverRemove) {
   Op add1 = Add(10, kA, "travel");
   Op remove = Remove(20, kB, "travel", {add1.id});  // saw only add1
-  Op add2 = Add(15, kC, "travel");                   // concurrent with the remove
+  Op add2 = Add(15, kC, "travel");                  // concurrent with the remove
   RecordState s1 = ApplyAll({add1, remove, add2});
   RecordState s2 = ApplyAll({add1, add2, remove});
   EXPECT_EQ(s1, s2);
@@ -137,9 +137,15 @@ TEST(RecordState, CausalPermutationsConverge) {
       std::vector<OpId> mine;
       for (int i = 0; i < 4; ++i) {
         switch (rng() % 3) {
-          case 0: chains[d].push_back(Set(hlc++, dev, "title", std::to_string(rng() % 5), mine)); break;
-          case 1: chains[d].push_back(Add(hlc++, dev, std::to_string(rng() % 3))); break;
-          default: chains[d].push_back(Delete(hlc++, dev, mine)); break;
+          case 0:
+            chains[d].push_back(Set(hlc++, dev, "title", std::to_string(rng() % 5), mine));
+            break;
+          case 1:
+            chains[d].push_back(Add(hlc++, dev, std::to_string(rng() % 3)));
+            break;
+          default:
+            chains[d].push_back(Delete(hlc++, dev, mine));
+            break;
         }
         if (chains[d].back().kind == OpKind::kSetRegister) mine = {chains[d].back().id};
       }
@@ -149,13 +155,15 @@ TEST(RecordState, CausalPermutationsConverge) {
       RecordState s;
       for (size_t left = 12; left > 0; --left) {
         size_t d;
-        do d = rng() % 3; while (pos[d] == chains[d].size());
+        do d = rng() % 3;
+        while (pos[d] == chains[d].size());
         EXPECT_TRUE(s.Apply(chains[d][pos[d]++]).ok());
       }
       return s;
     };
     RecordState first = interleave();
-    for (int k = 0; k < 5; ++k) ASSERT_EQ(interleave().Encode(), first.Encode()) << "trial " << trial;
+    for (int k = 0; k < 5; ++k)
+      ASSERT_EQ(interleave().Encode(), first.Encode()) << "trial " << trial;
   }
 }
 

@@ -1,6 +1,7 @@
+#include "core/store/store.h"
+
 #include <gtest/gtest.h>
 
-#include "core/store/store.h"
 #include "tests/support/test_support.h"
 
 namespace jsync::store {

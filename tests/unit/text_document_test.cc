@@ -1,8 +1,9 @@
+#include "core/model/text/text_document.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "core/model/text/text_document.h"
 #include "tests/support/reference_text.h"
 #include "tests/support/test_support.h"
 
@@ -40,8 +41,10 @@ TEST(TextDocument, ConcurrentInsertsAtOnePlaceDoNotInterleave) {
   TextDocument a = base, b = base;
   // Both type a word between 'a' and 'b', character by character.
   std::vector<InsertOp> from_a, from_b;
-  for (size_t i = 0; i < 5; ++i) from_a.push_back(*a.LocalInsert(2, 100 + i, 1 + i, U(std::string(1, "HELLO"[i]))));
-  for (size_t i = 0; i < 5; ++i) from_b.push_back(*b.LocalInsert(3, 200 + i, 1 + i, U(std::string(1, "world"[i]))));
+  for (size_t i = 0; i < 5; ++i)
+    from_a.push_back(*a.LocalInsert(2, 100 + i, 1 + i, U(std::string(1, "HELLO"[i]))));
+  for (size_t i = 0; i < 5; ++i)
+    from_b.push_back(*b.LocalInsert(3, 200 + i, 1 + i, U(std::string(1, "world"[i]))));
   for (const auto& op : from_b) ASSERT_TRUE(a.ApplyInsert(op).ok());
   for (const auto& op : from_a) ASSERT_TRUE(b.ApplyInsert(op).ok());
   EXPECT_EQ(a.Utf8(), b.Utf8());

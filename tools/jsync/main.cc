@@ -25,17 +25,21 @@ int main(int argc, char** argv) {
   app.add_option("--home", home, "Device home folder (default: $JSYNC_HOME, then XDG data dir)");
 
   InitArgs init;
-  auto* init_cmd = app.add_subcommand("init", "Create a journal at a location, or join the one there");
+  auto* init_cmd =
+      app.add_subcommand("init", "Create a journal at a location, or join the one there");
   init_cmd->add_option("--provider", init.provider, "Storage provider (folder)")->required();
   init_cmd->add_option("--location", init.location, "Where the journal lives (folder: a path)")
       ->required();
-  init_cmd->add_option("--passphrase-file", init.passphrase_file,
-                       "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a prompt)");
-  init_cmd->add_option("--device-name", init.device_name, "Name shown to other devices (default: host name)");
+  init_cmd->add_option(
+      "--passphrase-file", init.passphrase_file,
+      "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a prompt)");
+  init_cmd->add_option("--device-name", init.device_name,
+                       "Name shown to other devices (default: host name)");
   init_cmd->add_option("--journal-id", init.journal_id,
                        "Journal to join when the location holds several");
-  init_cmd->add_option("--scrypt-log-n", init.scrypt_log_n,
-                       "scrypt cost for a new journal's key file, log2(N) (default 17)")
+  init_cmd
+      ->add_option("--scrypt-log-n", init.scrypt_log_n,
+                   "scrypt cost for a new journal's key file, log2(N) (default 17)")
       ->check(CLI::Range(10, 22));
 
   EntryArgs entry;
@@ -47,7 +51,8 @@ int main(int argc, char** argv) {
   auto* edit_cmd = app.add_subcommand("edit", "Change an entry");
   edit_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
   edit_cmd->add_option("--title", entry.title, "New title");
-  edit_cmd->add_option("--body-file", entry.body_file, "Read the new body from this file ('-': stdin)");
+  edit_cmd->add_option("--body-file", entry.body_file,
+                       "Read the new body from this file ('-': stdin)");
   edit_cmd->add_option("--add-tag", entry.add_tags, "Add a tag (repeatable)");
   edit_cmd->add_option("--remove-tag", entry.remove_tags, "Remove a tag (repeatable)");
   edit_cmd->add_option("--insert", entry.insert, "Insert TEXT into the body at code point POS")
@@ -90,9 +95,10 @@ int main(int argc, char** argv) {
     if (edit_cmd->parsed()) {
       if (!entry.title && entry.body_file.empty() && entry.add_tags.empty() &&
           entry.remove_tags.empty() && entry.insert.empty() && entry.del.empty()) {
-        return Fail("edit needs at least one of --title, --body-file, --insert, --delete, "
-                    "--add-tag, --remove-tag",
-                    kExitUsage);
+        return Fail(
+            "edit needs at least one of --title, --body-file, --insert, --delete, "
+            "--add-tag, --remove-tag",
+            kExitUsage);
       }
       return RunEdit(home, entry);
     }

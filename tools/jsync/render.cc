@@ -79,8 +79,8 @@ std::string EntryText(const Entry& e) {
 }
 
 std::string EntryLine(const Entry& e) {
-  std::string line = RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) +
-                     "  " + e.title;
+  std::string line =
+      RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) + "  " + e.title;
   if (!e.tags.empty()) {
     line += "  [";
     for (size_t i = 0; i < e.tags.size(); ++i) line += (i ? ", " : "") + e.tags[i];
@@ -118,10 +118,10 @@ nlohmann::json SyncJson(const SyncResult& r) {
 std::string SyncText(const SyncResult& r) {
   const auto& rep = r.report;
   std::ostringstream out;
-  out << "uploaded " << Plural(rep.uploaded_changes, "change") << " ("
-      << Size(rep.uploaded_bytes) << "), downloaded " << Plural(rep.downloaded_changes, "change")
-      << " (" << Size(rep.downloaded_bytes) << "), merged " << Plural(rep.merged_ops, "op")
-      << " from " << Plural(rep.merged_changes, "change") << " in " << r.elapsed_ms << " ms\n";
+  out << "uploaded " << Plural(rep.uploaded_changes, "change") << " (" << Size(rep.uploaded_bytes)
+      << "), downloaded " << Plural(rep.downloaded_changes, "change") << " ("
+      << Size(rep.downloaded_bytes) << "), merged " << Plural(rep.merged_ops, "op") << " from "
+      << Plural(rep.merged_changes, "change") << " in " << r.elapsed_ms << " ms\n";
   for (const auto& n : rep.notices) out << "note: " << n << "\n";
   return out.str();
 }
@@ -129,15 +129,18 @@ std::string SyncText(const SyncResult& r) {
 nlohmann::json StatusJson(const JournalStatus& s) {
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& d : s.devices) {
-    devices.push_back(
-        {{"device", DeviceIdHex(d.device)}, {"name", d.name}, {"seq", d.merged_seq}, {"self", d.self}});
+    devices.push_back({{"device", DeviceIdHex(d.device)},
+                       {"name", d.name},
+                       {"seq", d.merged_seq},
+                       {"self", d.self}});
   }
-  return {{"journal_id", JournalIdHex(s.journal)},
-          {"device", {{"id", DeviceIdHex(s.device)}, {"name", s.device_name}}},
-          {"provider", {{"name", s.provider}, {"location", s.location}}},
-          {"outbox", {{"ops", s.outbox_ops}, {"unuploaded_changes", s.unuploaded_changes}}},
-          {"last_sync", s.last_sync_ms ? nlohmann::json(IsoTime(s.last_sync_ms)) : nlohmann::json()},
-          {"cursors", devices}};
+  return {
+      {"journal_id", JournalIdHex(s.journal)},
+      {"device", {{"id", DeviceIdHex(s.device)}, {"name", s.device_name}}},
+      {"provider", {{"name", s.provider}, {"location", s.location}}},
+      {"outbox", {{"ops", s.outbox_ops}, {"unuploaded_changes", s.unuploaded_changes}}},
+      {"last_sync", s.last_sync_ms ? nlohmann::json(IsoTime(s.last_sync_ms)) : nlohmann::json()},
+      {"cursors", devices}};
 }
 
 std::string StatusText(const JournalStatus& s) {

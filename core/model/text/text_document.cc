@@ -11,7 +11,9 @@ namespace {
 constexpr uint8_t kEncodingVersion = 1;
 constexpr size_t kMaxDecodedSize = 256u << 20;
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 }  // namespace
@@ -316,8 +318,7 @@ Status TextDocument::ApplyDelete(const DeleteOp& op) {
 }
 
 Status TextDocument::ApplyInsert(const InsertOp& op) {
-  if (op.text.empty() || op.id.none() || op.id.seq == 0 ||
-      op.id.seq + op.text.size() < op.id.seq) {
+  if (op.text.empty() || op.id.none() || op.id.seq == 0 || op.id.seq + op.text.size() < op.id.seq) {
     return Status::Corrupt("malformed text insert");
   }
   if (!id_index_built_) BuildIdIndex();
@@ -472,8 +473,8 @@ Bytes TextDocument::Encode() const {
     // flags: bit0 deleted; bits1-2 origin_left: 0 none, 1 end of the previous run, 2 explicit;
     // bits3-4 origin_right: 0 none, 1 start of the next run, 2 explicit.
     uint8_t flags = r.deleted ? 1 : 0;
-    const bool left_prev = i > 0 && r.origin_left == CharId{runs[i - 1].device,
-                                                            runs[i - 1].seq + runs[i - 1].len - 1};
+    const bool left_prev =
+        i > 0 && r.origin_left == CharId{runs[i - 1].device, runs[i - 1].seq + runs[i - 1].len - 1};
     const bool right_next =
         i + 1 < runs.size() && r.origin_right == CharId{runs[i + 1].device, runs[i + 1].seq};
     flags |= r.origin_left.none() ? 0 : left_prev ? 2 : 4;
@@ -510,7 +511,8 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
   }
   ByteSpan frame = bytes.subspan(1);
   unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxDecodedSize) {
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+      size > kMaxDecodedSize) {
     return kBad;
   }
   Bytes plain(size);

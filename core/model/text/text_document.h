@@ -130,9 +130,9 @@ class TextDocument {
 
   std::vector<Item> items_;
   std::vector<Leaf> leaves_;
-  std::vector<uint32_t> order_;        // leaf ids in document order
-  std::vector<uint32_t> leaf_order_;   // leaf id -> index in order_
-  std::vector<uint64_t> fenwick_;      // over order_, visible lengths
+  std::vector<uint32_t> order_;       // leaf ids in document order
+  std::vector<uint32_t> leaf_order_;  // leaf id -> index in order_
+  std::vector<uint64_t> fenwick_;     // over order_, visible lengths
   bool fenwick_valid_ = true;
   size_t visible_ = 0;
   bool id_index_built_ = false;
