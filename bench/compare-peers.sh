@@ -16,7 +16,7 @@ command -v npm >/dev/null || { echo "compare-peers: needs node and npm" >&2; exi
 build="${BUILD_DIR:-$root/build-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DJSYNC_BUILD_TESTS=OFF \
   -DJSYNC_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target text_trace_bench >/dev/null
+cmake --build "$build" -j"$(nproc)" --target text_trace_bench >/dev/null 2>&1
 
 work="$(mktemp -d /tmp/jsync-peers.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

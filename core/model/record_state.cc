@@ -162,7 +162,7 @@ Bytes RecordState::Encode() const {
   w.Varint(texts_.size());
   for (const auto& [field, doc] : texts_) {
     w.Str(field);
-    w.Blob(doc.Encode());
+    w.Blob(doc.Encode(/*zstd_level=*/1));  // local store: speed over size
   }
   w.Varint(text_heads_.size());
   for (const auto& [field, heads] : text_heads_) {

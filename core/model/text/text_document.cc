@@ -422,19 +422,11 @@ size_t TextDocument::tombstone_count() const {
 //
 // Columns (each a varint-prefixed blob), zstd-compressed as one frame; docs/formats.md.
 
-Bytes TextDocument::Encode() const {
+std::vector<TextDocument::Run> TextDocument::CanonicalRuns(std::u32string* visible_text) const {
   // Merge adjacent items that one item could hold, so equal documents encode equally
   // however their items happen to be split.
-  struct Run {
-    DeviceId device;
-    uint64_t seq;
-    uint64_t len;
-    bool deleted;
-    CharId origin_left, origin_right;
-    const Item* first;
-  };
   std::vector<Run> runs;
-  std::u32string text;
+  std::u32string& text = *visible_text;
   text.reserve(visible_);
   for (uint32_t leaf : order_) {
     for (uint32_t h : leaves_[leaf].items) {
@@ -449,10 +441,22 @@ Bytes TextDocument::Encode() const {
           continue;
         }
       }
-      runs.push_back({it.device, it.seq, it.len, it.deleted, it.origin_left, it.origin_right, &it});
+      runs.push_back({it.device, it.seq, it.len, it.deleted, it.origin_left, it.origin_right});
       if (!it.deleted) text += it.text;
     }
   }
+  return runs;
+}
+
+bool TextDocument::operator==(const TextDocument& other) const {
+  if (visible_ != other.visible_) return false;
+  std::u32string a, b;
+  return CanonicalRuns(&a) == other.CanonicalRuns(&b) && a == b;
+}
+
+Bytes TextDocument::Encode(int zstd_level) const {
+  std::u32string text;
+  const std::vector<Run> runs = CanonicalRuns(&text);
   std::vector<DeviceId> devices;
   for (const Run& r : runs) devices.push_back(r.device);
   std::sort(devices.begin(), devices.end());
@@ -499,7 +503,7 @@ Bytes TextDocument::Encode() const {
   const Bytes& plain = body.bytes();
   Bytes out(1 + ZSTD_compressBound(plain.size()));
   out[0] = kEncodingVersion;
-  size_t n = ZSTD_compress(out.data() + 1, out.size() - 1, plain.data(), plain.size(), 9);
+  size_t n = ZSTD_compress(out.data() + 1, out.size() - 1, plain.data(), plain.size(), zstd_level);
   out.resize(ZSTD_isError(n) ? 1 : 1 + n);
   return out;
 }

@@ -75,10 +75,12 @@ class TextDocument {
 
   // The whole state (visible text, ids, origins, tombstones without their text), zstd-
   // compressed; what a new device loads. Equal documents encode to equal bytes.
-  Bytes Encode() const;
+  // `zstd_level`: 9 for sending (smallest); the local store uses a faster level.
+  Bytes Encode(int zstd_level = 9) const;
   static Result<TextDocument> Decode(ByteSpan bytes);
 
-  bool operator==(const TextDocument& other) const { return Encode() == other.Encode(); }
+  // Same characters, ids, origins and tombstones (however items happen to be split).
+  bool operator==(const TextDocument& other) const;
 
   // Compaction hook: tombstones can be dropped once every device has merged past them and no
   // future op can name them as an origin. That needs the journal-wide stable version vector,
@@ -108,6 +110,16 @@ class TextDocument {
     uint32_t item = kNone;
     uint32_t offset = 0;
   };
+  // A maximal run of characters one item could hold: the canonical unit of encoding.
+  struct Run {
+    DeviceId device;
+    uint64_t seq;
+    uint64_t len;
+    bool deleted;
+    CharId origin_left, origin_right;
+    bool operator==(const Run&) const = default;
+  };
+  std::vector<Run> CanonicalRuns(std::u32string* visible_text) const;
 
   uint32_t NewItem(Item item);
   // Splits item h so that a new item starts at `offset`; returns the new right part.
