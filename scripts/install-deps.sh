@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git
   libssl-dev libsqlite3-dev libzstd-dev
-  nlohmann-json3-dev libcli11-dev libdtl-dev
+  nlohmann-json3-dev libcli11-dev libdtl-dev libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-peers.sh
 jobs="$(nproc)"
 
 echo "== build (RelWithDebInfo) =="

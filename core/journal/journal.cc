@@ -12,6 +12,7 @@
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
 #include "core/journal/local_key.h"
+#include "auth/credential_store.h"
 #include "core/provider/open_provider.h"
 #include "core/sync/remote_layout.h"
 #include "core/util/utf8.h"
@@ -106,8 +107,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     return Status::Invalid(home + " already holds journal " + *existing +
                            "; use another --home for another device or journal");
   }
+  JSYNC_ASSIGN_OR_RETURN(auto credentials, auth::LoadCredentials(home, options.provider));
   JSYNC_ASSIGN_OR_RETURN(auto provider,
-                         provider::OpenProvider(options.provider, options.location, true));
+                         provider::OpenProvider(options.provider, options.location,
+                                                {true, "{}", credentials}));
   JSYNC_ASSIGN_OR_RETURN(auto found, FindJournal(*provider, options.journal_id));
 
   InitResult result;
@@ -164,8 +167,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("device_name", options.device_name));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
-  JSYNC_RETURN_IF_ERROR(
-      store->SetMeta("location", fs::absolute(options.location).lexically_normal().string()));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta(
+      "location", options.provider == "folder"
+                      ? fs::absolute(options.location).lexically_normal().string()
+                      : options.location));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
   JSYNC_RETURN_IF_ERROR(store->PutDevice(result.device, {options.device_name, Platform()}));
   // Written last: its presence marks a finished init.
@@ -200,8 +205,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   }
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
-  JSYNC_ASSIGN_OR_RETURN(auto provider, provider::OpenProvider(provider_name.value_or(""),
-                                                               location.value_or(""), false));
+  JSYNC_ASSIGN_OR_RETURN(auto credentials,
+                         auth::LoadCredentials(home, provider_name.value_or("")));
+  JSYNC_ASSIGN_OR_RETURN(auto provider,
+                         provider::OpenProvider(provider_name.value_or(""), location.value_or(""),
+                                                {false, "{}", credentials}));
   j->provider_ = std::make_unique<provider::CountingProvider>(std::move(provider));
   return j;
 }
@@ -419,6 +427,10 @@ Result<JournalStatus> Journal::GetStatus() {
   JSYNC_ASSIGN_OR_RETURN(auto last_sync, store_->GetMeta("last_sync_ms"));
   if (last_sync) {
     JSYNC_ASSIGN_OR_RETURN(s.last_sync_ms, ParseU64(last_sync, "last sync time"));
+  }
+  if (provider_->capabilities().quota) {
+    // Offline is fine for status: the quota is simply not shown.
+    if (auto q = provider_->Quota(); q.ok()) s.quota = *q;
   }
   JSYNC_ASSIGN_OR_RETURN(auto devices, store_->Devices());
   JSYNC_ASSIGN_OR_RETURN(auto cursors, store_->Cursors());

@@ -68,6 +68,7 @@ struct JournalStatus {
   uint64_t unuploaded_changes = 0;
   uint64_t last_sync_ms = 0;  // 0: never
   std::vector<DeviceStatus> devices;
+  std::optional<provider::QuotaInfo> quota;  // when the provider reports one and answered
 };
 
 struct SyncResult {

@@ -35,6 +35,14 @@ class CountingProvider final : public Provider {
     ++counters_.removes;
     return inner_->Remove(path);
   }
+  Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override {
+    ++counters_.gets;
+    auto r = inner_->GetRange(path, offset, length);
+    if (r.ok()) counters_.bytes_down += r->size();
+    return r;
+  }
+  Capabilities capabilities() const override { return inner_->capabilities(); }
+  Result<QuotaInfo> Quota() override { return inner_->Quota(); }
 
   const ProviderCounters& counters() const { return counters_; }
 

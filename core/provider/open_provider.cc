@@ -1,24 +1,83 @@
 #include "core/provider/open_provider.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
-#include "core/provider/folder_provider.h"
+#include "core/provider/host_policy.h"
+#include "core/provider/plugin_loader.h"
+#include "core/provider/plugin_provider.h"
 
 namespace jsync::provider {
+namespace {
 
-Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
-                                               bool create_location) {
-  if (name != "folder") {
-    return Status::Invalid("unknown provider '" + name + "' (available: folder)");
+class BasicCredentialSource final : public CredentialSource {
+ public:
+  BasicCredentialSource(const std::string& user, const std::string& password) {
+    const std::string plain = user + ":" + password;
+    std::string b64(4 * ((plain.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                            reinterpret_cast<const unsigned char*>(plain.data()),
+                            static_cast<int>(plain.size()));
+    b64.resize(static_cast<size_t>(n));
+    header_ = "Basic " + b64;
   }
-  if (location.empty()) return Status::Invalid("the folder provider needs --location PATH");
-  if (create_location) {
+  Result<std::string> Authorization() override { return header_; }
+  Status Refresh() override {
+    return Status(Code::kAuthExpired, "the user name or password was refused");
+  }
+
+ private:
+  std::string header_;
+};
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<CredentialSource> BasicCredentials(const std::string& user,
+                                                   const std::string& password) {
+  return std::make_shared<BasicCredentialSource>(user, password);
+}
+
+std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& provider_name) {
+  const std::string prefix = "JSYNC_" + Upper(provider_name) + "_";
+  const char* user = std::getenv((prefix + "USER").c_str());
+  const char* pass = std::getenv((prefix + "PASSWORD").c_str());
+  if (user == nullptr || pass == nullptr) return nullptr;
+  return BasicCredentials(user, pass);
+}
+
+Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
+                                               const std::string& location,
+                                               const OpenOptions& options) {
+  if (location.empty()) return Status::Invalid("the " + name + " provider needs --location");
+  if (name == "folder" && options.create_location) {
     std::error_code ec;
     std::filesystem::create_directories(location, ec);
     if (ec) return Status::Fatal("cannot create " + location + ": " + ec.message());
   }
-  JSYNC_ASSIGN_OR_RETURN(auto folder, FolderProvider::Open(location));
-  return std::unique_ptr<Provider>(std::move(folder));
+  LoadReport plugins = LoadAllPlugins();
+  auto it = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
+                         [&](const PluginInfo& p) { return p.name == name; });
+  if (it == plugins.loaded.end()) {
+    std::string names;
+    for (const auto& p : plugins.loaded) names += (names.empty() ? "" : ", ") + p.name;
+    std::string msg = "unknown provider '" + name + "' (available: " + names + ")";
+    for (const auto& r : plugins.refused) msg += "; " + r;
+    return Status::Invalid(msg);
+  }
+  auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
+  const std::string where = name == "folder" ? std::filesystem::absolute(location).string() : location;
+  JSYNC_ASSIGN_OR_RETURN(auto plugin,
+                         PluginProvider::Open(*it, where, options.config_json, credentials));
+  return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
+      std::move(plugin), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, PolicyEnv::Real()));
 }
 
 }  // namespace jsync::provider

@@ -22,4 +22,12 @@ Status ValidateObjectPath(const std::string& path) {
   return Status::Ok();
 }
 
+Result<Bytes> Provider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
+  JSYNC_ASSIGN_OR_RETURN(Bytes all, Get(path));
+  if (offset >= all.size()) return Bytes();
+  const uint64_t end = length > all.size() - offset ? all.size() : offset + length;
+  return Bytes(all.begin() + static_cast<std::ptrdiff_t>(offset),
+               all.begin() + static_cast<std::ptrdiff_t>(end));
+}
+
 }  // namespace jsync::provider

@@ -18,6 +18,20 @@ struct ObjectInfo {
   uint64_t size = 0;
 };
 
+struct QuotaInfo {
+  uint64_t used = 0;
+  uint64_t total = 0;  // 0: unlimited or unknown
+};
+
+// What a provider can do beyond the required operations (the C ABI's JSYNC_CAP_* flags).
+struct Capabilities {
+  bool change_feed = false;
+  bool push = false;
+  bool quota = false;
+  bool range_read = false;
+  bool oauth = false;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -36,6 +50,12 @@ class Provider {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   // Removing an absent object is success.
   virtual Status Remove(const std::string& path) = 0;
+
+  virtual Capabilities capabilities() const { return {}; }
+  // Bytes [offset, offset + length) of an object; length UINT64_MAX reads to the end.
+  virtual Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length);
+  // kNotFound ("not supported") unless capabilities().quota.
+  virtual Result<QuotaInfo> Quota() { return Status::NotFound(Describe() + " reports no quota"); }
 };
 
 // Checks the path rules above; kInvalid with the reason otherwise.

@@ -74,6 +74,12 @@ Status SyncEngine::Upload(SyncReport& report) {
   for (const auto& row : pending) {
     const std::string path = ChangePath(ctx_.journal, ctx_.device, row.seq);
     Status put = ctx_.provider.PutIfAbsent(path, row.bytes);
+    if (put.Is(Code::kQuotaExceeded)) {
+      // Local changes stay sealed and queued; downloads go on; the next sync retries.
+      report.problems.push_back(
+          {Code::kQuotaExceeded, "uploads paused, the cloud is full: " + put.message()});
+      return Status::Ok();
+    }
     if (put.Is(Code::kExists)) {
       return Status::Fatal(path +
                            " is already in the cloud with other content; this device's "

@@ -5,6 +5,7 @@
 // only ever appended, never renumbered.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -52,12 +53,23 @@ class [[nodiscard]] Status {
   // Prefixes the message with context, keeping the code.
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status s(code_, context + ": " + message_);
+    s.retry_after_ms_ = retry_after_ms_;
+    return s;
+  }
+
+  // kRetryable: how long the service asked to wait before retrying; -1 when it did not say.
+  int64_t retry_after_ms() const { return retry_after_ms_; }
+  Status WithRetryAfter(int64_t ms) const {
+    Status s = *this;
+    s.retry_after_ms_ = ms;
+    return s;
   }
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int64_t retry_after_ms_ = -1;
 };
 
 // A value or the Status explaining why there is none.

@@ -29,7 +29,8 @@
 
 #include "core/journal/journal.h"
 #include "core/journal/local_key.h"
-#include "core/provider/folder_provider.h"
+#include "core/provider/open_provider.h"
+#include "providers/sdk/jsync_provider.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
@@ -47,7 +48,7 @@ using jsync::testing::RunJsync;
 using jsync::testing::TempDir;
 using jsync::testing::TestInitOptions;
 
-constexpr const char* kTempPrefix = provider::FolderProvider::kTempPrefix;
+constexpr const char* kTempPrefix = JSYNC_TEMP_PREFIX;
 
 const std::vector<std::string> kCrashPoints = {
     "folder.put.partial",    "sync.seal.before_commit",  "sync.seal.after_commit",
@@ -315,7 +316,7 @@ void World::AuditCloud() {
   auto master = LoadLocalKey(Home("alpha") + "/master.key", key_id);
   ASSERT_TRUE(master.ok()) << master.status().ToString();
 
-  auto folder = provider::FolderProvider::Open(cloud_);
+  auto folder = provider::OpenProvider("folder", cloud_);
   ASSERT_TRUE(folder.ok());
   auto objects = (*folder)->List(sync::ChangesPrefix(journal_));
   ASSERT_TRUE(objects.ok());

@@ -7,7 +7,9 @@
 #include <iostream>
 #include <iterator>
 
+#include "auth/credential_store.h"
 #include "core/journal/journal.h"
+#include "core/provider/plugin_loader.h"
 #include "core/util/utf8.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
@@ -163,6 +165,74 @@ int RunStatus(const std::string& home, bool json) {
   if (!status.ok()) return FailStatus(status.status());
   std::cout << (json ? StatusJson(*status).dump(2) + "\n" : StatusText(*status));
   return kExitOk;
+}
+
+}  // namespace jsync::cli
+
+namespace jsync::cli {
+
+int RunProviders(bool json) {
+  provider::LoadReport report = provider::LoadAllPlugins();
+  auto caps = [](const provider::Capabilities& c) {
+    std::vector<std::string> out;
+    if (c.change_feed) out.push_back("change_feed");
+    if (c.push) out.push_back("push");
+    if (c.quota) out.push_back("quota");
+    if (c.range_read) out.push_back("range_read");
+    if (c.oauth) out.push_back("oauth");
+    return out;
+  };
+  if (json) {
+    nlohmann::json out = {{"providers", nlohmann::json::array()}, {"refused", report.refused}};
+    for (const auto& p : report.loaded) {
+      out["providers"].push_back({{"name", p.name},
+                                  {"version", p.version},
+                                  {"capabilities", caps(p.capabilities)},
+                                  {"file", p.file}});
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& p : report.loaded) {
+      std::string c;
+      for (const auto& x : caps(p.capabilities)) c += (c.empty() ? "" : ",") + x;
+      std::printf("%-10s %-8s %-30s %s\n", p.name.c_str(), p.version.c_str(),
+                  c.empty() ? "-" : c.c_str(), p.file.c_str());
+    }
+  }
+  // A refused plugin does not stop the others; say why on stderr.
+  for (const auto& r : report.refused) std::fprintf(stderr, "jsync: warning: %s\n", r.c_str());
+  return kExitOk;
+}
+
+int RunLink(const std::string& home, const LinkArgs& args) {
+  if (args.provider != "webdav") {
+    return Fail("linking " + args.provider +
+                    " is not available yet; this build links webdav (user name and password)",
+                kExitUsage);
+  }
+  if (args.user.empty()) return Fail("link webdav needs --user", kExitUsage);
+  std::string password;
+  if (!args.password_file.empty()) {
+    std::ifstream in(args.password_file);
+    if (!in) return Fail("cannot read password file " + args.password_file);
+    std::getline(in, password);
+  } else if (const char* env = std::getenv("JSYNC_WEBDAV_PASSWORD"); env && *env) {
+    password = env;
+  } else {
+    return Fail("link webdav needs --password-file F (or JSYNC_WEBDAV_PASSWORD)", kExitUsage);
+  }
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+    password.pop_back();
+  }
+  Status s = auth::SaveBasicCredentials(home, args.provider, args.user, password);
+  if (!s.ok()) return FailStatus(s);
+  std::fprintf(stderr, "linked %s as %s\n", args.provider.c_str(), args.user.c_str());
+  return kExitOk;
+}
+
+int RunUnlink(const std::string& home, const std::string& provider) {
+  Status s = auth::RemoveCredentials(home, provider);
+  return s.ok() ? kExitOk : FailStatus(s);
 }
 
 }  // namespace jsync::cli

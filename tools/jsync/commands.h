@@ -38,6 +38,15 @@ int RunShow(const std::string& home, const std::string& id, bool json);
 int RunList(const std::string& home, bool json);
 int RunSync(const std::string& home, bool json);
 int RunStatus(const std::string& home, bool json);
+int RunProviders(bool json);
+
+struct LinkArgs {
+  std::string provider;
+  std::string user;
+  std::string password_file;
+};
+int RunLink(const std::string& home, const LinkArgs& args);
+int RunUnlink(const std::string& home, const std::string& provider);
 
 // Prints "jsync: error: <message>" and returns kExitError (kExitUsage for invalid input).
 int Fail(const std::string& message, int code = kExitError);

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   InitArgs init;
   auto* init_cmd =
       app.add_subcommand("init", "Create a journal at a location, or join the one there");
-  init_cmd->add_option("--provider", init.provider, "Storage provider (folder)")->required();
+  init_cmd->add_option("--provider", init.provider, "Storage provider (see 'jsync providers')")
+      ->required();
   init_cmd->add_option("--location", init.location, "Where the journal lives (folder: a path)")
       ->required();
   init_cmd->add_option(
@@ -76,6 +77,18 @@ int main(int argc, char** argv) {
   auto* status_cmd = app.add_subcommand("status", "Show this device's sync state");
   status_cmd->add_flag("--json", json, "Print JSON");
 
+  auto* providers_cmd = app.add_subcommand("providers", "List the storage providers this jsync can load");
+  providers_cmd->add_flag("--json", json, "Print JSON");
+  LinkArgs link;
+  auto* link_cmd = app.add_subcommand("link", "Store the credentials of an account for a provider");
+  link_cmd->add_option("provider", link.provider, "Provider (webdav)")->required();
+  link_cmd->add_option("--user", link.user, "User name");
+  link_cmd->add_option("--password-file", link.password_file,
+                       "Read the password from this file (else $JSYNC_WEBDAV_PASSWORD)");
+  std::string unlink_provider;
+  auto* unlink_cmd = app.add_subcommand("unlink", "Forget the stored credentials of a provider");
+  unlink_cmd->add_option("provider", unlink_provider, "Provider")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -107,6 +120,9 @@ int main(int argc, char** argv) {
     if (list_cmd->parsed()) return RunList(home, json);
     if (sync_cmd->parsed()) return RunSync(home, json);
     if (status_cmd->parsed()) return RunStatus(home, json);
+    if (providers_cmd->parsed()) return RunProviders(json);
+    if (link_cmd->parsed()) return RunLink(home, link);
+    if (unlink_cmd->parsed()) return RunUnlink(home, unlink_provider);
   } catch (const std::exception& e) {
     return Fail(std::string("internal error: ") + e.what());
   }

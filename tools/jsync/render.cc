@@ -150,8 +150,12 @@ std::string StatusText(const JournalStatus& s) {
       << "provider:  " << s.provider << " " << s.location << "\n"
       << "outbox:    " << Plural(s.outbox_ops, "op") << " not sealed, "
       << Plural(s.unuploaded_changes, "change") << " not uploaded\n"
-      << "last sync: " << (s.last_sync_ms ? IsoTime(s.last_sync_ms) : "never") << "\n"
-      << "devices:\n";
+      << "last sync: " << (s.last_sync_ms ? IsoTime(s.last_sync_ms) : "never") << "\n";
+  if (s.quota) {
+    out << "quota:     " << Size(s.quota->used) << " used"
+        << (s.quota->total ? " of " + Size(s.quota->total) : std::string()) << "\n";
+  }
+  out << "devices:\n";
   for (const auto& d : s.devices) {
     out << "  " << DeviceIdHex(d.device) << "  " << (d.name.empty() ? "?" : d.name)
         << (d.self ? " (this device): sealed " : ": merged ") << "up to change " << d.merged_seq

@@ -1,0 +1,143 @@
+#include "core/provider/host_policy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace jsync::provider {
+namespace {
+
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+const Status& StatusOf(const Status& s) { return s; }
+
+std::string Mib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  return buf;
+}
+
+}  // namespace
+
+PolicyEnv PolicyEnv::Real() {
+  auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
+  return {[] {
+            using namespace std::chrono;
+            return static_cast<int64_t>(
+                duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+          },
+          [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); },
+          [rng] { return (*rng)(); }};
+}
+
+int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_after_ms,
+                       uint64_t random) {
+  const int shift = std::min(attempt, 30);
+  const int64_t ceiling = std::min(policy.max_delay_ms, policy.base_delay_ms << shift);
+  const int64_t jitter = ceiling > 0 ? static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)) : 0;
+  return std::max(jitter, retry_after_ms);
+}
+
+PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
+                               PacerPolicy pacer, QuotaPolicy quota, PolicyEnv env)
+    : inner_(std::move(inner)),
+      retry_(retry),
+      pacer_(pacer),
+      quota_policy_(quota),
+      env_(std::move(env)),
+      tokens_(pacer.burst) {
+  last_refill_ms_ = env_.now_ms();
+}
+
+void PolicyProvider::Pace() {
+  if (pacer_.min_interval_ms <= 0) return;
+  const int64_t now = env_.now_ms();
+  tokens_ = std::min<double>(pacer_.burst,
+                             tokens_ + static_cast<double>(now - last_refill_ms_) /
+                                           static_cast<double>(pacer_.min_interval_ms));
+  last_refill_ms_ = now;
+  if (tokens_ < 1) {
+    const auto wait = static_cast<int64_t>((1 - tokens_) * static_cast<double>(pacer_.min_interval_ms));
+    env_.sleep_ms(wait);
+    stats_.waited_ms += static_cast<uint64_t>(wait);
+    last_refill_ms_ += wait;
+    tokens_ = 1;
+  }
+  tokens_ -= 1;
+}
+
+template <typename Fn>
+auto PolicyProvider::Call(const std::string& what, Fn fn) -> decltype(fn()) {
+  const int64_t start = env_.now_ms();
+  for (int attempt = 0;; ++attempt) {
+    Pace();
+    auto result = fn();
+    const Status& st = StatusOf(result);
+    if (!st.Is(Code::kRetryable)) return result;
+    if (attempt + 1 >= retry_.max_attempts) {
+      return Status::Retryable(what + " still failing after " + std::to_string(attempt + 1) +
+                               " attempts: " + st.message());
+    }
+    const int64_t delay = BackoffDelayMs(retry_, attempt, st.retry_after_ms(), env_.random());
+    if (env_.now_ms() - start + delay > retry_.max_total_ms) {
+      return Status::Retryable(what + " gave up: waiting " + std::to_string(delay) +
+                               " ms more would pass the " + std::to_string(retry_.max_total_ms) +
+                               " ms limit (" + st.message() + ")");
+    }
+    env_.sleep_ms(delay);
+    ++stats_.retries;
+    stats_.waited_ms += static_cast<uint64_t>(delay);
+  }
+}
+
+Status PolicyProvider::CheckQuota(uint64_t size) {
+  if (size < quota_policy_.check_above_bytes || !inner_->capabilities().quota) return Status::Ok();
+  const int64_t now = env_.now_ms();
+  if (!quota_ || now - quota_at_ms_ > quota_policy_.cache_ms) {
+    auto q = Call("quota", [&] { return inner_->Quota(); });
+    if (!q.ok()) return Status::Ok();  // unknown quota: let the upload find out
+    quota_ = *q;
+    quota_at_ms_ = now;
+  }
+  if (quota_->total > 0 && quota_->used + size > quota_->total) {
+    return Status(Code::kQuotaExceeded,
+                  "the account is full: this upload needs " + Mib(size) + " but only " +
+                      Mib(quota_->total - std::min(quota_->used, quota_->total)) + " of " +
+                      Mib(quota_->total) + " are free; local changes stay queued until space "
+                      "returns");
+  }
+  return Status::Ok();
+}
+
+Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
+  JSYNC_RETURN_IF_ERROR(CheckQuota(bytes.size()));
+  Status st = Call("upload of " + path, [&] { return inner_->PutIfAbsent(path, bytes); });
+  if (st.Is(Code::kQuotaExceeded)) quota_.reset();
+  else if (st.ok() && quota_) quota_->used += bytes.size();
+  return st;
+}
+
+Result<Bytes> PolicyProvider::Get(const std::string& path) {
+  return Call("download of " + path, [&] { return inner_->Get(path); });
+}
+
+Result<Bytes> PolicyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
+  return Call("download of " + path, [&] { return inner_->GetRange(path, offset, length); });
+}
+
+Result<std::vector<ObjectInfo>> PolicyProvider::List(const std::string& prefix) {
+  return Call("listing of " + prefix, [&] { return inner_->List(prefix); });
+}
+
+Status PolicyProvider::Remove(const std::string& path) {
+  return Call("removal of " + path, [&] { return inner_->Remove(path); });
+}
+
+Result<QuotaInfo> PolicyProvider::Quota() {
+  return Call("quota", [&] { return inner_->Quota(); });
+}
+
+}  // namespace jsync::provider

@@ -1,0 +1,82 @@
+// The policy the host wraps around every provider call, so no plugin re-implements it:
+// retries with exponential backoff and full jitter (honouring Retry-After, bounded in attempts
+// and total time), a pacer (minimum interval with a burst allowance), and a quota check before
+// large uploads. Clock, sleep and randomness are injected so tests never sleep for real.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "core/provider/provider.h"
+
+namespace jsync::provider {
+
+struct PolicyEnv {
+  std::function<int64_t()> now_ms;            // monotonic milliseconds
+  std::function<void(int64_t)> sleep_ms;
+  std::function<uint64_t()> random;           // uniform 64-bit
+  static PolicyEnv Real();
+};
+
+struct RetryPolicy {
+  int max_attempts = 7;
+  int64_t base_delay_ms = 250;
+  int64_t max_delay_ms = 30'000;
+  int64_t max_total_ms = 120'000;  // a call gives up once waiting would pass this
+};
+
+// Delay before retry number `attempt` (0-based): uniform in [0, min(max, base * 2^attempt)],
+// but never shorter than the wait the service asked for.
+int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_after_ms,
+                       uint64_t random);
+
+struct PacerPolicy {
+  int64_t min_interval_ms = 0;  // 0: no pacing
+  int burst = 1;                // calls allowed back to back before pacing applies
+};
+
+struct QuotaPolicy {
+  uint64_t check_above_bytes = 1u << 20;  // uploads at least this large check quota first
+  int64_t cache_ms = 60'000;              // how long a quota answer is trusted
+};
+
+struct PolicyStats {
+  uint64_t retries = 0;
+  uint64_t waited_ms = 0;
+};
+
+class PolicyProvider final : public Provider {
+ public:
+  PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry, PacerPolicy pacer,
+                 QuotaPolicy quota, PolicyEnv env);
+
+  std::string Describe() const override { return inner_->Describe(); }
+  Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
+  Result<Bytes> Get(const std::string& path) override;
+  Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Status Remove(const std::string& path) override;
+  Capabilities capabilities() const override { return inner_->capabilities(); }
+  Result<QuotaInfo> Quota() override;
+
+  const PolicyStats& stats() const { return stats_; }
+
+ private:
+  template <typename Fn>
+  auto Call(const std::string& what, Fn fn) -> decltype(fn());
+  void Pace();
+  Status CheckQuota(uint64_t size);
+
+  std::unique_ptr<Provider> inner_;
+  RetryPolicy retry_;
+  PacerPolicy pacer_;
+  QuotaPolicy quota_policy_;
+  PolicyEnv env_;
+  PolicyStats stats_;
+  double tokens_ = 0;
+  int64_t last_refill_ms_ = 0;
+  std::optional<QuotaInfo> quota_;
+  int64_t quota_at_ms_ = 0;
+};
+
+}  // namespace jsync::provider

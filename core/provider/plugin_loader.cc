@@ -1,0 +1,158 @@
+#include "core/provider/plugin_loader.h"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+
+extern "C" const jsync_provider* jsync_folder_provider_table(const jsync_host_info* host);
+
+namespace jsync::provider {
+namespace {
+
+constexpr const char* kHostVersion = "0.1.0";
+
+Capabilities CapabilitiesOf(uint32_t flags) {
+  Capabilities c;
+  c.change_feed = flags & JSYNC_CAP_CHANGE_FEED;
+  c.push = flags & JSYNC_CAP_PUSH;
+  c.quota = flags & JSYNC_CAP_QUOTA;
+  c.range_read = flags & JSYNC_CAP_RANGE_READ;
+  c.oauth = flags & JSYNC_CAP_OAUTH;
+  return c;
+}
+
+// Checks the table a plugin returned; empty when it is usable.
+std::string CheckTable(const jsync_provider* t) {
+  if (t->abi_version != JSYNC_PROVIDER_ABI_VERSION) {
+    return "its provider table is for ABI version " + std::to_string(t->abi_version) +
+           ", this jsync speaks version " + std::to_string(JSYNC_PROVIDER_ABI_VERSION);
+  }
+  if (t->struct_size < offsetof(jsync_provider, close) + sizeof(t->close)) {
+    return "its provider table is too small (" + std::to_string(t->struct_size) + " bytes)";
+  }
+  if (!t->name || !*t->name || !t->version) return "its provider table has no name or version";
+  if (!t->open || !t->put || !t->get || !t->list || !t->remove || !t->close) {
+    return "its provider table lacks a required operation (open, put, get, list, remove, close)";
+  }
+  return "";
+}
+
+PluginInfo InfoFromTable(const jsync_provider* t, std::string file) {
+  PluginInfo info;
+  info.name = t->name;
+  info.version = t->version;
+  info.file = std::move(file);
+  info.capabilities = CapabilitiesOf(t->capabilities);
+  info.table = t;
+  return info;
+}
+
+const jsync_host_info kHostInfo{JSYNC_PROVIDER_ABI_VERSION, kHostVersion};
+
+}  // namespace
+
+Result<PluginInfo> LoadPlugin(const std::string& file) {
+  const std::string who = "plugin " + file;
+  try {
+    auto lib = std::make_shared<boost::dll::shared_library>(
+        file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    if (!lib->has(JSYNC_PROVIDER_DESCRIPTOR_SYMBOL)) {
+      return Status::Invalid(who + " was refused: it has no " JSYNC_PROVIDER_DESCRIPTOR_SYMBOL
+                                   " symbol (not a journal-sync provider?)");
+    }
+    const auto& desc = lib->get<const jsync_provider_descriptor_t>(JSYNC_PROVIDER_DESCRIPTOR_SYMBOL);
+    if (desc.magic != JSYNC_PROVIDER_DESCRIPTOR_MAGIC) {
+      return Status::Invalid(who + " was refused: its descriptor is damaged (bad magic)");
+    }
+    if (desc.abi_version != JSYNC_PROVIDER_ABI_VERSION) {
+      return Status::Invalid(who + " was refused: it was built for provider ABI version " +
+                             std::to_string(desc.abi_version) + ", this jsync speaks version " +
+                             std::to_string(JSYNC_PROVIDER_ABI_VERSION));
+    }
+    if (!lib->has(JSYNC_PROVIDER_ENTRY_SYMBOL)) {
+      return Status::Invalid(who + " was refused: it has no " JSYNC_PROVIDER_ENTRY_SYMBOL
+                                   " symbol");
+    }
+    auto entry = lib->get<const jsync_provider*(const jsync_host_info*)>(JSYNC_PROVIDER_ENTRY_SYMBOL);
+    const jsync_provider* table = entry(&kHostInfo);
+    if (table == nullptr) {
+      return Status::Invalid(who + " was refused: its initialisation failed (entry returned NULL)");
+    }
+    if (std::string why = CheckTable(table); !why.empty()) {
+      return Status::Invalid(who + " was refused: " + why);
+    }
+    PluginInfo info = InfoFromTable(table, file);
+    info.library = std::static_pointer_cast<void>(lib);
+    return info;
+  } catch (const std::exception& e) {
+    return Status::Invalid(who + " was refused: it cannot be loaded (" + e.what() + ")");
+  }
+}
+
+std::vector<std::string> PluginSearchPath() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("JSYNC_PLUGIN_PATH"); env && *env) {
+    std::string s = env;
+    for (size_t start = 0; start <= s.size();) {
+      size_t end = s.find(':', start);
+      if (end == std::string::npos) end = s.size();
+      if (end > start) dirs.push_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  std::error_code ec;
+  try {
+    fs::path exe = boost::dll::program_location().string();
+    dirs.push_back((exe.parent_path().parent_path() / "lib/jsync/plugins").string());
+  } catch (...) {
+  }
+#ifdef JSYNC_BUILD_PLUGIN_DIR
+  dirs.push_back(JSYNC_BUILD_PLUGIN_DIR);
+#endif
+  return dirs;
+}
+
+LoadReport LoadAllPlugins(const std::vector<std::string>& extra_dirs) {
+  LoadReport report;
+  std::set<std::string> names;
+  // The folder provider is built in: it needs no file and cannot be missing.
+  PluginInfo folder = InfoFromTable(jsync_folder_provider_table(&kHostInfo), "(built in)");
+  names.insert(folder.name);
+  report.loaded.push_back(folder);
+
+  std::vector<std::string> dirs = extra_dirs;
+  for (auto& d : PluginSearchPath()) dirs.push_back(d);
+  std::set<fs::path> seen;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().extension() == ".so") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      fs::path canonical = fs::weakly_canonical(f, ec);
+      if (!seen.insert(canonical).second) continue;
+      auto info = LoadPlugin(f.string());
+      if (!info.ok()) {
+        report.refused.push_back(info.status().message());
+        continue;
+      }
+      if (!names.insert(info->name).second) {
+        report.refused.push_back("plugin " + f.string() + " was refused: a provider named '" +
+                                 info->name + "' is already loaded");
+        continue;
+      }
+      report.loaded.push_back(std::move(info).value());
+    }
+  }
+  return report;
+}
+
+}  // namespace jsync::provider

@@ -1,0 +1,46 @@
+// A Provider backed by a plugin's C table: opens an instance, turns every call into the C ABI
+// and every answer back into a Status, and catches anything a plugin lets escape.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/provider/http_client.h"
+#include "core/provider/plugin_loader.h"
+
+namespace jsync::provider {
+
+class PluginProvider final : public Provider {
+ public:
+  // `credentials` may be null (no account). `config_json` holds the plugin's options.
+  static Result<std::unique_ptr<PluginProvider>> Open(PluginInfo plugin,
+                                                      const std::string& location,
+                                                      const std::string& config_json,
+                                                      std::shared_ptr<CredentialSource> credentials);
+  ~PluginProvider() override;
+
+  std::string Describe() const override { return plugin_.name + " " + location_; }
+  Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
+  Result<Bytes> Get(const std::string& path) override;
+  Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Status Remove(const std::string& path) override;
+  Capabilities capabilities() const override { return plugin_.capabilities; }
+  Result<QuotaInfo> Quota() override;
+
+  // The host services table handed to the plugin (exposed for the conformance kit).
+  HttpClient& http() { return *http_; }
+
+ private:
+  PluginProvider() = default;
+  PluginInfo plugin_;
+  std::string location_;
+  std::unique_ptr<HttpClient> http_;
+  jsync_host_services services_{};
+  jsync_instance* instance_ = nullptr;
+};
+
+// Maps a plugin status code and error to a Status (retry_after carried along).
+Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context);
+
+}  // namespace jsync::provider

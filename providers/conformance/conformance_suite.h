@@ -1,0 +1,93 @@
+// The provider conformance suite: one GoogleTest suite every provider must pass, written once
+// and run against any number of targets (rclone's fstests, restic's backend test suite).
+//
+// A target is a name and a factory that opens the provider at a fresh, empty location. The
+// suite stacks the host policy (PolicyProvider: retries, backoff honouring Retry-After) on top
+// of what the factory returns, with a simulated clock, so it can count retries and inject
+// faults between the layers:
+//
+//   PolicyProvider (simulated clock)  <- what the tests call
+//   FaultyProvider (provider faults)  <- only when a test or the target asks for faults
+//   the target's provider             <- e.g. PluginProvider -> HttpClient (FaultPlan seam)
+//
+// Register every target before InitGoogleTest (the suite is instantiated over the registry
+// when gtest initialises):
+//
+//   jsync::conformance::RegisterConformanceTarget({"memory", [] { return OpenMemory(); }});
+//   ::testing::InitGoogleTest(&argc, argv);
+//   return RUN_ALL_TESTS();
+//
+// What is tested: conformance_suite.cc (the comment above each test). jsync-conformance
+// (conformance_main.cc) runs the suite on a plugin file from the command line.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/provider/http_client.h"
+#include "core/provider/provider.h"
+
+namespace jsync::conformance {
+
+// Wraps the credentials a target's provider uses and counts calls, so the suite can check
+// that an expired token (HTTP 401) leads to exactly one Refresh. Forwards everything.
+class CountingCredentials final : public provider::CredentialSource {
+ public:
+  explicit CountingCredentials(std::shared_ptr<provider::CredentialSource> inner)
+      : inner_(std::move(inner)) {}
+  Result<std::string> Authorization() override {
+    ++authorizations_;
+    return inner_->Authorization();
+  }
+  Status Refresh() override {
+    ++refreshes_;
+    return inner_->Refresh();
+  }
+  int refreshes() const { return refreshes_; }
+  int authorizations() const { return authorizations_; }
+
+ private:
+  std::shared_ptr<provider::CredentialSource> inner_;
+  int refreshes_ = 0;
+  int authorizations_ = 0;
+};
+
+// One page of a change feed: the objects reported and the cursor to ask with next time.
+struct ChangePage {
+  std::vector<provider::ObjectInfo> objects;
+  std::string next_cursor;
+};
+
+struct ConformanceTarget {
+  // Part of every test's name: letters, digits and '_' only.
+  std::string name;
+  // Opens the provider, bare (no PolicyProvider: the suite adds the host policy), at a fresh,
+  // empty location on every call.
+  std::function<Result<std::unique_ptr<provider::Provider>>()> open;
+  // Whether to run the 50 MiB round trip.
+  bool large = true;
+  // How many objects the listing test writes (2,500 by default).
+  int list_files = 2500;
+  // Provider-level faults in every ordinary test ("faults on" for providers without HTTP):
+  // a FaultPlan spec counted per provider call, e.g. "503@2,429@5,timeout@9". Use transient
+  // kinds only; 507 and 401 fail ordinary tests by design (the fault tests cover them).
+  std::string provider_faults;
+  // The host policy in ordinary tests sleeps for real (a real service's Retry-After) instead of
+  // on a simulated clock. Fault tests always use the simulated clock.
+  bool real_time = false;
+  // The credentials `open` hands its provider, when it has an account; null: the tests that
+  // count refreshes after a 401 are skipped.
+  std::shared_ptr<CountingCredentials> credentials;
+  // Reads the change feed of the location `open` created last (the C++ Provider has no
+  // change-feed call). Null: the change-feed test is skipped. An empty cursor asks for a start
+  // cursor only.
+  std::function<Result<ChangePage>(const std::string& cursor)> changes;
+};
+
+// Adds a target. REQUIRES: called before ::testing::InitGoogleTest; names are unique.
+void RegisterConformanceTarget(ConformanceTarget target);
+const std::vector<ConformanceTarget>& ConformanceTargets();
+
+}  // namespace jsync::conformance

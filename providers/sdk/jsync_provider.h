@@ -1,0 +1,242 @@
+/*
+ * journal-sync provider plugin ABI, version 1.
+ *
+ * A provider is a shared library that exports two symbols:
+ *   - jsync_provider_descriptor: constant data the host checks before running any plugin code;
+ *   - jsync_provider_entry():    returns the provider table below.
+ * Define both with JSYNC_DEFINE_PROVIDER (end of this file).
+ *
+ * Rules (the host relies on them):
+ *   - Only C types cross this boundary; no C++ exceptions may escape a plugin function.
+ *   - Every operation returns a status code (JSYNC_OK ...) and, when not OK, fills `err`
+ *     with a message a user can act on. Messages never contain credentials.
+ *   - Plugins never retry, sleep, pace, refresh tokens or check quota before writing: the host
+ *     does all of that around every call. A plugin classifies each failure instead
+ *     (JSYNC_RETRYABLE with retry_after_ms when the service said how long to wait).
+ *   - Plugins reach the network only through host->http, which injects credentials.
+ *   - The table is versioned like sqlite3_vfs: fields are only ever appended; the host reads a
+ *     field only when struct_size covers it and uses an optional slot only when it is non-NULL.
+ *   - Status codes are permanent; new ones are appended. The low 8 bits are the primary code,
+ *     higher bits optional detail (JSYNC_PRIMARY extracts the primary code).
+ */
+#ifndef JSYNC_PROVIDER_H_
+#define JSYNC_PROVIDER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define JSYNC_PROVIDER_ABI_VERSION 1u
+#define JSYNC_PROVIDER_DESCRIPTOR_MAGIC 0x4a53594e43505631ull /* "JSYNCPV1" */
+
+#if defined(_WIN32)
+#define JSYNC_PROVIDER_EXPORT __declspec(dllexport)
+#else
+#define JSYNC_PROVIDER_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Temporary upload names start with this; list() never emits them. */
+#define JSYNC_TEMP_PREFIX ".jsync-tmp-"
+
+/* ---- status ----------------------------------------------------------------------------- */
+
+enum jsync_status_code {
+  JSYNC_OK = 0,
+  JSYNC_NOT_FOUND = 1,      /* no such object */
+  JSYNC_EXISTS = 2,         /* if_absent put found the name taken by other bytes */
+  JSYNC_RETRYABLE = 3,      /* transient: throttled, unavailable, network; see retry_after_ms */
+  JSYNC_AUTH_EXPIRED = 4,   /* credentials rejected even after a refresh: re-link needed */
+  JSYNC_QUOTA_EXCEEDED = 5, /* the account is full */
+  JSYNC_INVALID = 6,        /* bad configuration or argument: fix input, do not retry */
+  JSYNC_FATAL = 7           /* anything else that retrying cannot fix */
+};
+#define JSYNC_PRIMARY(code) ((code)&0xff)
+/* Extended codes (detail for logs; callers switch on the primary code). */
+#define JSYNC_RETRYABLE_THROTTLED (JSYNC_RETRYABLE | (1 << 8))   /* 429, rate limit */
+#define JSYNC_RETRYABLE_UNAVAILABLE (JSYNC_RETRYABLE | (2 << 8)) /* 5xx */
+#define JSYNC_RETRYABLE_NETWORK (JSYNC_RETRYABLE | (3 << 8))     /* reset, timeout */
+
+typedef struct jsync_error {
+  int64_t retry_after_ms; /* JSYNC_RETRYABLE: the wait the service asked for; -1 if none */
+  char message[512];      /* NUL-terminated */
+} jsync_error;
+
+/* ---- capabilities (flags) --------------------------------------------------------------- */
+
+#define JSYNC_CAP_CHANGE_FEED (1u << 0)      /* changes() reports new objects since a cursor */
+#define JSYNC_CAP_PUSH (1u << 1)             /* watch() registers a webhook */
+#define JSYNC_CAP_QUOTA (1u << 2)            /* quota() answers */
+#define JSYNC_CAP_RANGE_READ (1u << 3)       /* get() honours offset/length server-side */
+#define JSYNC_CAP_OAUTH (1u << 4)            /* needs an OAuth account (see auth) */
+#define JSYNC_CAP_CASE_INSENSITIVE (1u << 5) /* names differing only in case collide */
+
+/* ---- data passed across ------------------------------------------------------------------ */
+
+/* Where a plugin writes bytes it downloads. write returns 0 to go on, nonzero to stop. */
+typedef struct jsync_sink {
+  void* ctx;
+  int (*write)(void* ctx, const uint8_t* data, size_t len);
+} jsync_sink;
+
+/* Where a plugin reports a listing (or a change feed page). */
+typedef struct jsync_list_sink {
+  void* ctx;
+  void (*emit)(void* ctx, const char* path, uint64_t size);
+  /* Call once with the token of the next page (list) or the new cursor (changes). Not calling
+     it, or passing NULL or "", means this was the last page. */
+  void (*set_next)(void* ctx, const char* token);
+} jsync_list_sink;
+
+typedef struct jsync_header {
+  const char* name;
+  const char* value;
+} jsync_header;
+
+typedef struct jsync_http_request {
+  const char* method; /* "GET", "PUT", "PROPFIND", ... */
+  const char* url;    /* absolute */
+  const jsync_header* headers;
+  size_t header_count;
+  const uint8_t* body;
+  size_t body_len;
+  uint32_t timeout_ms; /* 0: the host's default */
+} jsync_http_request;
+
+typedef struct jsync_http_response {
+  int status;      /* HTTP status code; filled by the host */
+  jsync_sink body; /* set by the plugin; write NULL discards the body */
+  void* header_ctx;
+  /* set by the plugin (may be NULL); called by the host for each response header */
+  void (*on_header)(void* ctx, const char* name, const char* value);
+} jsync_http_response;
+
+/* Services the host hands a plugin at open(). Valid until close(). */
+typedef struct jsync_host_services {
+  uint32_t abi_version;
+  uint32_t struct_size;
+  void* host;
+  /* One HTTP exchange through the host's client (TLS verified, proxy from the environment,
+     connection reuse, credentials injected, one refresh on 401). Returns JSYNC_OK when a
+     response arrived, whatever its HTTP status (read resp->status); otherwise a status for
+     the transport failure (JSYNC_RETRYABLE_NETWORK, or JSYNC_AUTH_EXPIRED when a 401
+     survived the refresh) with err filled. */
+  int (*http)(void* host, const jsync_http_request* req, jsync_http_response* resp,
+              jsync_error* err);
+  /* level: 0 debug, 1 info, 2 warning, 3 error. Never pass credentials. */
+  void (*log)(void* host, int level, const char* message);
+  int64_t (*now_ms)(void* host);
+  void (*random)(void* host, uint8_t* out, size_t len);
+} jsync_host_services;
+
+/* How an account is linked; the host's auth layer runs the flows. */
+typedef struct jsync_auth_descriptor {
+  const char* kind; /* "none", "basic", "oauth2", "cloudkit" */
+  const char* authorize_url;
+  const char* token_url;
+  const char* device_code_url;
+  const char* revoke_url;
+  const char* scopes; /* space-separated */
+} jsync_auth_descriptor;
+
+/* A configuration option the plugin accepts in its config JSON. */
+typedef struct jsync_option {
+  const char* name;
+  const char* help;
+  const char* default_value; /* NULL: required */
+  int secret;                /* nonzero: never logged or shown */
+} jsync_option;
+
+typedef struct jsync_instance jsync_instance; /* plugin-owned, opaque to the host */
+
+/* ---- the provider table ------------------------------------------------------------------ */
+
+typedef struct jsync_provider {
+  uint32_t abi_version; /* JSYNC_PROVIDER_ABI_VERSION the plugin was built with */
+  uint32_t struct_size; /* sizeof(jsync_provider) the plugin was built with */
+  const char* name;     /* "webdav": what `jsync init --provider` names */
+  const char* version;  /* the plugin's own version */
+  uint32_t capabilities;
+  const jsync_auth_descriptor* auth; /* NULL: no account needed */
+  const jsync_option* options;
+  size_t option_count;
+
+  /* ABI version 1. Required: open, put, get, list, remove, close. */
+
+  /* location: the journal's place on this provider (a URL, a path); config_json: options.
+     On failure *out stays NULL. */
+  int (*open)(const jsync_host_services* host, const char* location, const char* config_json,
+              jsync_instance** out, jsync_error* err);
+  /* Stores len bytes at path. if_absent: atomically, only if no object is there; an object
+     with the same bytes is success (a retried upload), other bytes JSYNC_EXISTS. Paths are
+     relative, '/'-separated, without "." or ".." parts. A reader never sees a partial object. */
+  int (*put)(jsync_instance* inst, const char* path, const uint8_t* data, size_t len,
+             int if_absent, jsync_error* err);
+  /* Writes bytes [offset, offset+length) of path to out (length UINT64_MAX: to the end).
+     The host may call it again after a failure, so writes to out must restart cleanly. */
+  int (*get)(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length,
+             jsync_sink* out, jsync_error* err);
+  /* Emits the objects under prefix (any depth), one page at a time; page_token NULL or ""
+     for the first page. Temporary upload files are never emitted. */
+  int (*list)(jsync_instance* inst, const char* prefix, const char* page_token,
+              jsync_list_sink* out, jsync_error* err);
+  /* Removing an absent object is success. */
+  int (*remove)(jsync_instance* inst, const char* path, jsync_error* err);
+  /* Optional (JSYNC_CAP_CHANGE_FEED): objects added since cursor (NULL/"": a start cursor
+     only, nothing emitted); reports the new cursor through set_next. */
+  int (*changes)(jsync_instance* inst, const char* cursor, jsync_list_sink* out,
+                 jsync_error* err);
+  /* Optional (JSYNC_CAP_PUSH): asks the service to call webhook_url on changes. */
+  int (*watch)(jsync_instance* inst, const char* webhook_url, jsync_error* err);
+  /* Optional (JSYNC_CAP_QUOTA): bytes used and total (total 0: unlimited or unknown). */
+  int (*quota)(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_error* err);
+  void (*close)(jsync_instance* inst);
+  /* Later ABI versions append slots here. */
+} jsync_provider;
+
+/* Checked by the host before it calls any plugin code. */
+typedef struct jsync_provider_descriptor_t {
+  uint64_t magic; /* JSYNC_PROVIDER_DESCRIPTOR_MAGIC */
+  uint32_t abi_version;
+  const char* name;
+  const char* version;
+} jsync_provider_descriptor_t;
+
+typedef struct jsync_host_info {
+  uint32_t abi_version; /* the host's JSYNC_PROVIDER_ABI_VERSION */
+  const char* host_version;
+} jsync_host_info;
+
+/* Returns the table, or NULL when the plugin cannot run (the host says so and moves on). */
+typedef const jsync_provider* (*jsync_provider_entry_fn)(const jsync_host_info* host);
+
+#define JSYNC_PROVIDER_ENTRY_SYMBOL "jsync_provider_entry"
+#define JSYNC_PROVIDER_DESCRIPTOR_SYMBOL "jsync_provider_descriptor"
+
+#ifdef __cplusplus
+#define JSYNC_EXTERN_C extern "C"
+#define JSYNC_EXTERN_DECL extern "C"
+#else
+#define JSYNC_EXTERN_C
+#define JSYNC_EXTERN_DECL extern
+#endif
+
+/* Defines the two exported symbols in a plugin's source file (C or C++). TABLE_FN is a
+   function `const jsync_provider* f(const jsync_host_info*)` returning the table. */
+#define JSYNC_DEFINE_PROVIDER(NAME, VERSION, TABLE_FN)                                     \
+  JSYNC_EXTERN_DECL JSYNC_PROVIDER_EXPORT const jsync_provider_descriptor_t               \
+      jsync_provider_descriptor;                                                          \
+  const jsync_provider_descriptor_t jsync_provider_descriptor = {                         \
+      JSYNC_PROVIDER_DESCRIPTOR_MAGIC, JSYNC_PROVIDER_ABI_VERSION, NAME, VERSION};         \
+  JSYNC_EXTERN_C JSYNC_PROVIDER_EXPORT const jsync_provider* jsync_provider_entry(        \
+      const jsync_host_info* h) {                                                         \
+    return TABLE_FN(h);                                                                   \
+  }
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* JSYNC_PROVIDER_H_ */
