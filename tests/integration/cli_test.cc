@@ -174,6 +174,22 @@ TEST_F(CliTest, SyncAndStatusJson) {
   EXPECT_NE(text.out.find("hello"), std::string::npos);
 }
 
+TEST_F(CliTest, ProvidersListsBuiltInAndPlugins) {
+  ProcessResult r = RunJsync({"providers", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& p : json["providers"]) by_name[p["name"]] = p;
+  ASSERT_TRUE(by_name.contains("folder"));
+  EXPECT_EQ(by_name["folder"]["file"], "(built in)");
+  ASSERT_TRUE(by_name.contains("webdav")) << r.out;
+  EXPECT_NE(by_name["webdav"]["file"].get<std::string>().find("jsync-webdav.so"),
+            std::string::npos);
+  EXPECT_TRUE(json["refused"].empty()) << r.out;
+  ProcessResult text = RunJsync({"providers"});
+  EXPECT_NE(text.out.find("folder"), std::string::npos);
+}
+
 TEST_F(CliTest, SecretsNeverReachOutputOrTheCloud) {
   const std::string pass = "pass phrase";
   std::string all;
