@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "auth/credential_store.h"
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
 #include "core/journal/local_key.h"
-#include "auth/credential_store.h"
 #include "core/provider/open_provider.h"
 #include "core/sync/remote_layout.h"
 #include "core/util/utf8.h"
@@ -108,9 +108,8 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
                            "; use another --home for another device or journal");
   }
   JSYNC_ASSIGN_OR_RETURN(auto credentials, auth::LoadCredentials(home, options.provider));
-  JSYNC_ASSIGN_OR_RETURN(auto provider,
-                         provider::OpenProvider(options.provider, options.location,
-                                                {true, "{}", credentials}));
+  JSYNC_ASSIGN_OR_RETURN(auto provider, provider::OpenProvider(options.provider, options.location,
+                                                               {true, "{}", credentials}));
   JSYNC_ASSIGN_OR_RETURN(auto found, FindJournal(*provider, options.journal_id));
 
   InitResult result;
@@ -167,10 +166,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("device_name", options.device_name));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
-  JSYNC_RETURN_IF_ERROR(store->SetMeta(
-      "location", options.provider == "folder"
-                      ? fs::absolute(options.location).lexically_normal().string()
-                      : options.location));
+  JSYNC_RETURN_IF_ERROR(
+      store->SetMeta("location", options.provider == "folder"
+                                     ? fs::absolute(options.location).lexically_normal().string()
+                                     : options.location));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
   JSYNC_RETURN_IF_ERROR(store->PutDevice(result.device, {options.device_name, Platform()}));
   // Written last: its presence marks a finished init.
@@ -205,8 +204,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   }
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
-  JSYNC_ASSIGN_OR_RETURN(auto credentials,
-                         auth::LoadCredentials(home, provider_name.value_or("")));
+  JSYNC_ASSIGN_OR_RETURN(auto credentials, auth::LoadCredentials(home, provider_name.value_or("")));
   JSYNC_ASSIGN_OR_RETURN(auto provider,
                          provider::OpenProvider(provider_name.value_or(""), location.value_or(""),
                                                 {false, "{}", credentials}));

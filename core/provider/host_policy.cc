@@ -37,7 +37,8 @@ int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_aft
                        uint64_t random) {
   const int shift = std::min(attempt, 30);
   const int64_t ceiling = std::min(policy.max_delay_ms, policy.base_delay_ms << shift);
-  const int64_t jitter = ceiling > 0 ? static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)) : 0;
+  const int64_t jitter =
+      ceiling > 0 ? static_cast<int64_t>(random % static_cast<uint64_t>(ceiling + 1)) : 0;
   return std::max(jitter, retry_after_ms);
 }
 
@@ -55,12 +56,13 @@ PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retr
 void PolicyProvider::Pace() {
   if (pacer_.min_interval_ms <= 0) return;
   const int64_t now = env_.now_ms();
-  tokens_ = std::min<double>(pacer_.burst,
-                             tokens_ + static_cast<double>(now - last_refill_ms_) /
-                                           static_cast<double>(pacer_.min_interval_ms));
+  tokens_ =
+      std::min<double>(pacer_.burst, tokens_ + static_cast<double>(now - last_refill_ms_) /
+                                                   static_cast<double>(pacer_.min_interval_ms));
   last_refill_ms_ = now;
   if (tokens_ < 1) {
-    const auto wait = static_cast<int64_t>((1 - tokens_) * static_cast<double>(pacer_.min_interval_ms));
+    const auto wait =
+        static_cast<int64_t>((1 - tokens_) * static_cast<double>(pacer_.min_interval_ms));
     env_.sleep_ms(wait);
     stats_.waited_ms += static_cast<uint64_t>(wait);
     last_refill_ms_ += wait;
@@ -106,7 +108,8 @@ Status PolicyProvider::CheckQuota(uint64_t size) {
     return Status(Code::kQuotaExceeded,
                   "the account is full: this upload needs " + Mib(size) + " but only " +
                       Mib(quota_->total - std::min(quota_->used, quota_->total)) + " of " +
-                      Mib(quota_->total) + " are free; local changes stay queued until space "
+                      Mib(quota_->total) +
+                      " are free; local changes stay queued until space "
                       "returns");
   }
   return Status::Ok();
@@ -115,8 +118,10 @@ Status PolicyProvider::CheckQuota(uint64_t size) {
 Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   JSYNC_RETURN_IF_ERROR(CheckQuota(bytes.size()));
   Status st = Call("upload of " + path, [&] { return inner_->PutIfAbsent(path, bytes); });
-  if (st.Is(Code::kQuotaExceeded)) quota_.reset();
-  else if (st.ok() && quota_) quota_->used += bytes.size();
+  if (st.Is(Code::kQuotaExceeded))
+    quota_.reset();
+  else if (st.ok() && quota_)
+    quota_->used += bytes.size();
   return st;
 }
 

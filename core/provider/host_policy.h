@@ -12,9 +12,9 @@
 namespace jsync::provider {
 
 struct PolicyEnv {
-  std::function<int64_t()> now_ms;            // monotonic milliseconds
+  std::function<int64_t()> now_ms;  // monotonic milliseconds
   std::function<void(int64_t)> sleep_ms;
-  std::function<uint64_t()> random;           // uniform 64-bit
+  std::function<uint64_t()> random;  // uniform 64-bit
   static PolicyEnv Real();
 };
 

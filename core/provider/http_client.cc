@@ -64,7 +64,8 @@ size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   size_t start = line.find_first_not_of(" \t", colon + 1);
   size_t end = line.find_last_not_of("\r\n \t");
-  std::string value = start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);
+  std::string value =
+      start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);
   t->response->headers.emplace_back(std::move(name), std::move(value));
   return size * n;
 }
@@ -107,14 +108,22 @@ Result<FaultPlan> FaultPlan::Parse(const std::string& spec) {
       std::transform(fault.method.begin(), fault.method.end(), fault.method.begin(),
                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     }
-    if (kind == "429") fault.kind = Kind::k429;
-    else if (kind == "503") fault.kind = Kind::k503;
-    else if (kind == "401") fault.kind = Kind::k401;
-    else if (kind == "507") fault.kind = Kind::k507;
-    else if (kind == "reset") fault.kind = Kind::kReset;
-    else if (kind == "timeout") fault.kind = Kind::kTimeout;
-    else if (kind == "torn") fault.kind = Kind::kTorn;
-    else return bad("unknown kind '" + kind + "'");
+    if (kind == "429")
+      fault.kind = Kind::k429;
+    else if (kind == "503")
+      fault.kind = Kind::k503;
+    else if (kind == "401")
+      fault.kind = Kind::k401;
+    else if (kind == "507")
+      fault.kind = Kind::k507;
+    else if (kind == "reset")
+      fault.kind = Kind::kReset;
+    else if (kind == "timeout")
+      fault.kind = Kind::kTimeout;
+    else if (kind == "torn")
+      fault.kind = Kind::kTorn;
+    else
+      return bad("unknown kind '" + kind + "'");
     std::string when = entry.substr(at + 1);
     bool ok = false;
     if (!when.empty() && when.back() == '+') {
@@ -185,8 +194,8 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
   ++stats_.refreshes;
   Status refreshed = credentials_->Refresh();
   if (!refreshed.ok()) {
-    return Status(Code::kAuthExpired, "the server refused the credentials (HTTP 401): " +
-                                          refreshed.message());
+    return Status(Code::kAuthExpired,
+                  "the server refused the credentials (HTTP 401): " + refreshed.message());
   }
   JSYNC_ASSIGN_OR_RETURN(auth, credentials_->Authorization());
   JSYNC_ASSIGN_OR_RETURN(response, SendOnce(request, auth, body_sink));
@@ -215,16 +224,23 @@ Result<HttpResponse> HttpClient::SendOnce(const HttpRequest& request,
       answer.status = 429;
       answer.headers.emplace_back("retry-after", "1");
       return answer;
-    case FaultPlan::Kind::k503: answer.status = 503; return answer;
-    case FaultPlan::Kind::k401: answer.status = 401; return answer;
-    case FaultPlan::Kind::k507: answer.status = 507; return answer;
+    case FaultPlan::Kind::k503:
+      answer.status = 503;
+      return answer;
+    case FaultPlan::Kind::k401:
+      answer.status = 401;
+      return answer;
+    case FaultPlan::Kind::k507:
+      answer.status = 507;
+      return answer;
     case FaultPlan::Kind::kReset:
       return Status::Retryable(what + "Connection reset by peer (injected fault)");
     case FaultPlan::Kind::kTimeout: {
       // The server acts on the request; the answer never reaches the caller.
       (void)Exchange(request, authorization, nullptr);
-      return Status::Retryable(what + "Timeout was reached (injected fault; the server got "
-                                      "the request)");
+      return Status::Retryable(what +
+                               "Timeout was reached (injected fault; the server got "
+                               "the request)");
     }
     case FaultPlan::Kind::kTorn: {
       if (request.body.empty()) {
@@ -233,10 +249,9 @@ Result<HttpResponse> HttpClient::SendOnce(const HttpRequest& request,
       HttpRequest torn = request;
       torn.abort_body_after = request.body.size() / 2;
       (void)Exchange(torn, authorization, nullptr);
-      return Status::Retryable(what + "the connection dropped after " +
-                               std::to_string(torn.abort_body_after) + " of " +
-                               std::to_string(request.body.size()) +
-                               " body bytes (injected torn upload)");
+      return Status::Retryable(
+          what + "the connection dropped after " + std::to_string(torn.abort_body_after) + " of " +
+          std::to_string(request.body.size()) + " body bytes (injected torn upload)");
     }
   }
   return Status::Fatal("unknown injected fault");
@@ -251,7 +266,8 @@ Result<HttpResponse> HttpClient::Exchange(const HttpRequest& request,
   HttpResponse response;
   Transfer t{&request, 0, &body_sink, &response};
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : request.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   if (!authorization.empty()) {
     headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
   }

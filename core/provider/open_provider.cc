@@ -53,8 +53,7 @@ std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& 
   return BasicCredentials(user, pass);
 }
 
-Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
-                                               const std::string& location,
+Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                const OpenOptions& options) {
   if (location.empty()) return Status::Invalid("the " + name + " provider needs --location");
   if (name == "folder" && options.create_location) {
@@ -73,7 +72,8 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
     return Status::Invalid(msg);
   }
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
-  const std::string where = name == "folder" ? std::filesystem::absolute(location).string() : location;
+  const std::string where =
+      name == "folder" ? std::filesystem::absolute(location).string() : location;
   JSYNC_ASSIGN_OR_RETURN(auto plugin,
                          PluginProvider::Open(*it, where, options.config_json, credentials));
   return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(

@@ -16,8 +16,7 @@ struct OpenOptions {
   std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
 };
 
-Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name,
-                                               const std::string& location,
+Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                const OpenOptions& options = {});
 
 // Basic credentials for HTTP providers (WebDAV): JSYNC_<NAME>_USER / JSYNC_<NAME>_PASSWORD.

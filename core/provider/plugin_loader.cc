@@ -65,7 +65,8 @@ Result<PluginInfo> LoadPlugin(const std::string& file) {
       return Status::Invalid(who + " was refused: it has no " JSYNC_PROVIDER_DESCRIPTOR_SYMBOL
                                    " symbol (not a journal-sync provider?)");
     }
-    const auto& desc = lib->get<const jsync_provider_descriptor_t>(JSYNC_PROVIDER_DESCRIPTOR_SYMBOL);
+    const auto& desc =
+        lib->get<const jsync_provider_descriptor_t>(JSYNC_PROVIDER_DESCRIPTOR_SYMBOL);
     if (desc.magic != JSYNC_PROVIDER_DESCRIPTOR_MAGIC) {
       return Status::Invalid(who + " was refused: its descriptor is damaged (bad magic)");
     }
@@ -78,7 +79,8 @@ Result<PluginInfo> LoadPlugin(const std::string& file) {
       return Status::Invalid(who + " was refused: it has no " JSYNC_PROVIDER_ENTRY_SYMBOL
                                    " symbol");
     }
-    auto entry = lib->get<const jsync_provider*(const jsync_host_info*)>(JSYNC_PROVIDER_ENTRY_SYMBOL);
+    auto entry =
+        lib->get<const jsync_provider*(const jsync_host_info*)>(JSYNC_PROVIDER_ENTRY_SYMBOL);
     const jsync_provider* table = entry(&kHostInfo);
     if (table == nullptr) {
       return Status::Invalid(who + " was refused: its initialisation failed (entry returned NULL)");

@@ -16,11 +16,16 @@ void SetError(jsync_error* err, const std::string& message) {
 
 int CodeFromStatus(const Status& s) {
   switch (s.code()) {
-    case Code::kOk: return JSYNC_OK;
-    case Code::kRetryable: return JSYNC_RETRYABLE_NETWORK;
-    case Code::kAuthExpired: return JSYNC_AUTH_EXPIRED;
-    case Code::kInvalid: return JSYNC_INVALID;
-    default: return JSYNC_FATAL;
+    case Code::kOk:
+      return JSYNC_OK;
+    case Code::kRetryable:
+      return JSYNC_RETRYABLE_NETWORK;
+    case Code::kAuthExpired:
+      return JSYNC_AUTH_EXPIRED;
+    case Code::kInvalid:
+      return JSYNC_INVALID;
+    default:
+      return JSYNC_FATAL;
   }
 }
 
@@ -41,7 +46,9 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
     request.timeout_ms = req->timeout_ms;
     std::function<bool(ByteSpan)> sink;
     if (resp->body.write) {
-      sink = [resp](ByteSpan b) { return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0; };
+      sink = [resp](ByteSpan b) {
+        return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0;
+      };
     }
     auto response = client->Send(request, sink);
     if (!response.ok()) {
@@ -51,7 +58,8 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
     }
     resp->status = response->status;
     if (resp->on_header) {
-      for (const auto& [k, v] : response->headers) resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
+      for (const auto& [k, v] : response->headers)
+        resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
     }
     return JSYNC_OK;
   } catch (const std::exception& e) {
@@ -66,7 +74,9 @@ void HostLog(void*, int level, const char* message) {
 }
 
 int64_t HostNow(void*) { return static_cast<int64_t>(SystemMillis()); }
-void HostRandom(void*, uint8_t* out, size_t len) { crypto::RandomBytes(std::span<uint8_t>(out, len)); }
+void HostRandom(void*, uint8_t* out, size_t len) {
+  crypto::RandomBytes(std::span<uint8_t>(out, len));
+}
 
 struct ByteCollector {
   Bytes bytes;
@@ -95,14 +105,22 @@ Status StatusFromPlugin(int code, const jsync_error& err, const std::string& con
   if (msg.empty()) msg = "no details given";
   msg = context + ": " + msg;
   switch (JSYNC_PRIMARY(code)) {
-    case JSYNC_OK: return Status::Ok();
-    case JSYNC_NOT_FOUND: return Status::NotFound(msg);
-    case JSYNC_EXISTS: return Status::Exists(msg);
-    case JSYNC_RETRYABLE: return Status::Retryable(msg).WithRetryAfter(err.retry_after_ms);
-    case JSYNC_AUTH_EXPIRED: return Status(Code::kAuthExpired, msg);
-    case JSYNC_QUOTA_EXCEEDED: return Status(Code::kQuotaExceeded, msg);
-    case JSYNC_INVALID: return Status::Invalid(msg);
-    default: return Status::Fatal(msg);
+    case JSYNC_OK:
+      return Status::Ok();
+    case JSYNC_NOT_FOUND:
+      return Status::NotFound(msg);
+    case JSYNC_EXISTS:
+      return Status::Exists(msg);
+    case JSYNC_RETRYABLE:
+      return Status::Retryable(msg).WithRetryAfter(err.retry_after_ms);
+    case JSYNC_AUTH_EXPIRED:
+      return Status(Code::kAuthExpired, msg);
+    case JSYNC_QUOTA_EXCEEDED:
+      return Status(Code::kQuotaExceeded, msg);
+    case JSYNC_INVALID:
+      return Status::Invalid(msg);
+    default:
+      return Status::Fatal(msg);
   }
 }
 
@@ -113,13 +131,18 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
   p->plugin_ = std::move(plugin);
   p->location_ = location;
   p->http_ = std::make_unique<HttpClient>(std::move(credentials));
-  p->services_ = {JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), p->http_.get(),
-                  HostHttp, HostLog, HostNow, HostRandom};
+  p->services_ = {JSYNC_PROVIDER_ABI_VERSION,
+                  sizeof(jsync_host_services),
+                  p->http_.get(),
+                  HostHttp,
+                  HostLog,
+                  HostNow,
+                  HostRandom};
   jsync_error err{-1, {0}};
   int rc = JSYNC_FATAL;
   try {
-    rc = p->plugin_.table->open(&p->services_, location.c_str(), config_json.c_str(),
-                                &p->instance_, &err);
+    rc = p->plugin_.table->open(&p->services_, location.c_str(), config_json.c_str(), &p->instance_,
+                                &err);
   } catch (...) {
     std::snprintf(err.message, sizeof err.message, "threw an exception");
   }
@@ -141,15 +164,15 @@ PluginProvider::~PluginProvider() {
 }
 
 // Every slot is called through this: a plugin that throws is reported, never crashes us.
-#define JSYNC_CALL_PLUGIN(context, expr)                       \
-  jsync_error err{-1, {0}};                                    \
-  int rc = JSYNC_FATAL;                                        \
-  try {                                                        \
-    rc = (expr);                                               \
-  } catch (...) {                                              \
+#define JSYNC_CALL_PLUGIN(context, expr)                                         \
+  jsync_error err{-1, {0}};                                                      \
+  int rc = JSYNC_FATAL;                                                          \
+  try {                                                                          \
+    rc = (expr);                                                                 \
+  } catch (...) {                                                                \
     std::snprintf(err.message, sizeof err.message, "plugin threw an exception"); \
-    rc = JSYNC_FATAL;                                          \
-  }                                                            \
+    rc = JSYNC_FATAL;                                                            \
+  }                                                                              \
   Status st = StatusFromPlugin(rc, err, context)
 
 Status PluginProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
@@ -178,8 +201,8 @@ Result<std::vector<ObjectInfo>> PluginProvider::List(const std::string& prefix) 
   for (int page = 0;; ++page) {
     out.next.clear();
     jsync_list_sink sink{&out, ListCollector::Emit, ListCollector::SetNext};
-    JSYNC_CALL_PLUGIN("list " + prefix, plugin_.table->list(instance_, prefix.c_str(),
-                                                            token.c_str(), &sink, &err));
+    JSYNC_CALL_PLUGIN("list " + prefix,
+                      plugin_.table->list(instance_, prefix.c_str(), token.c_str(), &sink, &err));
     if (!st.ok()) return st;
     if (out.next.empty()) break;
     if (out.next == token || page > 1000000) {

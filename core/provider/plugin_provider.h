@@ -13,10 +13,9 @@ namespace jsync::provider {
 class PluginProvider final : public Provider {
  public:
   // `credentials` may be null (no account). `config_json` holds the plugin's options.
-  static Result<std::unique_ptr<PluginProvider>> Open(PluginInfo plugin,
-                                                      const std::string& location,
-                                                      const std::string& config_json,
-                                                      std::shared_ptr<CredentialSource> credentials);
+  static Result<std::unique_ptr<PluginProvider>> Open(
+      PluginInfo plugin, const std::string& location, const std::string& config_json,
+      std::shared_ptr<CredentialSource> credentials);
   ~PluginProvider() override;
 
   std::string Describe() const override { return plugin_.name + " " + location_; }

@@ -153,8 +153,8 @@ class FeedReader {
 
   Result<ChangePage> Read(const std::string& location, const std::string& config,
                           const std::string& cursor) {
-    jsync_host_services services{JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this,
-                                 &Http, &Log, &Now, &Random};
+    jsync_host_services services{
+        JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log, &Now, &Random};
     jsync_instance* inst = nullptr;
     jsync_error err{-1, {0}};
     int rc = plugin_.table->open(&services, location.c_str(), config.c_str(), &inst, &err);
@@ -164,14 +164,14 @@ class FeedReader {
     struct Collector {
       ChangePage page;
     } out;
-    jsync_list_sink sink{&out,
-                         [](void* ctx, const char* path, uint64_t size) {
-                           static_cast<Collector*>(ctx)->page.objects.push_back(
-                               {path ? path : "", size});
-                         },
-                         [](void* ctx, const char* token) {
-                           static_cast<Collector*>(ctx)->page.next_cursor = token ? token : "";
-                         }};
+    jsync_list_sink sink{
+        &out,
+        [](void* ctx, const char* path, uint64_t size) {
+          static_cast<Collector*>(ctx)->page.objects.push_back({path ? path : "", size});
+        },
+        [](void* ctx, const char* token) {
+          static_cast<Collector*>(ctx)->page.next_cursor = token ? token : "";
+        }};
     jsync_error cerr{-1, {0}};
     rc = plugin_.table->changes(inst, cursor.empty() ? nullptr : cursor.c_str(), &sink, &cerr);
     plugin_.table->close(inst);
@@ -301,7 +301,8 @@ Result<PluginInfo> FindPlugin(const Options& o) {
 std::shared_ptr<CredentialSource> MakeCredentials(const Options& o, const std::string& name) {
   if (!o.user.empty()) {
     const std::string file = o.password_file;
-    return std::make_shared<BasicSecretCredentials>(o.user, [file] { return ReadPasswordFile(file); });
+    return std::make_shared<BasicSecretCredentials>(o.user,
+                                                    [file] { return ReadPasswordFile(file); });
   }
   const std::string prefix = "JSYNC_" + Upper(name) + "_";
   const char* user = std::getenv((prefix + "USER").c_str());
@@ -328,7 +329,7 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const PluginInfo info = *plugin;
-  std::cout << "jsync-conformance: provider '" << info.name << "' " << info.version << " ("
+  std::cerr << "jsync-conformance: provider '" << info.name << "' " << info.version << " ("
             << info.file << ") at " << o.location << "\n";
 
   auto locations = std::make_shared<Locations>(o.location, o.keep);
@@ -343,8 +344,8 @@ int Main(int argc, char** argv) {
   target.provider_faults = o.provider_faults;
   target.real_time = o.real_time;
   target.credentials = counting;
-  target.open = [info, locations, counting, config = o.config]()
-      -> Result<std::unique_ptr<provider::Provider>> {
+  target.open = [info, locations, counting,
+                 config = o.config]() -> Result<std::unique_ptr<provider::Provider>> {
     JSYNC_ASSIGN_OR_RETURN(std::string where, locations->Next());
     JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, where, config, counting));
     return std::unique_ptr<provider::Provider>(std::move(p));

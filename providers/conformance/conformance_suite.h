@@ -17,7 +17,8 @@
 //   ::testing::InitGoogleTest(&argc, argv);
 //   return RUN_ALL_TESTS();
 //
-// What is tested: conformance_suite.cc (the comment above each test). jsync-conformance
+// What is tested: conformance_suite.cc and conformance_fault_tests.cc (the comment above each
+// test); README.md lists what is skipped and why. jsync-conformance
 // (conformance_main.cc) runs the suite on a plugin file from the command line.
 #pragma once
 

@@ -13,8 +13,8 @@ const Status& StatusOf(const Status& s) { return s; }
 
 }  // namespace
 
-FaultyProvider::FaultyProvider(std::unique_ptr<provider::Provider> inner,
-                               provider::FaultPlan plan, int64_t retry_after_ms)
+FaultyProvider::FaultyProvider(std::unique_ptr<provider::Provider> inner, provider::FaultPlan plan,
+                               int64_t retry_after_ms)
     : inner_(std::move(inner)), plan_(std::move(plan)), retry_after_ms_(retry_after_ms) {}
 
 void FaultyProvider::set_plan(provider::FaultPlan plan, int64_t retry_after_ms) {
@@ -43,16 +43,19 @@ auto FaultyProvider::Call(const std::string& method, const std::string& what, Fn
   switch (fault->kind) {
     case Kind::k429:
       return Status::Retryable(where + ": throttled").WithRetryAfter(retry_after_ms_);
-    case Kind::k503: return Status::Retryable(where + ": service unavailable");
+    case Kind::k503:
+      return Status::Retryable(where + ": service unavailable");
     case Kind::kReset:
-    case Kind::kTorn: return Status::Retryable(where + ": connection reset");
+    case Kind::kTorn:
+      return Status::Retryable(where + ": connection reset");
     case Kind::kTimeout: {
       ++passed_;
       auto real = fn();
       (void)StatusOf(real);  // the caller never learns the outcome
       return Status::Retryable(where + ": timed out after the call was made");
     }
-    case Kind::k507: return Status(Code::kQuotaExceeded, where + ": the account is full");
+    case Kind::k507:
+      return Status(Code::kQuotaExceeded, where + ": the account is full");
     case Kind::k401:
       return Status(Code::kAuthExpired, where + ": the credentials were refused after a refresh");
   }
@@ -67,10 +70,8 @@ Result<Bytes> FaultyProvider::Get(const std::string& path) {
   return Call("GET", "get " + path, [&] { return inner_->Get(path); });
 }
 
-Result<Bytes> FaultyProvider::GetRange(const std::string& path, uint64_t offset,
-                                       uint64_t length) {
-  return Call("GET", "get " + path,
-              [&] { return inner_->GetRange(path, offset, length); });
+Result<Bytes> FaultyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
+  return Call("GET", "get " + path, [&] { return inner_->GetRange(path, offset, length); });
 }
 
 Result<std::vector<provider::ObjectInfo>> FaultyProvider::List(const std::string& prefix) {

@@ -103,15 +103,15 @@ int Main(int argc, char** argv) {
     auto slot = std::make_shared<ServerSlot>();
     slot->kind = kind;
     slots.push_back(slot);
-    auto credentials = std::make_shared<CountingCredentials>(
-        std::make_shared<ServerCredentials>(slot->current));
+    auto credentials =
+        std::make_shared<CountingCredentials>(std::make_shared<ServerCredentials>(slot->current));
     ConformanceTarget target;
     target.name = name == "rclone" ? "webdav_rclone" : "webdav_webdav_server";
     target.large = large;
     target.list_files = list_files;
     target.credentials = credentials;
-    target.open = [info = *plugin, slot, credentials]()
-        -> Result<std::unique_ptr<provider::Provider>> {
+    target.open = [info = *plugin, slot,
+                   credentials]() -> Result<std::unique_ptr<provider::Provider>> {
       JSYNC_ASSIGN_OR_RETURN(std::string location, slot->NextLocation());
       JSYNC_ASSIGN_OR_RETURN(auto p,
                              provider::PluginProvider::Open(info, location, "{}", credentials));

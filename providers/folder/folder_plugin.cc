@@ -38,9 +38,9 @@ int Fail(jsync_error* err, int code, const std::string& message) {
 
 int FailErrno(jsync_error* err, const std::string& what, const fs::path& p) {
   const int e = errno;
-  const int code = e == ENOSPC || e == EDQUOT ? JSYNC_QUOTA_EXCEEDED
-                   : e == ENOENT              ? JSYNC_NOT_FOUND
-                   : e == EACCES || e == EPERM ? JSYNC_FATAL
+  const int code = e == ENOSPC || e == EDQUOT              ? JSYNC_QUOTA_EXCEEDED
+                   : e == ENOENT                           ? JSYNC_NOT_FOUND
+                   : e == EACCES || e == EPERM             ? JSYNC_FATAL
                    : e == EIO || e == EAGAIN || e == EINTR ? JSYNC_RETRYABLE_UNAVAILABLE
                                                            : JSYNC_FATAL;
   return Fail(err, code, what + " " + p.string() + ": " + std::strerror(e));
@@ -138,8 +138,9 @@ int FolderOpen(const jsync_host_services* host, const char* location, const char
     std::error_code ec;
     if (!fs::is_directory(location, ec)) {
       // A missing mount must not look like an empty cloud.
-      return Fail(err, JSYNC_FATAL, std::string("cloud folder ") + location +
-                                        " does not exist or is not a directory (is it mounted?)");
+      return Fail(err, JSYNC_FATAL,
+                  std::string("cloud folder ") + location +
+                      " does not exist or is not a directory (is it mounted?)");
     }
     *out = reinterpret_cast<jsync_instance*>(new Folder{fs::absolute(location), host});
     return JSYNC_OK;
@@ -155,7 +156,9 @@ int FolderPut(jsync_instance* inst, const char* path, const uint8_t* data, size_
     const fs::path target = f->root / path;
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return Fail(err, JSYNC_FATAL, "cannot create " + target.parent_path().string() + ": " + ec.message());
+    if (ec)
+      return Fail(err, JSYNC_FATAL,
+                  "cannot create " + target.parent_path().string() + ": " + ec.message());
     const fs::path temp = target.parent_path() / (JSYNC_TEMP_PREFIX + RandomHex(f->host));
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return FailErrno(err, "cannot create", temp);

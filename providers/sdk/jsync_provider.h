@@ -172,8 +172,8 @@ typedef struct jsync_provider {
   /* Stores len bytes at path. if_absent: atomically, only if no object is there; an object
      with the same bytes is success (a retried upload), other bytes JSYNC_EXISTS. Paths are
      relative, '/'-separated, without "." or ".." parts. A reader never sees a partial object. */
-  int (*put)(jsync_instance* inst, const char* path, const uint8_t* data, size_t len,
-             int if_absent, jsync_error* err);
+  int (*put)(jsync_instance* inst, const char* path, const uint8_t* data, size_t len, int if_absent,
+             jsync_error* err);
   /* Writes bytes [offset, offset+length) of path to out (length UINT64_MAX: to the end).
      The host may call it again after a failure, so writes to out must restart cleanly. */
   int (*get)(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length,
@@ -186,8 +186,7 @@ typedef struct jsync_provider {
   int (*remove)(jsync_instance* inst, const char* path, jsync_error* err);
   /* Optional (JSYNC_CAP_CHANGE_FEED): objects added since cursor (NULL/"": a start cursor
      only, nothing emitted); reports the new cursor through set_next. */
-  int (*changes)(jsync_instance* inst, const char* cursor, jsync_list_sink* out,
-                 jsync_error* err);
+  int (*changes)(jsync_instance* inst, const char* cursor, jsync_list_sink* out, jsync_error* err);
   /* Optional (JSYNC_CAP_PUSH): asks the service to call webhook_url on changes. */
   int (*watch)(jsync_instance* inst, const char* webhook_url, jsync_error* err);
   /* Optional (JSYNC_CAP_QUOTA): bytes used and total (total 0: unlimited or unknown). */
@@ -225,14 +224,14 @@ typedef const jsync_provider* (*jsync_provider_entry_fn)(const jsync_host_info* 
 
 /* Defines the two exported symbols in a plugin's source file (C or C++). TABLE_FN is a
    function `const jsync_provider* f(const jsync_host_info*)` returning the table. */
-#define JSYNC_DEFINE_PROVIDER(NAME, VERSION, TABLE_FN)                                     \
-  JSYNC_EXTERN_DECL JSYNC_PROVIDER_EXPORT const jsync_provider_descriptor_t               \
-      jsync_provider_descriptor;                                                          \
-  const jsync_provider_descriptor_t jsync_provider_descriptor = {                         \
-      JSYNC_PROVIDER_DESCRIPTOR_MAGIC, JSYNC_PROVIDER_ABI_VERSION, NAME, VERSION};         \
-  JSYNC_EXTERN_C JSYNC_PROVIDER_EXPORT const jsync_provider* jsync_provider_entry(        \
-      const jsync_host_info* h) {                                                         \
-    return TABLE_FN(h);                                                                   \
+#define JSYNC_DEFINE_PROVIDER(NAME, VERSION, TABLE_FN)                             \
+  JSYNC_EXTERN_DECL JSYNC_PROVIDER_EXPORT const jsync_provider_descriptor_t        \
+      jsync_provider_descriptor;                                                   \
+  const jsync_provider_descriptor_t jsync_provider_descriptor = {                  \
+      JSYNC_PROVIDER_DESCRIPTOR_MAGIC, JSYNC_PROVIDER_ABI_VERSION, NAME, VERSION}; \
+  JSYNC_EXTERN_C JSYNC_PROVIDER_EXPORT const jsync_provider* jsync_provider_entry( \
+      const jsync_host_info* h) {                                                  \
+    return TABLE_FN(h);                                                            \
   }
 
 #ifdef __cplusplus

@@ -126,14 +126,23 @@ void XMLCALL OnEnd(void* user, const XML_Char* name) {
   std::string_view local = DavLocal(name);
   if (s->field != Field::kNone && s->depth == s->field_depth) {
     switch (s->field) {
-      case Field::kHref: s->entry.href = std::string(Trim(s->text)); break;
-      case Field::kStatus: s->propstat.status = StatusLineCode(s->text); break;
-      case Field::kLength: s->propstat.content_length = ParseNumber<uint64_t>(s->text); break;
+      case Field::kHref:
+        s->entry.href = std::string(Trim(s->text));
+        break;
+      case Field::kStatus:
+        s->propstat.status = StatusLineCode(s->text);
+        break;
+      case Field::kLength:
+        s->propstat.content_length = ParseNumber<uint64_t>(s->text);
+        break;
       case Field::kQuotaAvailable:
         s->propstat.quota_available = ParseNumber<int64_t>(s->text);
         break;
-      case Field::kQuotaUsed: s->propstat.quota_used = ParseNumber<int64_t>(s->text); break;
-      case Field::kNone: break;
+      case Field::kQuotaUsed:
+        s->propstat.quota_used = ParseNumber<int64_t>(s->text);
+        break;
+      case Field::kNone:
+        break;
     }
     s->field = Field::kNone;
   } else if (s->in_response && s->field == Field::kNone) {

@@ -102,41 +102,70 @@ bool ParseHttpDate(std::string_view text, int64_t* ms) {
       minute > 59 || second < 0 || second > 60) {
     return false;
   }
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   *ms = ((days * 24 + hour) * 60 + minute) * 60000LL + second * 1000LL;
   return true;
 }
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 507: return "Insufficient Storage";
-    default: return "";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 422:
+      return "Unprocessable Content";
+    case 423:
+      return "Locked";
+    case 424:
+      return "Failed Dependency";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "";
   }
 }
 
@@ -234,8 +263,8 @@ bool SplitPath(std::string_view path, std::vector<std::string>* segments) {
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
-    std::string_view seg =
-        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (seg.empty() || seg == "." || seg == "..") return false;
     segments->emplace_back(seg);
     if (slash == std::string_view::npos) return true;
@@ -263,8 +292,9 @@ bool ParseBaseUrl(std::string_view location, BaseUrl* out, std::string* error) {
     return false;
   }
   if (authority.find('@') != std::string_view::npos) {
-    *error = "the WebDAV location must not contain a user name or password: link the account "
-             "with them instead";
+    *error =
+        "the WebDAV location must not contain a user name or password: link the account "
+        "with them instead";
     return false;
   }
   if (path.find_first_of("?#") != std::string_view::npos ||
@@ -348,7 +378,8 @@ int Exchange(const jsync_host_services* host, const Request& request, Response* 
   *response = Response{};
   std::vector<jsync_header> headers;
   headers.reserve(request.headers.size());
-  for (const auto& [name, value] : request.headers) headers.push_back({name.c_str(), value.c_str()});
+  for (const auto& [name, value] : request.headers)
+    headers.push_back({name.c_str(), value.c_str()});
   jsync_http_request req{};
   req.method = request.method;
   req.url = request.url.c_str();
@@ -369,8 +400,9 @@ int Exchange(const jsync_host_services* host, const Request& request, Response* 
   err->message[0] = '\0';
   const int code = host->http(host->host, &req, &state.raw, err);
   if (state.failed) {
-    return Fail(err, JSYNC_FATAL, std::string("WebDAV ") + request.method +
-                                      ": out of memory while reading the answer");
+    return Fail(
+        err, JSYNC_FATAL,
+        std::string("WebDAV ") + request.method + ": out of memory while reading the answer");
   }
   if (code != JSYNC_OK && !state.stopped) {
     if (err->message[0] == '\0') {
@@ -413,8 +445,8 @@ int64_t ParseRetryAfter(std::string_view value, int64_t now_ms) {
   return std::max<int64_t>(0, at_ms - now_ms);
 }
 
-int FailFromStatus(const jsync_host_services* host, std::string_view method,
-                   std::string_view what, const Response& response, jsync_error* err) {
+int FailFromStatus(const jsync_host_services* host, std::string_view method, std::string_view what,
+                   const Response& response, jsync_error* err) {
   const int status = response.status;
   std::string message = "WebDAV " + std::string(method) + " " +
                         (what.empty() ? std::string("(journal folder)") : std::string(what)) +
@@ -431,8 +463,12 @@ int FailFromStatus(const jsync_host_services* host, std::string_view method,
       code = JSYNC_AUTH_EXPIRED;
       message += ": the account may not do this here; check its rights to the folder";
       break;
-    case 404: code = JSYNC_NOT_FOUND; break;
-    case 408: code = JSYNC_RETRYABLE_NETWORK; break;
+    case 404:
+      code = JSYNC_NOT_FOUND;
+      break;
+    case 408:
+      code = JSYNC_RETRYABLE_NETWORK;
+      break;
     case 423:  // a lock someone else holds: it expires or is released
       code = JSYNC_RETRYABLE_UNAVAILABLE;
       wants_retry_after = true;
@@ -472,12 +508,16 @@ int FailFromStatus(const jsync_host_services* host, std::string_view method,
     case 411:
     case 414:
     case 415:
-    case 422: code = JSYNC_INVALID; break;
+    case 422:
+      code = JSYNC_INVALID;
+      break;
     case 413:
       code = JSYNC_FATAL;
       message += ": the object is larger than the server accepts";
       break;
-    default: code = JSYNC_FATAL; break;
+    default:
+      code = JSYNC_FATAL;
+      break;
   }
   Fail(err, code, message);
   if (wants_retry_after) {

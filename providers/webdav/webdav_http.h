@@ -26,8 +26,8 @@ bool SplitPath(std::string_view path, std::vector<std::string>* segments);
 
 // The location a journal lives at: "http(s)://host[:port]/some/path".
 struct BaseUrl {
-  std::string origin;                     // "http://127.0.0.1:8080"
-  std::vector<std::string> raw_segments;  // path segments as given (already encoded)
+  std::string origin;                         // "http://127.0.0.1:8080"
+  std::vector<std::string> raw_segments;      // path segments as given (already encoded)
   std::vector<std::string> decoded_segments;  // the same, percent-decoded
 
   // origin + "/" + raw segments + encoded `segments` (+ "/" when `collection`).
@@ -96,8 +96,8 @@ int Exchange(const jsync_host_services* host, const Request& request, Response* 
 // Fills `err` and returns the provider code for an unsuccessful HTTP answer to `method` on
 // `what` (the object path relative to the location; never a credential): 401/403 auth,
 // 404 not found, 429 and 5xx retryable (with Retry-After), 507 quota, others invalid/fatal.
-int FailFromStatus(const jsync_host_services* host, std::string_view method,
-                   std::string_view what, const Response& response, jsync_error* err);
+int FailFromStatus(const jsync_host_services* host, std::string_view method, std::string_view what,
+                   const Response& response, jsync_error* err);
 
 // Milliseconds to wait from a Retry-After value (delta-seconds or an HTTP date), -1 if none.
 int64_t ParseRetryAfter(std::string_view value, int64_t now_ms);

@@ -231,8 +231,7 @@ int MakeCollection(jsync_instance* inst, const std::vector<std::string>& raw, si
   return FailFromStatus(inst->host, "MKCOL", dir, resp, err);
 }
 
-int EnsureCollections(jsync_instance* inst, const std::vector<std::string>& dir,
-                      jsync_error* err) {
+int EnsureCollections(jsync_instance* inst, const std::vector<std::string>& dir, jsync_error* err) {
   std::vector<std::string> raw = inst->base.raw_segments;
   for (const std::string& s : dir) raw.push_back(jsync_webdav::EncodeSegment(s));
   return MakeCollection(inst, raw, raw.size(), Join(dir, dir.size()) + "/", err);
@@ -263,8 +262,8 @@ void DeleteQuietly(jsync_instance* inst, const std::string& url, const std::stri
   }
 }
 
-int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t len,
-          int if_absent, jsync_error* err) {
+int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t len, int if_absent,
+          jsync_error* err) {
   std::vector<std::string> segs;
   if (path == nullptr || !jsync_webdav::SplitPath(path, &segs)) return InvalidPath(err, path);
   if (data == nullptr && len > 0) return Fail(err, JSYNC_INVALID, "put: no bytes given");
@@ -333,8 +332,8 @@ int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t le
   return rc;
 }
 
-int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length,
-          jsync_sink* out, jsync_error* err) {
+int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length, jsync_sink* out,
+          jsync_error* err) {
   std::vector<std::string> segs;
   if (path == nullptr || !jsync_webdav::SplitPath(path, &segs)) return InvalidPath(err, path);
   if (out == nullptr || out->write == nullptr) return Fail(err, JSYNC_INVALID, "get: no sink");
@@ -396,8 +395,9 @@ int Propfind(jsync_instance* inst, const std::vector<std::string>& dir, const ch
     return FailFromStatus(inst->host, "PROPFIND", what, resp, err);
   }
   if (target.overflow) {
-    return Fail(err, JSYNC_FATAL, "WebDAV PROPFIND " + what + ": the answer is larger than " +
-                                      std::to_string(kMaxPropfindBytes >> 20) + " MiB");
+    return Fail(err, JSYNC_FATAL,
+                "WebDAV PROPFIND " + what + ": the answer is larger than " +
+                    std::to_string(kMaxPropfindBytes >> 20) + " MiB");
   }
   std::string why;
   if (!jsync_webdav::ParseMultistatus(target.body, entries, &why)) {

@@ -30,10 +30,10 @@
 #include "core/journal/journal.h"
 #include "core/journal/local_key.h"
 #include "core/provider/open_provider.h"
-#include "providers/sdk/jsync_provider.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
+#include "providers/sdk/jsync_provider.h"
 #include "tests/support/test_support.h"
 
 namespace jsync {

@@ -36,15 +36,15 @@ class WebDavSync : public ::testing::TestWithParam<WebDavServerKind> {
 TEST_P(WebDavSync, TwoDevicesConvergeThroughTheServer) {
   const std::string url = server_->Url("dav/journals");
   for (const char* dev : {"a", "b"}) {
-    ProcessResult link = Jsync(dev, {"link", "webdav", "--user", server_->user(),
-                                     "--password-file", dir_ / "pw"});
+    ProcessResult link =
+        Jsync(dev, {"link", "webdav", "--user", server_->user(), "--password-file", dir_ / "pw"});
     ASSERT_EQ(link.exit_code, 0) << link.err;
   }
   ProcessResult init = Jsync("a", {"init", "--provider", "webdav", "--location", url,
                                    "--scrypt-log-n", "10", "--device-name", "a"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
-  ProcessResult join = Jsync("b", {"init", "--provider", "webdav", "--location", url,
-                                   "--device-name", "b"});
+  ProcessResult join =
+      Jsync("b", {"init", "--provider", "webdav", "--location", url, "--device-name", "b"});
   ASSERT_EQ(join.exit_code, 0) << join.err;
   EXPECT_EQ(join.out, init.out) << "b joined a's journal";
 
@@ -86,7 +86,10 @@ TEST_P(WebDavSync, TwoDevicesConvergeThroughTheServer) {
 
 TEST_P(WebDavSync, WrongPasswordIsAClearError) {
   jsync::testing::WriteFileBytes(dir_.path() / "bad", "not the password\n");
-  ASSERT_EQ(Jsync("a", {"link", "webdav", "--user", server_->user(), "--password-file", dir_ / "bad"}).exit_code, 0);
+  ASSERT_EQ(
+      Jsync("a", {"link", "webdav", "--user", server_->user(), "--password-file", dir_ / "bad"})
+          .exit_code,
+      0);
   ProcessResult init = Jsync("a", {"init", "--provider", "webdav", "--location",
                                    server_->Url("dav/j"), "--scrypt-log-n", "10"});
   EXPECT_EQ(init.exit_code, 1);
@@ -98,9 +101,8 @@ TEST_P(WebDavSync, WrongPasswordIsAClearError) {
 INSTANTIATE_TEST_SUITE_P(Servers, WebDavSync,
                          ::testing::ValuesIn(jsync::testing::AllWebDavServerKinds()),
                          [](const auto& info) {
-                           return std::string(info.param == WebDavServerKind::kRclone
-                                                  ? "Rclone"
-                                                  : "WebdavServer");
+                           return std::string(
+                               info.param == WebDavServerKind::kRclone ? "Rclone" : "WebdavServer");
                          });
 
 }  // namespace

@@ -60,8 +60,8 @@ class RawPlugin {
   RawPlugin(const PluginInfo& info, const std::string& location,
             std::shared_ptr<CredentialSource> credentials)
       : client_(std::move(credentials)), table_(info.table) {
-    services_ = {JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log,
-                 &Now, &Random};
+    services_ = {
+        JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log, &Now, &Random};
     jsync_error err{-1, {0}};
     open_rc_ = table_->open(&services_, location.c_str(), "{}", &inst_, &err);
   }
@@ -105,7 +105,9 @@ class RawPlugin {
     r.body = ByteSpan(req->body, req->body_len);
     std::function<bool(ByteSpan)> sink;
     if (resp->body.write != nullptr) {
-      sink = [resp](ByteSpan b) { return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0; };
+      sink = [resp](ByteSpan b) {
+        return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0;
+      };
     }
     auto res = self->client_.Send(r, sink);
     if (!res.ok()) {
@@ -116,7 +118,8 @@ class RawPlugin {
     }
     resp->status = res->status;
     if (resp->on_header != nullptr) {
-      for (const auto& [k, v] : res->headers) resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
+      for (const auto& [k, v] : res->headers)
+        resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
     }
     return JSYNC_OK;
   }
@@ -255,7 +258,7 @@ TEST_P(WebDavTest, ListingWithPrefixesAndNestedFolders) {
 
   const std::vector<std::string> names = {"changes/dev1/0001", "changes/dev1/0002",
                                           "changes/dev2/0001", "changes/dev10/deep/x/0001",
-                                          "keys/k1", "top"};
+                                          "keys/k1",           "top"};
   for (size_t i = 0; i < names.size(); ++i) {
     ASSERT_TRUE(provider_->PutIfAbsent(names[i], RandomBytes(10 + i, i)).ok()) << names[i];
   }
@@ -266,8 +269,8 @@ TEST_P(WebDavTest, ListingWithPrefixesAndNestedFolders) {
   auto all = provider_->List("");
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(Paths(*all), std::vector<std::string>({"changes/dev1/0001", "changes/dev1/0002",
-                                                    "changes/dev10/deep/x/0001",
-                                                    "changes/dev2/0001", "keys/k1", "top"}));
+                                                   "changes/dev10/deep/x/0001", "changes/dev2/0001",
+                                                   "keys/k1", "top"}));
   for (const auto& o : *all) {
     const size_t i = std::find(names.begin(), names.end(), o.path) - names.begin();
     EXPECT_EQ(o.size, 10 + i) << o.path;
@@ -396,8 +399,7 @@ TEST_P(WebDavTest, QuotaWhereTheServerReportsIt) {
   EXPECT_TRUE(quota.status().Is(Code::kNotFound)) << quota.status().ToString();
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, WebDavTest,
-                         ::testing::ValuesIn(testing::AllWebDavServerKinds()),
+INSTANTIATE_TEST_SUITE_P(Servers, WebDavTest, ::testing::ValuesIn(testing::AllWebDavServerKinds()),
                          [](const auto& info) {
                            return info.param == WebDavServerKind::kRclone ? "Rclone"
                                                                           : "WebdavServer";
@@ -480,13 +482,12 @@ TEST_P(WebDavStatusTest, StatusesMapToCodes) {
     int status;
     Code code;
   };
-  for (const Case c : {Case{400, Code::kInvalid}, Case{401, Code::kAuthExpired},
-                       Case{403, Code::kAuthExpired}, Case{404, Code::kNotFound},
-                       Case{405, Code::kInvalid}, Case{410, Code::kFatal},
-                       Case{429, Code::kRetryable}, Case{500, Code::kRetryable},
-                       Case{501, Code::kFatal}, Case{502, Code::kRetryable},
-                       Case{503, Code::kRetryable}, Case{504, Code::kRetryable},
-                       Case{507, Code::kQuotaExceeded}}) {
+  for (const Case c :
+       {Case{400, Code::kInvalid}, Case{401, Code::kAuthExpired}, Case{403, Code::kAuthExpired},
+        Case{404, Code::kNotFound}, Case{405, Code::kInvalid}, Case{410, Code::kFatal},
+        Case{429, Code::kRetryable}, Case{500, Code::kRetryable}, Case{501, Code::kFatal},
+        Case{502, Code::kRetryable}, Case{503, Code::kRetryable}, Case{504, Code::kRetryable},
+        Case{507, Code::kQuotaExceeded}}) {
     const std::string dir = "s/__status_" + std::to_string(c.status) + "__";
     auto get = provider_->Get(dir + "/obj");
     EXPECT_TRUE(get.status().Is(c.code)) << c.status << ": " << get.status().ToString();

@@ -125,8 +125,7 @@ int FreeLoopbackPort() {
 }
 
 std::string BasicAuthorizationValue(const std::string& user, const std::string& password) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::string in = user + ":" + password;
   std::string out;
   size_t i = 0;
@@ -148,7 +147,9 @@ std::string WebDavServer::BasicAuthorization() const {
   return BasicAuthorizationValue(user_, password_);
 }
 
-std::string WebDavServer::Log() const { return ReadAll(log_path_) + ReadAll(log_path_.string() + ".out"); }
+std::string WebDavServer::Log() const {
+  return ReadAll(log_path_) + ReadAll(log_path_.string() + ".out");
+}
 
 std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const fs::path& root,
                                                   std::string* error,
@@ -173,9 +174,13 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
       *error = "no free port on 127.0.0.1";
       return nullptr;
     }
-    args = {rclone, "serve", "webdav", root.string(), "--addr",
-            "127.0.0.1:" + std::to_string(server->port_), "--user", server->user_, "--pass",
-            server->password_, "--config", "/dev/null", "--log-level", "NOTICE"};
+    args = {rclone,        "serve",
+            "webdav",      root.string(),
+            "--addr",      "127.0.0.1:" + std::to_string(server->port_),
+            "--user",      server->user_,
+            "--pass",      server->password_,
+            "--config",    "/dev/null",
+            "--log-level", "NOTICE"};
     server->base_url_ = "http://127.0.0.1:" + std::to_string(server->port_) + "/";
   } else {
     const std::string node = FindOnPath("node");
@@ -184,12 +189,15 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
       return nullptr;
     }
     if (!fs::exists(peers / "node_modules" / "webdav-server" / "package.json")) {
-      *error = "the npm package webdav-server is missing from " + (peers / "node_modules").string() +
-               " (run scripts/install-test-peers.sh)";
+      *error = "the npm package webdav-server is missing from " +
+               (peers / "node_modules").string() + " (run scripts/install-test-peers.sh)";
       return nullptr;
     }
-    args = {node, (peers / "webdav-server.js").string(), "--port", "0", "--user", server->user_,
-            "--pass", server->password_, "--root", root.string()};
+    args = {node,     (peers / "webdav-server.js").string(),
+            "--port", "0",
+            "--user", server->user_,
+            "--pass", server->password_,
+            "--root", root.string()};
     if (options.quota > 0) {
       args.push_back("--quota");
       args.push_back(std::to_string(options.quota));

@@ -28,8 +28,8 @@ std::vector<WebDavServerKind> AllWebDavServerKinds();
 
 struct WebDavServerOptions {
   std::string user = "jsync";
-  std::string password;   // "" picks a random one
-  uint64_t quota = 0;     // webdav-server only: bytes the user may store (0: unlimited)
+  std::string password;       // "" picks a random one
+  uint64_t quota = 0;         // webdav-server only: bytes the user may store (0: unlimited)
   bool ignore_range = false;  // webdav-server only: answer every GET with the whole file
   // webdav-server only: a path with a segment __status_NNN__ answers NNN with Retry-After: 7
   // (__status_NNN_date__: an HTTP date 30 s ahead).
@@ -42,8 +42,7 @@ class WebDavServer {
   // Starts a server of `kind` serving `root` (created if missing). Returns null and sets
   // *error (with the server's log tail) when the program is missing or it does not answer.
   static std::unique_ptr<WebDavServer> Start(WebDavServerKind kind,
-                                             const std::filesystem::path& root,
-                                             std::string* error,
+                                             const std::filesystem::path& root, std::string* error,
                                              const WebDavServerOptions& options = {});
   ~WebDavServer();
   WebDavServer(const WebDavServer&) = delete;

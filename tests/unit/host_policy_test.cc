@@ -1,9 +1,9 @@
 // The host's retry, pacing and quota policy, on a simulated clock (nothing sleeps for real).
+#include "core/provider/host_policy.h"
+
 #include <gtest/gtest.h>
 
 #include <deque>
-
-#include "core/provider/host_policy.h"
 
 namespace jsync::provider {
 namespace {

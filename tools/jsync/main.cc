@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   auto* status_cmd = app.add_subcommand("status", "Show this device's sync state");
   status_cmd->add_flag("--json", json, "Print JSON");
 
-  auto* providers_cmd = app.add_subcommand("providers", "List the storage providers this jsync can load");
+  auto* providers_cmd =
+      app.add_subcommand("providers", "List the storage providers this jsync can load");
   providers_cmd->add_flag("--json", json, "Print JSON");
   LinkArgs link;
   auto* link_cmd = app.add_subcommand("link", "Store the credentials of an account for a provider");
