@@ -98,6 +98,17 @@ struct ListCollector {
   }
 };
 
+// "https://user:secret@host/x" -> "https://host/x": locations appear in messages and status.
+std::string WithoutUserInfo(const std::string& location) {
+  const size_t scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  const size_t host = scheme + 3;
+  const size_t at = location.find('@', host);
+  const size_t slash = location.find('/', host);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return location;
+  return location.substr(0, host) + location.substr(at + 1);
+}
+
 }  // namespace
 
 Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context) {
@@ -129,7 +140,7 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
     std::shared_ptr<CredentialSource> credentials) {
   std::unique_ptr<PluginProvider> p(new PluginProvider());
   p->plugin_ = std::move(plugin);
-  p->location_ = location;
+  p->location_ = WithoutUserInfo(location);
   p->http_ = std::make_unique<HttpClient>(std::move(credentials));
   p->services_ = {JSYNC_PROVIDER_ABI_VERSION,
                   sizeof(jsync_host_services),
@@ -149,7 +160,7 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
   if (rc != JSYNC_OK || p->instance_ == nullptr) {
     p->instance_ = nullptr;
     return StatusFromPlugin(rc == JSYNC_OK ? JSYNC_FATAL : rc, err,
-                            "opening " + p->plugin_.name + " at " + location);
+                            "opening " + p->plugin_.name + " at " + p->location_);
   }
   return p;
 }

@@ -98,6 +98,38 @@ TEST_P(WebDavSync, WrongPasswordIsAClearError) {
   EXPECT_EQ(init.err.find("not the password"), std::string::npos) << "secret leaked";
 }
 
+TEST_P(WebDavSync, FullQuotaPausesUploadsKeepsEditsAndResumes) {
+  const std::string url = server_->Url("dav/quota");
+  for (const char* dev : {"a", "b"}) {
+    ASSERT_EQ(Jsync(dev, {"link", "webdav", "--user", server_->user(), "--password-file",
+                          dir_ / "pw"}).exit_code, 0);
+  }
+  ASSERT_EQ(Jsync("a", {"init", "--provider", "webdav", "--location", url, "--scrypt-log-n",
+                        "10"}).exit_code, 0);
+  ASSERT_EQ(Jsync("b", {"init", "--provider", "webdav", "--location", url}).exit_code, 0);
+  ProcessResult made = Jsync("a", {"new", "--title", "kept while the cloud is full"});
+  ASSERT_EQ(made.exit_code, 0);
+
+  // Every upload answers 507 Insufficient Storage (the HTTP client's fault plan).
+  std::vector<std::string> args = {"--home", dir_ / "a", "sync"};
+  ProcessResult full = RunJsync(args, {{"JSYNC_FAULTS", "507:PUT@1+"}});
+  EXPECT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_NE(full.err.find("uploads paused, the cloud is full"), std::string::npos) << full.err;
+  EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;
+  auto status = nlohmann::json::parse(Jsync("a", {"status", "--json"}).out);
+  EXPECT_EQ(status["outbox"]["unuploaded_changes"], 1) << "the sealed change waits";
+  EXPECT_EQ(nlohmann::json::parse(Jsync("a", {"list", "--json"}).out).size(), 1u);
+
+  // Space is back: the next sync uploads the same change and the other device gets it.
+  ProcessResult resumed = Jsync("a", {"sync", "--json"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(nlohmann::json::parse(resumed.out)["uploaded"]["changes"], 1);
+  ASSERT_EQ(Jsync("b", {"sync"}).exit_code, 0);
+  auto on_b = nlohmann::json::parse(Jsync("b", {"list", "--json"}).out);
+  ASSERT_EQ(on_b.size(), 1u);
+  EXPECT_EQ(on_b[0]["title"], "kept while the cloud is full");
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, WebDavSync,
                          ::testing::ValuesIn(jsync::testing::AllWebDavServerKinds()),
                          [](const auto& info) {
