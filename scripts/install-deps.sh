@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages journal-sync needs to build and test, if any are missing.
-# Idempotent and quiet when everything is present.
+# Installs the Debian 12 packages journal-sync needs to build and test, if any are missing,
+# plus any package names given as arguments. Idempotent and quiet when everything is present.
 set -euo pipefail
 
 packages=(
@@ -8,6 +8,7 @@ packages=(
   libssl-dev libsqlite3-dev libzstd-dev
   nlohmann-json3-dev libcli11-dev libdtl-dev libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  "$@"
 )
 
 missing=()

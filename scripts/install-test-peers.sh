@@ -9,22 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(rclone libexpat1-dev)
 # Node and npm run the npm test peers; a machine that has them from elsewhere keeps its own.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-test-peers: installing ${missing[*]}" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "install-test-peers: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/install-deps.sh "${packages[@]}"
 
 command -v node >/dev/null && command -v npm >/dev/null || {
   echo "install-test-peers: node and npm are needed for tests/peers (apt-get install nodejs npm)" >&2

@@ -466,7 +466,7 @@ Bytes TextDocument::Encode(int zstd_level) const {
                                  devices.begin());
   };
 
-  ByteWriter head, dev_col, seq_col, len_col, flag_col, origin_col;
+  ByteWriter dev_col, seq_col, len_col, flag_col, origin_col;
   uint64_t prev_end = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     const Run& r = runs[i];
