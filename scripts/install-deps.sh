@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config git
-  libssl-dev libsqlite3-dev libzstd-dev
+  libssl-dev libsqlite3-dev libzstd-dev libcurl4-openssl-dev
+  libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libcli11-dev libdtl-dev libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   "$@"
