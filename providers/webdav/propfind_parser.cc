@@ -1,4 +1,5 @@
 #include "propfind_parser.h"
+#include "webdav_http.h"
 
 #include <expat.h>
 
@@ -20,14 +21,6 @@ std::string_view DavLocal(const XML_Char* name) {
     return n.substr(kDav.size() + 1);
   }
   return {};
-}
-
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
 }
 
 template <typename T>

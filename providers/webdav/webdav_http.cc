@@ -28,14 +28,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
-
 // Splits at '/', dropping empty parts.
 std::vector<std::string_view> SplitNonEmpty(std::string_view s) {
   std::vector<std::string_view> parts;
@@ -225,6 +217,14 @@ void OnHeader(void* ctx, const char* name, const char* value) {
 }
 
 }  // namespace
+
+std::string_view Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
 
 // ---- URLs ----------------------------------------------------------------------------------
 

@@ -105,4 +105,7 @@ int64_t ParseRetryAfter(std::string_view value, int64_t now_ms);
 // Fills `err` (retry_after_ms -1) and returns `code`.
 int Fail(jsync_error* err, int code, std::string_view message);
 
+// Without leading and trailing spaces, tabs and line ends.
+std::string_view Trim(std::string_view s);
+
 }  // namespace jsync_webdav
