@@ -61,21 +61,27 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
     std::filesystem::create_directories(location, ec);
     if (ec) return Status::Fatal("cannot create " + location + ": " + ec.message());
   }
-  LoadReport plugins = LoadAllPlugins();
-  auto it = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
-                         [&](const PluginInfo& p) { return p.name == name; });
-  if (it == plugins.loaded.end()) {
-    std::string names;
-    for (const auto& p : plugins.loaded) names += (names.empty() ? "" : ", ") + p.name;
-    std::string msg = "unknown provider '" + name + "' (available: " + names + ")";
-    for (const auto& r : plugins.refused) msg += "; " + r;
-    return Status::Invalid(msg);
+  // The built-in provider always wins over a plugin of the same name, so opening it needs no
+  // scan: most commands of a folder journal then load no shared library at all.
+  PluginInfo chosen = BuiltinFolderPlugin();
+  if (name != chosen.name) {
+    LoadReport plugins = LoadAllPlugins();
+    auto it = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
+                           [&](const PluginInfo& p) { return p.name == name; });
+    if (it == plugins.loaded.end()) {
+      std::string names;
+      for (const auto& p : plugins.loaded) names += (names.empty() ? "" : ", ") + p.name;
+      std::string msg = "unknown provider '" + name + "' (available: " + names + ")";
+      for (const auto& r : plugins.refused) msg += "; " + r;
+      return Status::Invalid(msg);
+    }
+    chosen = *it;
   }
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
   const std::string where =
       name == "folder" ? std::filesystem::absolute(location).string() : location;
   JSYNC_ASSIGN_OR_RETURN(auto plugin,
-                         PluginProvider::Open(*it, where, options.config_json, credentials));
+                         PluginProvider::Open(chosen, where, options.config_json, credentials));
   return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
       std::move(plugin), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, PolicyEnv::Real()));
 }

@@ -119,11 +119,15 @@ std::vector<std::string> PluginSearchPath() {
   return dirs;
 }
 
+PluginInfo BuiltinFolderPlugin() {
+  return InfoFromTable(jsync_folder_provider_table(&kHostInfo), "(built in)");
+}
+
 LoadReport LoadAllPlugins(const std::vector<std::string>& extra_dirs) {
   LoadReport report;
   std::set<std::string> names;
   // The folder provider is built in: it needs no file and cannot be missing.
-  PluginInfo folder = InfoFromTable(jsync_folder_provider_table(&kHostInfo), "(built in)");
+  PluginInfo folder = BuiltinFolderPlugin();
   names.insert(folder.name);
   report.loaded.push_back(folder);
 

@@ -36,6 +36,9 @@ struct LoadReport {
 // Loads one plugin file; kInvalid/kFatal with a sentence naming the file when refused.
 Result<PluginInfo> LoadPlugin(const std::string& file);
 
+// The provider compiled into the host (the folder provider); needs no file or scan.
+PluginInfo BuiltinFolderPlugin();
+
 // Scans the search path (plus `extra_dirs`), loading every *.so found. Duplicate names: the
 // first found wins, later ones are refused.
 LoadReport LoadAllPlugins(const std::vector<std::string>& extra_dirs = {});
