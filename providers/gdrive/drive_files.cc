@@ -1,0 +1,291 @@
+#include "drive_files.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "drive_paths.h"
+#include "md5.h"
+
+namespace jsync_gdrive {
+
+using nlohmann::json;
+
+void Log(const jsync_instance* inst, int level, const std::string& message) {
+  if (inst->host->log != nullptr) inst->host->log(inst->host->host, level, message.c_str());
+}
+
+std::string RandomHex(const jsync_instance* inst, size_t bytes) {
+  std::vector<uint8_t> b(bytes);
+  if (inst->host->random != nullptr) {
+    inst->host->random(inst->host->host, b.data(), b.size());
+  } else {
+    std::random_device rd;
+    for (auto& x : b) x = static_cast<uint8_t>(rd());
+  }
+  static const char* kDigits = "0123456789abcdef";
+  std::string s;
+  for (uint8_t x : b) {
+    s.push_back(kDigits[x >> 4]);
+    s.push_back(kDigits[x & 15]);
+  }
+  return s;
+}
+
+int FailFrom(jsync_instance* inst, const std::string& what, const Response& response,
+             jsync_error* err, uint64_t upload_bytes) {
+  if (response.status != 403 || !ParseDriveError(response.body).reason.empty()) {
+    return FailFromResponse(inst->host, what, response, err);
+  }
+  Request req;
+  req.url = WithQuery(inst->ep.api + "/about", {{"fields", "storageQuota"}});
+  Response about;
+  jsync_error ignored{-1, {0}};
+  bool full = false;
+  if (Exchange(inst->host, req, &about, what, &ignored) == JSYNC_OK && about.status == 200) {
+    const json j = json::parse(about.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("storageQuota") && j["storageQuota"].is_object()) {
+      const json& q = j["storageQuota"];
+      auto num = [](const json& v) -> uint64_t {
+        if (v.is_string()) return std::strtoull(v.get<std::string>().c_str(), nullptr, 10);
+        return v.is_number() ? v.get<uint64_t>() : 0;
+      };
+      full = q.contains("limit") && q.contains("usage") &&
+             (upload_bytes > 0 ? num(q["usage"]) + upload_bytes > num(q["limit"])
+                               : num(q["usage"]) >= num(q["limit"]));
+    }
+  }
+  const std::string head = "Google Drive " + what + ": HTTP 403 Forbidden";
+  if (full) {
+    return Fail(err, JSYNC_QUOTA_EXCEEDED, head + " — the Google Drive storage is full");
+  }
+  const int code =
+      Fail(err, JSYNC_RETRYABLE_THROTTLED, head + " (no reason readable; taken for a rate limit)");
+  const int64_t now = inst->host->now_ms != nullptr ? inst->host->now_ms(inst->host->host) : 0;
+  err->retry_after_ms = ParseRetryAfter(response.Header("retry-after"), now);
+  return code;
+}
+
+namespace {
+
+constexpr int kIdBatch = 10;
+
+int ParseFileList(const std::string& body, const std::string& what, FilePage* page,
+                  jsync_error* err) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
+                "Google Drive " + what + ": the file list is not JSON");
+  }
+  page->files.clear();
+  page->next_page_token.clear();
+  if (j.contains("files") && j["files"].is_array()) {
+    for (const json& f : j["files"]) {
+      DriveFile file;
+      if (ParseFile(&f, &file) && !file.trashed) page->files.push_back(std::move(file));
+    }
+  }
+  if (j.contains("nextPageToken") && j["nextPageToken"].is_string()) {
+    page->next_page_token = j["nextPageToken"];
+  }
+  return JSYNC_OK;
+}
+
+}  // namespace
+
+int ListPage(jsync_instance* inst, const std::string& name_prefix, const std::string& page_token,
+             int page_size, const std::string& what, FilePage* page, jsync_error* err) {
+  Params params = {{"spaces", "appDataFolder"},
+                   {"q", NamePrefixQuery(name_prefix)},
+                   {"orderBy", "name,createdTime"},
+                   {"pageSize", std::to_string(page_size)},
+                   {"fields", std::string("nextPageToken,files(") + kFileFields + ")"}};
+  if (!page_token.empty()) params.emplace_back("pageToken", page_token);
+  Request req;
+  req.url = WithQuery(inst->ep.api + "/files", params);
+  Response resp;
+  int rc = Exchange(inst->host, req, &resp, what, err);
+  if (rc != JSYNC_OK) return rc;
+  if (resp.status != 200) return FailFrom(inst, what, resp, err);
+  return ParseFileList(resp.body, what, page, err);
+}
+
+int FindByName(jsync_instance* inst, const std::string& name, const std::string& what,
+               std::vector<DriveFile>* files, jsync_error* err) {
+  files->clear();
+  std::string token;
+  for (int page = 0; page < 1000; ++page) {
+    Params params = {{"spaces", "appDataFolder"},
+                     {"q", ExactNameQuery(name)},
+                     {"pageSize", "100"},
+                     {"fields", std::string("nextPageToken,files(") + kFileFields + ")"}};
+    if (!token.empty()) params.emplace_back("pageToken", token);
+    Request req;
+    req.url = WithQuery(inst->ep.api + "/files", params);
+    Response resp;
+    int rc = Exchange(inst->host, req, &resp, what, err);
+    if (rc != JSYNC_OK) return rc;
+    if (resp.status != 200) return FailFrom(inst, what, resp, err);
+    FilePage p;
+    rc = ParseFileList(resp.body, what, &p, err);
+    if (rc != JSYNC_OK) return rc;
+    for (auto& f : p.files) {
+      if (f.name == name) files->push_back(std::move(f));  // defensive: exact names only
+    }
+    if (p.next_page_token.empty() || p.next_page_token == token) break;
+    token = p.next_page_token;
+  }
+  return JSYNC_OK;
+}
+
+int FindWinner(jsync_instance* inst, const std::string& name, const std::string& what,
+               DriveFile* winner, jsync_error* err) {
+  auto cached = inst->winners.find(name);
+  if (cached != inst->winners.end()) {
+    *winner = cached->second;
+    return JSYNC_OK;
+  }
+  std::vector<DriveFile> files;
+  const int rc = FindByName(inst, name, what, &files, err);
+  if (rc != JSYNC_OK) return rc;
+  const int w = WinnerIndex(files);
+  if (w < 0) {
+    return Fail(err, JSYNC_NOT_FOUND,
+                "Google Drive " + what + ": no such object in the app data folder");
+  }
+  *winner = files[static_cast<size_t>(w)];
+  inst->winners[name] = *winner;
+  return JSYNC_OK;
+}
+
+int NextFileId(jsync_instance* inst, const std::string& what, std::string* id, jsync_error* err) {
+  if (inst->id_pool.empty()) {
+    Request req;
+    req.url = WithQuery(inst->ep.api + "/files/generateIds", {{"count", std::to_string(kIdBatch)},
+                                                              {"space", "appDataFolder"},
+                                                              {"type", "files"},
+                                                              {"fields", "ids"}});
+    Response resp;
+    const int rc = Exchange(inst->host, req, &resp, what + " (generateIds)", err);
+    if (rc != JSYNC_OK) return rc;
+    if (resp.status != 200) {
+      return FailFrom(inst, what + " (generateIds)", resp, err);
+    }
+    const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("ids") && j["ids"].is_array()) {
+      for (const json& x : j["ids"]) {
+        if (x.is_string()) inst->id_pool.push_back(x);
+      }
+    }
+    if (inst->id_pool.empty()) {
+      return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
+                  "Google Drive " + what + ": generateIds answered no ids");
+    }
+    std::reverse(inst->id_pool.begin(), inst->id_pool.end());  // hand them out in order
+  }
+  *id = inst->id_pool.back();
+  inst->id_pool.pop_back();
+  return JSYNC_OK;
+}
+
+int GetFile(jsync_instance* inst, const std::string& id, const std::string& what, DriveFile* file,
+            jsync_error* err) {
+  Request req;
+  req.url = WithQuery(inst->ep.api + "/files/" + QueryEscape(id), {{"fields", kFileFields}});
+  Response resp;
+  const int rc = Exchange(inst->host, req, &resp, what, err);
+  if (rc != JSYNC_OK) return rc;
+  if (resp.status != 200) return FailFrom(inst, what, resp, err);
+  if (!ParseFileText(resp.body, file)) {
+    return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
+                "Google Drive " + what + ": the file's metadata is not JSON");
+  }
+  return JSYNC_OK;
+}
+
+int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint64_t length,
+             jsync_sink* out, const std::string& what, jsync_error* err) {
+  if (offset >= file.size || length == 0) return JSYNC_OK;  // nothing to read: no request
+  const uint64_t n = std::min<uint64_t>(length, file.size - offset);
+  Request req;
+  req.url = WithQuery(inst->ep.api + "/files/" + QueryEscape(file.id), {{"alt", "media"}});
+  if (offset != 0 || n != file.size) {
+    req.headers.emplace_back(
+        "Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
+  }
+  BodySink sink;
+  sink.out = out;
+  sink.skip = offset;
+  sink.remaining = n;
+  req.sink = &sink;
+  req.body_limit = static_cast<size_t>(file.size) + (1u << 20);
+  Response resp;
+  const int rc = Exchange(inst->host, req, &resp, what, err);
+  if (rc != JSYNC_OK) return rc;
+  if (resp.status == 200 || resp.status == 206) {
+    if (sink.consumer_stopped) return JSYNC_OK;
+    const uint64_t got = resp.status == 206
+                             ? resp.body.size()
+                             : resp.body.size() - std::min<uint64_t>(offset, resp.body.size());
+    if (got < n) {
+      return Fail(err, JSYNC_RETRYABLE_NETWORK,
+                  "Google Drive " + what + ": the download ended early (" + std::to_string(got) +
+                      " of " + std::to_string(n) + " bytes)");
+    }
+    return JSYNC_OK;
+  }
+  if (resp.status == 404) inst->winners.erase(file.name);
+  return FailFrom(inst, what, resp, err);
+}
+
+namespace {
+struct CompareSink {
+  const uint8_t* data;
+  size_t len;
+  size_t pos = 0;
+  bool differ = false;
+  static int Write(void* ctx, const uint8_t* d, size_t n) {
+    auto* s = static_cast<CompareSink*>(ctx);
+    if (s->pos + n > s->len || (n > 0 && std::memcmp(s->data + s->pos, d, n) != 0)) {
+      s->differ = true;
+      return 1;
+    }
+    s->pos += n;
+    return 0;
+  }
+};
+}  // namespace
+
+int SameBytes(jsync_instance* inst, const DriveFile& file, const uint8_t* data, size_t len,
+              const std::string& md5, const std::string& what, bool* same, jsync_error* err) {
+  if (file.size != len) {
+    *same = false;
+    return JSYNC_OK;
+  }
+  if (!file.md5.empty()) {
+    *same = file.md5 == md5;
+    return JSYNC_OK;
+  }
+  CompareSink cmp{data, len};
+  jsync_sink sink{&cmp, CompareSink::Write};
+  const int rc = Download(inst, file, 0, UINT64_MAX, &sink, what, err);
+  if (rc != JSYNC_OK) return rc;
+  *same = !cmp.differ && cmp.pos == len;
+  return JSYNC_OK;
+}
+
+int DeleteFile(jsync_instance* inst, const std::string& id, const std::string& what,
+               jsync_error* err) {
+  Request req;
+  req.method = "DELETE";
+  req.url = inst->ep.api + "/files/" + QueryEscape(id);
+  Response resp;
+  const int rc = Exchange(inst->host, req, &resp, what, err);
+  if (rc != JSYNC_OK) return rc;
+  if ((resp.status >= 200 && resp.status < 300) || resp.status == 404) return JSYNC_OK;
+  return FailFrom(inst, what, resp, err);
+}
+
+}  // namespace jsync_gdrive
