@@ -1,84 +1,204 @@
 #include "auth/credential_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <cstdlib>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-
+#include "auth/oauth_credentials.h"
 #include "core/provider/open_provider.h"
-
-namespace fs = std::filesystem;
 
 namespace jsync::auth {
 namespace {
 
-std::string PathFor(const std::string& home, const std::string& provider) {
-  return home + "/credentials/" + provider + ".json";
+const char* IdentityProviderOf(const std::string& provider) {
+  if (provider == "gdrive") return "google";
+  if (provider == "onedrive") return "microsoft";
+  if (provider == "icloud") return "icloud";
+  return nullptr;
 }
 
-Result<nlohmann::json> Read(const std::string& home, const std::string& provider) {
-  const std::string path = PathFor(home, provider);
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return nlohmann::json();
-  if ((st.st_mode & 077) != 0) {
-    return Status::Fatal(path + " is readable by other users; fix with: chmod 600 " + path);
-  }
-  std::ifstream in(path);
-  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Status::Corrupt(path + " is damaged; link the account again");
-  return j;
+// Fields of a user's configuration that are secrets: kept in the SecretStore only.
+nlohmann::json WithoutSecrets(const nlohmann::json& config) {
+  nlohmann::json out = config.is_object() ? config : nlohmann::json::object();
+  for (const char* key : {"client_secret", "password", "cloudkit_api_token"}) out.erase(key);
+  return out;
+}
+
+nlohmann::json AuthJson(const OAuthConfig& c) {
+  return {{"authorize_url", c.authorize_url}, {"token_url", c.token_url},
+          {"device_code_url", c.device_code_url}, {"revoke_url", c.revoke_url},
+          {"client_id", c.client_id}, {"scopes", c.scopes}, {"issuer", c.issuer},
+          {"redirect_host", c.redirect_host}};
+}
+
+Result<OAuthConfig> ConfigFromAccount(const Account& a) {
+  OAuthConfig c;
+  c.kind = ParseAuthKind(a.kind);
+  JSYNC_RETURN_IF_ERROR(ApplyOverrides(a.auth, &c));
+  return c;
+}
+
+// An account that must be linked again still opens: local edits go on, and only the calls
+// that need the network fail with the re-link message.
+class RelinkNeededSource final : public provider::CredentialSource {
+ public:
+  explicit RelinkNeededSource(Status why) : why_(std::move(why)) {}
+  Result<std::string> Authorization() override { return why_; }
+  Status Refresh() override { return why_; }
+
+ private:
+  Status why_;
+};
+
+Result<std::shared_ptr<SecretStore>> StoreFor(const std::string& home, const std::string& backend,
+                                              PassphraseSource passphrase) {
+  JSYNC_ASSIGN_OR_RETURN(auto store, OpenSecretStore(home, backend, std::move(passphrase)));
+  return std::shared_ptr<SecretStore>(std::move(store));
 }
 
 }  // namespace
 
-Status SaveBasicCredentials(const std::string& home, const std::string& provider,
-                            const std::string& user, const std::string& password) {
-  std::error_code ec;
-  fs::create_directories(home + "/credentials", ec);
-  if (ec) return Status::Fatal("cannot create " + home + "/credentials: " + ec.message());
-  fs::permissions(home + "/credentials", fs::perms::owner_all, fs::perm_options::replace, ec);
-  const std::string path = PathFor(home, provider);
-  const std::string temp = path + ".tmp";
-  const std::string body = nlohmann::json{{"kind", "basic"}, {"user", user}, {"password", password}}.dump();
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot create " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Fatal("cannot write " + path);
+PassphraseSource PassphraseFromEnvironment() {
+  if (std::getenv("JSYNC_PASSPHRASE") == nullptr) return nullptr;
+  return []() -> Result<std::string> { return std::string(std::getenv("JSYNC_PASSPHRASE")); };
+}
+
+Result<OAuthConfig> ResolveOAuthConfig(const std::string& provider, const AuthDescriptor& d,
+                                       const nlohmann::json& user_config,
+                                       const std::string& client_id) {
+  OAuthConfig c;
+  if (const char* idp = IdentityProviderOf(provider)) {
+    JSYNC_ASSIGN_OR_RETURN(c, WellKnownConfig(idp));
   }
-  return Status::Ok();
+  if (!d.kind.empty()) c.kind = ParseAuthKind(d.kind);
+  for (auto [from, to] : {std::pair{&d.authorize_url, &c.authorize_url},
+                          {&d.token_url, &c.token_url},
+                          {&d.device_code_url, &c.device_code_url},
+                          {&d.revoke_url, &c.revoke_url},
+                          {&d.scopes, &c.scopes}}) {
+    if (!from->empty()) *to = *from;
+  }
+  JSYNC_RETURN_IF_ERROR(ApplyOverrides(user_config, &c));
+  if (!client_id.empty()) c.client_id = client_id;
+  return c;
+}
+
+Result<Account> LinkOAuthAccount(const std::string& home, const std::string& provider,
+                                 const OAuthConfig& config, const nlohmann::json& user_config,
+                                 const OAuthLinkOptions& options) {
+  JSYNC_RETURN_IF_ERROR(CheckUsable(config, options.device_flow));
+  // Open the store before the flow: a locked or misconfigured store fails before the user
+  // approves anything.
+  JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, options.store_backend, options.passphrase));
+  const int64_t started = NowUnixSeconds();
+  Result<TokenSet> tokens = options.device_flow ? RunDeviceFlow(config, options.device)
+                                                : RunAuthorizationCodeFlow(config, options.browser);
+  if (!tokens.ok()) return tokens.status();
+  if (tokens->refresh_token.empty())
+    std::fprintf(stderr,
+                 "jsync: warning: %s gave no refresh token; the link lasts until the access "
+                 "token expires\n",
+                 provider.c_str());
+  OAuthSecret secret;
+  secret.tokens = *tokens;
+  secret.issued_at = started;
+  secret.client_secret = config.client_secret;
+  JSYNC_RETURN_IF_ERROR(store->Put(provider, secret.Serialize()));
+  Account a;
+  a.provider = provider;
+  a.kind = "oauth2";
+  a.store = store->backend();
+  a.auth = AuthJson(config);
+  a.config = WithoutSecrets(user_config);
+  a.scopes = tokens->scope.empty() ? config.scopes : tokens->scope;
+  a.linked_at = started;
+  a.expires_at = tokens->expires_at;
+  a.refresh_expires_at = tokens->refresh_expires_at;
+  JSYNC_RETURN_IF_ERROR(SaveAccount(home, a));
+  return a;
+}
+
+Status LinkBasicAccount(const std::string& home, const std::string& provider,
+                        const std::string& user, const std::string& password,
+                        PassphraseSource passphrase, const std::string& store_backend) {
+  JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, store_backend, std::move(passphrase)));
+  JSYNC_RETURN_IF_ERROR(
+      store->Put(provider, nlohmann::json{{"kind", "basic"}, {"password", password}}.dump()));
+  Account a;
+  a.provider = provider;
+  a.kind = "basic";
+  a.store = store->backend();
+  a.user = user;
+  a.linked_at = NowUnixSeconds();
+  return SaveAccount(home, a);
+}
+
+Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& provider,
+                                   PassphraseSource passphrase) {
+  UnlinkReport report;
+  JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
+  if (!account) return report;
+  report.was_linked = true;
+  auto store = StoreFor(home, account->store, std::move(passphrase));
+  if (store.ok() && account->kind == "oauth2") {
+    auto text = (*store)->Get(provider);
+    auto config = ConfigFromAccount(*account);
+    if (text.ok() && *text && config.ok()) {
+      auto secret = OAuthSecret::Parse(**text);
+      if (secret.ok()) {
+        config->client_secret = secret->client_secret;
+        provider::HttpClient http;
+        // Revoking the refresh token ends the grant (and its access tokens) where the server
+        // supports it; without one, revoke the access token.
+        const bool has_refresh = !secret->tokens.refresh_token.empty();
+        Status s = RevokeToken(http, *config,
+                               has_refresh ? secret->tokens.refresh_token : secret->tokens.access_token,
+                               has_refresh ? "refresh_token" : "access_token");
+        report.revoked = s.ok() && !config->revoke_url.empty();
+        if (!s.ok()) report.revoke_problem = s.message();
+        else if (config->revoke_url.empty())
+          report.revoke_problem = "the provider has no revocation endpoint; remove the app's "
+                                  "access in your account settings";
+      }
+    } else if (!text.ok()) {
+      report.revoke_problem = text.status().message();
+    }
+  } else if (!store.ok()) {
+    report.revoke_problem = store.status().message();
+  }
+  if (store.ok()) JSYNC_RETURN_IF_ERROR((*store)->Remove(provider));
+  JSYNC_RETURN_IF_ERROR(RemoveAccount(home, provider));
+  return report;
 }
 
 Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
                                                                    const std::string& provider) {
-  JSYNC_ASSIGN_OR_RETURN(nlohmann::json j, Read(home, provider));
-  if (j.is_null()) return std::shared_ptr<provider::CredentialSource>();
-  if (j.value("kind", "") != "basic" || !j["user"].is_string() || !j["password"].is_string()) {
-    return Status::Corrupt(PathFor(home, provider) + " is damaged; link the account again");
+  JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
+  if (!account) return std::shared_ptr<provider::CredentialSource>();
+  JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, account->store, PassphraseFromEnvironment()));
+  if (account->kind == "basic") {
+    JSYNC_ASSIGN_OR_RETURN(auto text, store->Get(provider));
+    auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (!j.is_object() || !j.contains("password") || !j["password"].is_string())
+      return Status(Code::kAuthExpired, "the password for " + provider +
+                                            " is missing from the token store; link it again");
+    return provider::BasicCredentials(account->user, j["password"].get<std::string>());
   }
-  return provider::BasicCredentials(j["user"].get<std::string>(), j["password"].get<std::string>());
+  if (account->kind == "oauth2") {
+    if (account->needs_relink)
+      return std::shared_ptr<provider::CredentialSource>(std::make_shared<RelinkNeededSource>(
+          Status(Code::kAuthExpired, provider + " needs to be linked again (" + account->problem +
+                                         "): run `jsync link " + provider +
+                                         "`; edits made meanwhile stay on this device")));
+    JSYNC_ASSIGN_OR_RETURN(auto config, ConfigFromAccount(*account));
+    return std::shared_ptr<provider::CredentialSource>(
+        std::make_shared<OAuthCredentialSource>(home, provider, config, store));
+  }
+  return Status::Invalid("accounts of kind '" + account->kind + "' are not supported by this build");
 }
 
-Status RemoveCredentials(const std::string& home, const std::string& provider) {
-  if (::unlink(PathFor(home, provider).c_str()) != 0 && errno != ENOENT) {
-    return Status::Fatal("cannot remove " + PathFor(home, provider));
-  }
-  return Status::Ok();
-}
-
-Result<std::string> StoredUser(const std::string& home, const std::string& provider) {
-  JSYNC_ASSIGN_OR_RETURN(nlohmann::json j, Read(home, provider));
-  if (j.is_null()) return Status::NotFound("no account linked for " + provider);
-  return j.value("user", "");
+Result<std::string> ProviderConfig(const std::string& home, const std::string& provider) {
+  JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
+  if (!account) return std::string("{}");
+  return account->config.dump();
 }
 
 }  // namespace jsync::auth

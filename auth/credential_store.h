@@ -1,23 +1,69 @@
-// Where a device keeps the credentials of linked accounts, per home folder:
-// <home>/credentials/<provider>.json, mode 0600, written atomically. Only the host reads it
-// (plugins never see credentials; the HTTP client injects them). The OAuth token store with
-// OS-keychain backends replaces this file behind the same functions.
+// Linking accounts on this device: the flows (auth/*_flow.h) put together with the secret
+// store and the account list. Only the host reads credentials; plugins never see them (the
+// HTTP client injects them).
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "auth/accounts.h"
+#include "auth/authorization_code_flow.h"
+#include "auth/device_flow.h"
+#include "auth/oauth_config.h"
+#include "auth/secret_store.h"
 #include "core/provider/http_client.h"
 
 namespace jsync::auth {
 
-Status SaveBasicCredentials(const std::string& home, const std::string& provider,
-                            const std::string& user, const std::string& password);
-// nullptr when nothing is stored for the provider.
+// What a provider plugin declares about linking (its jsync_auth_descriptor).
+struct AuthDescriptor {
+  std::string kind;  // "none", "basic", "oauth2", "cloudkit"
+  std::string authorize_url, token_url, device_code_url, revoke_url, scopes;
+};
+
+// The flow configuration for a provider: a well-known identity provider's (gdrive -> google,
+// onedrive -> microsoft, icloud -> icloud), the plugin's descriptor over it, then the user's
+// configuration, then --client-id.
+Result<OAuthConfig> ResolveOAuthConfig(const std::string& provider, const AuthDescriptor& descriptor,
+                                       const nlohmann::json& user_config,
+                                       const std::string& client_id);
+
+struct OAuthLinkOptions {
+  bool device_flow = false;
+  BrowserFlowOptions browser;
+  DeviceFlowOptions device;
+  PassphraseSource passphrase;  // for the file store's key, when it has none cached
+  std::string store_backend;    // "": JSYNC_TOKEN_STORE / auto
+};
+
+// Runs the flow and stores the result. `user_config` minus its secrets becomes the
+// configuration the provider plugin is opened with.
+Result<Account> LinkOAuthAccount(const std::string& home, const std::string& provider,
+                                 const OAuthConfig& config, const nlohmann::json& user_config,
+                                 const OAuthLinkOptions& options);
+
+Status LinkBasicAccount(const std::string& home, const std::string& provider,
+                        const std::string& user, const std::string& password,
+                        PassphraseSource passphrase, const std::string& store_backend = "");
+
+struct UnlinkReport {
+  bool was_linked = false;
+  bool revoked = false;       // the server confirmed the revocation
+  std::string revoke_problem; // why it could not (the link is forgotten locally anyway)
+};
+// Revokes (best effort), then forgets the secret and the account whatever the revocation did.
+Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& provider,
+                                   PassphraseSource passphrase);
+
+// The credentials a provider is opened with: nullptr when no account is linked for it.
 Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
                                                                    const std::string& provider);
-Status RemoveCredentials(const std::string& home, const std::string& provider);
-// For `jsync accounts`-style listings: the user name only, never the secret.
-Result<std::string> StoredUser(const std::string& home, const std::string& provider);
+// The configuration JSON the provider plugin gets ("{}" when nothing was linked).
+Result<std::string> ProviderConfig(const std::string& home, const std::string& provider);
+
+// A PassphraseSource reading JSYNC_PASSPHRASE (null when it is unset): what unattended runs
+// have to unlock the file store if its cached key is gone.
+PassphraseSource PassphraseFromEnvironment();
 
 }  // namespace jsync::auth

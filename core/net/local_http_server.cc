@@ -257,7 +257,9 @@ void LocalHttpServer::Stop() {
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   impl_->acceptor.close(ec);
   std::lock_guard lock(impl_->mu);
-  for (auto& c : impl_->connections) c->socket.shutdown(tcp::socket::shutdown_both, ec);
+  // Shutting down the receiving side wakes workers waiting for a next request, and lets one
+  // that is answering (the OAuth redirect page) finish writing.
+  for (auto& c : impl_->connections) c->socket.shutdown(tcp::socket::shutdown_receive, ec);
   for (auto& c : impl_->connections)
     if (c->worker.joinable()) c->worker.join();
   impl_->connections.clear();

@@ -35,11 +35,18 @@ size_t ReadBody(char* out, size_t size, size_t n, void* user) {
   return chunk;
 }
 
+constexpr size_t kMaxErrorBody = 64 * 1024;
+
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   // Error bodies (4xx/5xx) are not the object: do not hand them to the sink.
   long code = t->response->status;
-  if (code >= 300 || !*t->sink) return size * n;
+  if (code >= 300) {
+    std::string& keep = t->response->error_body;
+    keep.append(data, std::min(size * n, kMaxErrorBody - std::min(keep.size(), kMaxErrorBody)));
+    return size * n;
+  }
+  if (!*t->sink) return size * n;
   if (!(*t->sink)(ByteSpan(reinterpret_cast<const uint8_t*>(data), size * n))) {
     t->sink_stopped = true;
     return 0;

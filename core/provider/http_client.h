@@ -40,6 +40,9 @@ struct HttpRequest {
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  // The body of an answer with status >= 300 (its first 64 KiB): the server's error document,
+  // which never goes to the body sink (it is not the object asked for).
+  std::string error_body;
   std::string Header(const std::string& lower_name) const;
 };
 

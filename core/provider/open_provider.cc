@@ -78,6 +78,9 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
     chosen = *it;
   }
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
+  if (!credentials && chosen.capabilities.oauth)
+    return Status::Invalid("the " + name + " provider needs a linked account: run `jsync link " +
+                           name + "` first");
   const std::string where =
       name == "folder" ? std::filesystem::absolute(location).string() : location;
   JSYNC_ASSIGN_OR_RETURN(auto plugin,

@@ -57,6 +57,13 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
       return CodeFromStatus(response.status());
     }
     resp->status = response->status;
+    // The server's error document (Drive's reason, a WebDAV error XML) after the headers are
+    // known to the host: plugins read resp->status before trusting what their sink received.
+    if (resp->status >= 300 && resp->body.write && !response->error_body.empty()) {
+      resp->body.write(resp->body.ctx,
+                       reinterpret_cast<const uint8_t*>(response->error_body.data()),
+                       response->error_body.size());
+    }
     if (resp->on_header) {
       for (const auto& [k, v] : response->headers)
         resp->on_header(resp->header_ctx, k.c_str(), v.c_str());

@@ -107,7 +107,11 @@ typedef struct jsync_http_request {
 
 typedef struct jsync_http_response {
   int status;      /* HTTP status code; filled by the host */
-  jsync_sink body; /* set by the plugin; write NULL discards the body */
+  /* set by the plugin; write NULL discards the body. A success body (2xx) streams in as it
+     arrives; for a status >= 300 the sink gets the server's error document (at most 64 KiB,
+     e.g. Drive's JSON with the error reason) once, before http() returns. Read `status`
+     before trusting what the sink received. */
+  jsync_sink body;
   void* header_ctx;
   /* set by the plugin (may be NULL); called by the host for each response header */
   void (*on_header)(void* ctx, const char* name, const char* value);

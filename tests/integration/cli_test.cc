@@ -66,8 +66,10 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
   ExpectOneErrorLine(Jsync("a", {"show", "xyz!"}), "not an entry id");
   ExpectOneErrorLine(Jsync("a", {"new", "--title", "t", "--body-file", dir_ / "missing"}),
                      "cannot read body file");
-  ExpectOneErrorLine(Jsync("b", {"init", "--provider", "gdrive", "--location", "x"}),
+  ExpectOneErrorLine(Jsync("b", {"init", "--provider", "dropbox", "--location", "x"}),
                      "unknown provider");
+  ExpectOneErrorLine(Jsync("b", {"init", "--provider", "gdrive", "--location", "x"}),
+                     "run `jsync link gdrive` first");
   ExpectOneErrorLine(Jsync("c", {"init", "--provider", "folder", "--location", dir_ / "cloud"},
                            {{"JSYNC_PASSPHRASE", "wrong"}}),
                      "wrong passphrase");

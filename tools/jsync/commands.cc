@@ -204,35 +204,4 @@ int RunProviders(bool json) {
   return kExitOk;
 }
 
-int RunLink(const std::string& home, const LinkArgs& args) {
-  if (args.provider != "webdav") {
-    return Fail("linking " + args.provider +
-                    " is not available yet; this build links webdav (user name and password)",
-                kExitUsage);
-  }
-  if (args.user.empty()) return Fail("link webdav needs --user", kExitUsage);
-  std::string password;
-  if (!args.password_file.empty()) {
-    std::ifstream in(args.password_file);
-    if (!in) return Fail("cannot read password file " + args.password_file);
-    std::getline(in, password);
-  } else if (const char* env = std::getenv("JSYNC_WEBDAV_PASSWORD"); env && *env) {
-    password = env;
-  } else {
-    return Fail("link webdav needs --password-file F (or JSYNC_WEBDAV_PASSWORD)", kExitUsage);
-  }
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-    password.pop_back();
-  }
-  Status s = auth::SaveBasicCredentials(home, args.provider, args.user, password);
-  if (!s.ok()) return FailStatus(s);
-  std::fprintf(stderr, "linked %s as %s\n", args.provider.c_str(), args.user.c_str());
-  return kExitOk;
-}
-
-int RunUnlink(const std::string& home, const std::string& provider) {
-  Status s = auth::RemoveCredentials(home, provider);
-  return s.ok() ? kExitOk : FailStatus(s);
-}
-
 }  // namespace jsync::cli

@@ -42,11 +42,18 @@ int RunProviders(bool json);
 
 struct LinkArgs {
   std::string provider;
-  std::string user;
-  std::string password_file;
+  std::string user;           // basic (webdav)
+  std::string password_file;  // basic (webdav)
+  bool device_code = false;   // OAuth: the device grant instead of a browser
+  std::string client_id;      // OAuth: overrides the configuration's
+  std::string config_file;    // JSON: endpoints, client, provider options
+  std::string passphrase_file;
+  bool no_browser = false;    // print the address only
 };
 int RunLink(const std::string& home, const LinkArgs& args);
-int RunUnlink(const std::string& home, const std::string& provider);
+int RunUnlink(const std::string& home, const std::string& provider,
+              const std::string& passphrase_file);
+int RunAccounts(const std::string& home, bool json);
 
 // Prints "jsync: error: <message>" and returns kExitError (kExitUsage for invalid input).
 int Fail(const std::string& message, int code = kExitError);

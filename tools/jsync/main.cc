@@ -81,14 +81,32 @@ int main(int argc, char** argv) {
       app.add_subcommand("providers", "List the storage providers this jsync can load");
   providers_cmd->add_flag("--json", json, "Print JSON");
   LinkArgs link;
-  auto* link_cmd = app.add_subcommand("link", "Store the credentials of an account for a provider");
-  link_cmd->add_option("provider", link.provider, "Provider (webdav)")->required();
-  link_cmd->add_option("--user", link.user, "User name");
+  auto* link_cmd = app.add_subcommand(
+      "link", "Link an account of a provider to this device (OAuth, or user name and password)");
+  link_cmd->add_option("provider", link.provider, "Provider (gdrive, webdav, ...)")->required();
+  link_cmd->add_flag("--device-code", link.device_code,
+                     "OAuth: show a code to enter on another device instead of opening a browser");
+  link_cmd->add_option("--client-id", link.client_id, "OAuth: the client id to use");
+  link_cmd->add_option("--config", link.config_file,
+                       "JSON file: endpoints (auth_base, token_url, ...), client_id, and the "
+                       "provider's options (api_base, ...)");
+  link_cmd->add_flag("--no-browser", link.no_browser,
+                     "OAuth: print the address to open instead of starting a browser");
+  link_cmd->add_option("--passphrase-file", link.passphrase_file,
+                       "Journal passphrase for the encrypted token file (else $JSYNC_PASSPHRASE "
+                       "or a prompt; asked only once per device)");
+  link_cmd->add_option("--user", link.user, "Basic: user name (webdav)");
   link_cmd->add_option("--password-file", link.password_file,
-                       "Read the password from this file (else $JSYNC_WEBDAV_PASSWORD)");
+                       "Basic: read the password from this file (else $JSYNC_WEBDAV_PASSWORD)");
   std::string unlink_provider;
-  auto* unlink_cmd = app.add_subcommand("unlink", "Forget the stored credentials of a provider");
+  auto* unlink_cmd = app.add_subcommand(
+      "unlink", "Revoke the provider's tokens where it can and forget the account on this device");
   unlink_cmd->add_option("provider", unlink_provider, "Provider")->required();
+  unlink_cmd->add_option("--passphrase-file", link.passphrase_file,
+                         "Journal passphrase, if the token file is locked");
+  auto* accounts_cmd =
+      app.add_subcommand("accounts", "List the linked accounts (no secrets are shown)");
+  accounts_cmd->add_flag("--json", json, "Print JSON");
 
   try {
     app.parse(argc, argv);
@@ -123,7 +141,8 @@ int main(int argc, char** argv) {
     if (status_cmd->parsed()) return RunStatus(home, json);
     if (providers_cmd->parsed()) return RunProviders(json);
     if (link_cmd->parsed()) return RunLink(home, link);
-    if (unlink_cmd->parsed()) return RunUnlink(home, unlink_provider);
+    if (unlink_cmd->parsed()) return RunUnlink(home, unlink_provider, link.passphrase_file);
+    if (accounts_cmd->parsed()) return RunAccounts(home, json);
   } catch (const std::exception& e) {
     return Fail(std::string("internal error: ") + e.what());
   }
