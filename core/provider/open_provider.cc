@@ -33,6 +33,16 @@ class BasicCredentialSource final : public CredentialSource {
   std::string header_;
 };
 
+class NotLinkedCredentials final : public CredentialSource {
+ public:
+  explicit NotLinkedCredentials(Status why) : why_(std::move(why)) {}
+  Result<std::string> Authorization() override { return why_; }
+  Status Refresh() override { return why_; }
+
+ private:
+  Status why_;
+};
+
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
@@ -55,8 +65,7 @@ std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& 
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                const OpenOptions& options) {
-  if (location.empty()) return Status::Invalid("the " + name + " provider needs --location");
-  if (name == "folder" && options.create_location) {
+  if (name == "folder" && options.create_location && !location.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(location, ec);
     if (ec) return Status::Fatal("cannot create " + location + ": " + ec.message());
@@ -77,12 +86,21 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
     }
     chosen = *it;
   }
+  // App-folder providers (OAuth) hold only this app's files: a default namespace will do.
+  std::string where_in = location;
+  if (where_in.empty() && chosen.capabilities.oauth) where_in = "journal";
+  if (where_in.empty()) return Status::Invalid("the " + name + " provider needs --location");
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
-  if (!credentials && chosen.capabilities.oauth)
-    return Status::Invalid("the " + name + " provider needs a linked account: run `jsync link " +
-                           name + "` first");
+  if (!credentials && chosen.capabilities.oauth) {
+    const std::string why = "the " + name + " provider needs a linked account: run `jsync link " +
+                            name + "` first";
+    // `init` stops here; an existing journal still opens so that local edits go on, and only
+    // the calls that need the network fail.
+    if (options.create_location) return Status::Invalid(why);
+    credentials = std::make_shared<NotLinkedCredentials>(Status(Code::kAuthExpired, why));
+  }
   const std::string where =
-      name == "folder" ? std::filesystem::absolute(location).string() : location;
+      name == "folder" ? std::filesystem::absolute(where_in).string() : where_in;
   JSYNC_ASSIGN_OR_RETURN(auto plugin,
                          PluginProvider::Open(chosen, where, options.config_json, credentials));
   return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(

@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("init", "Create a journal at a location, or join the one there");
   init_cmd->add_option("--provider", init.provider, "Storage provider (see 'jsync providers')")
       ->required();
-  init_cmd->add_option("--location", init.location, "Where the journal lives (folder: a path)")
-      ->required();
+  init_cmd->add_option("--location", init.location,
+                       "Where the journal lives (folder: a path; webdav: a URL; gdrive: a name, "
+                       "default \"journal\")");
   init_cmd->add_option(
       "--passphrase-file", init.passphrase_file,
       "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a prompt)");
@@ -122,7 +123,12 @@ int main(int argc, char** argv) {
   if (home.empty()) home = DefaultHome();
 
   try {
-    if (init_cmd->parsed()) return RunInit(home, init);
+    if (init_cmd->parsed()) {
+      // App-folder providers (gdrive) have a default location; paths and URLs do not.
+      if (init.location.empty() && (init.provider == "folder" || init.provider == "webdav"))
+        return Fail("init --provider " + init.provider + " needs --location", kExitUsage);
+      return RunInit(home, init);
+    }
     if (new_cmd->parsed()) return RunNew(home, entry);
     if (edit_cmd->parsed()) {
       if (!entry.title && entry.body_file.empty() && entry.add_tags.empty() &&
