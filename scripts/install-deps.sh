@@ -8,6 +8,7 @@ packages=(
   libssl-dev libsqlite3-dev libzstd-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libcli11-dev libdtl-dev libexpat1-dev
+  libsecret-1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   "$@"
 )
