@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 
+#include "auth/credential_store.h"
 #include "auth/oauth_config.h"
 #include "auth/oauth_credentials.h"
 #include "auth/pkce.h"
@@ -204,6 +205,35 @@ TEST(SecretStoreChoice, ExplainsAnUnavailableOrUnknownBackend) {
     EXPECT_NE(ss.status().message().find("Secret Service"), std::string::npos);
     EXPECT_EQ((*OpenSecretStore(home, "auto", nullptr))->backend(), "file");
   }
+}
+
+TEST(LinkedAccounts, BasicPasswordMovesIntoTheStoreAndOldLinksStillWork) {
+  testing::TempDir dir;
+  const std::string home = dir.path().string();
+  // A home linked before the token store (decision 0010) keeps working...
+  fs::create_directories(home + "/credentials");
+  testing::WriteFileBytes(home + "/credentials/webdav.json",
+                          R"({"kind":"basic","user":"ann","password":"pw"})");
+  auto legacy = LoadCredentials(home, "webdav");
+  ASSERT_TRUE(legacy.ok() && *legacy);
+  EXPECT_EQ(*(*legacy)->Authorization(), "Basic YW5uOnB3");  // ann:pw
+  // ...and linking again moves the password into the encrypted store.
+  ASSERT_TRUE(LinkBasicAccount(home, "webdav", "ann", "pw2",
+                               []() -> Result<std::string> { return std::string("pp"); }, "file")
+                  .ok());
+  EXPECT_FALSE(fs::exists(home + "/credentials/webdav.json"));
+  auto linked = LoadCredentials(home, "webdav");
+  ASSERT_TRUE(linked.ok() && *linked);
+  EXPECT_EQ(*(*linked)->Authorization(), "Basic YW5uOnB3Mg==");
+  auto accounts = ListAccounts(home);
+  ASSERT_TRUE(accounts.ok());
+  ASSERT_EQ(accounts->size(), 1u);
+  EXPECT_EQ((*accounts)[0].user, "ann");
+  EXPECT_EQ(testing::ReadFileBytes(home + "/accounts.json").find("pw2"), std::string::npos);
+  auto report = UnlinkAccount(home, "webdav", nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->was_linked);
+  EXPECT_EQ(*LoadCredentials(home, "webdav"), nullptr);
 }
 
 }  // namespace
