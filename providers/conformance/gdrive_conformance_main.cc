@@ -15,8 +15,10 @@
 // so it lands in whichever test runs at that moment: run it on tests without exact retry
 // counts (tests/CMakeLists.txt does). JSYNC_FAULTS (core/provider/http_client.h) adds the host
 // client's transport faults, as for WebDAV. Every test gets a fresh location (journal
-// namespace) in the one emulator; the token comes from the emulator's OAuth endpoints
-// (authorization code + PKCE) and is refreshed there after a 401.
+// namespace) in the one emulator. The account is linked once, through the real OAuth code of
+// auth/ (the device grant against the emulator's Google endpoints, tokens in the file store of a
+// temporary home: providers/gdrive/testing/linked_account.h), and the credentials are the
+// host's auth::OAuthCredentialSource, which refreshes at the emulator's /token after a 401.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -31,8 +33,9 @@
 #include "core/provider/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
 #include "providers/gdrive/testing/direct_instance.h"
-#include "providers/gdrive/testing/emulator_credentials.h"
+#include "providers/gdrive/testing/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
+#include "tests/support/test_support.h"
 
 #ifndef JSYNC_GDRIVE_PLUGIN
 #define JSYNC_GDRIVE_PLUGIN ""
@@ -42,13 +45,12 @@ namespace jsync::conformance {
 namespace {
 
 using gdrive_testing::DirectInstance;
-using gdrive_testing::EmulatorCredentials;
 using testing::GdriveEmulator;
-
-constexpr const char* kClientId = "jsync-test-client";  // what the emulator accepts by default
 
 struct Emulator {
   std::unique_ptr<GdriveEmulator> server;
+  std::unique_ptr<testing::TempDir> home;  // the jsync home the account is linked in
+  std::shared_ptr<auth::OAuthCredentialSource> oauth;  // what `credentials` counts calls to
   std::shared_ptr<CountingCredentials> credentials;
   std::string config;
   std::string error;
@@ -90,22 +92,30 @@ int Main(int argc, char** argv) {
     return 2;
   }
   auto emu = std::make_shared<Emulator>();
-  std::vector<std::string> args;
-  if (!faults.empty()) args = {"--faults", faults};
+  std::vector<std::string> args = {"--device-interval", "0"};  // the device flow's polls
+  if (!faults.empty()) args.insert(args.end(), {"--faults", faults});
   emu->server = GdriveEmulator::Start(args, &emu->error);
   if (emu->server == nullptr) {
     std::cerr << "jsync_conformance_gdrive: cannot start the Drive emulator: " << emu->error
               << "\n";
     return 2;
   }
-  std::string why;
-  auto tokens = emu->server->AuthorizeWithCode(&why, kClientId);
-  if (tokens.access_token.empty()) {
-    std::cerr << "jsync_conformance_gdrive: no token from the emulator: " << why << "\n";
+  // Linking is not under test here: JSYNC_FAULTS (read by every HttpClient made while it is
+  // set) is for the provider's clients, so the flow's own clients run without it.
+  const char* env_faults = std::getenv("JSYNC_FAULTS");
+  const std::string transport_faults = env_faults != nullptr ? env_faults : "";
+  if (env_faults != nullptr) ::unsetenv("JSYNC_FAULTS");
+  emu->home = std::make_unique<testing::TempDir>();
+  auto linked = gdrive_testing::LinkEmulatorAccount(*plugin, emu->server->base_url(),
+                                                    emu->home->path().string());
+  if (env_faults != nullptr) ::setenv("JSYNC_FAULTS", transport_faults.c_str(), 1);
+  if (!linked.ok()) {
+    std::cerr << "jsync_conformance_gdrive: cannot link the emulator's account: "
+              << linked.status().ToString() << "\n";
     return 2;
   }
-  emu->credentials = std::make_shared<CountingCredentials>(std::make_shared<EmulatorCredentials>(
-      emu->server->base_url(), kClientId, tokens.access_token, tokens.refresh_token));
+  emu->oauth = *linked;
+  emu->credentials = std::make_shared<CountingCredentials>(emu->oauth);
   emu->config = nlohmann::json{{"api_base", emu->server->base_url()},
                                {"resumable_threshold", std::to_string(threshold)}}
                     .dump();
@@ -148,19 +158,31 @@ int Main(int argc, char** argv) {
   int gtest_argc = static_cast<int>(rest.size());
   rest.push_back(nullptr);
   ::testing::InitGoogleTest(&gtest_argc, rest.data());
-  const int rc = RUN_ALL_TESTS();
+  int rc = RUN_ALL_TESTS();
   if (!faults.empty()) {
     // The emulator names each fault it injects on stderr ("...: fault KIND").
     const std::string log = emu->server->Log();
-    size_t injected = 0;
-    for (size_t at = log.find(": fault "); at != std::string::npos;
-         at = log.find(": fault ", at + 1)) {
-      ++injected;
+    auto count = [&log](const std::string& needle) {
+      size_t n = 0;
+      for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1))
+        ++n;
+      return n;
+    };
+    const size_t injected = count(": fault ");
+    const size_t expired = count(": fault expire-token");
+    std::cout << "jsync_conformance_gdrive: the emulator injected " << injected << " faults ("
+              << expired << " expired tokens); the OAuth credentials refreshed "
+              << emu->oauth->refreshes() << " times\n";
+    // Each expired token is a 401 the host answers with one refresh through the account's
+    // OAuthCredentialSource (a real refresh_token grant at the emulator's /token).
+    if (emu->oauth->refreshes() < expired) {
+      std::cerr << "jsync_conformance_gdrive: fewer refreshes than expired tokens\n";
+      rc = 1;
     }
-    std::cout << "jsync_conformance_gdrive: the emulator injected " << injected << " faults\n";
   }
   emu->feeds.clear();
   emu->server.reset();
+  emu->home.reset();
   return rc;
 }
 

@@ -11,9 +11,11 @@
 
 namespace jsync_gdrive {
 
-// FailFromResponse (drive_client.h), plus: a 403 whose reason cannot be read (the host may
-// hand the plugin no error body) is told apart by asking about.get whether the storage is full
-// (or would be with the upload: QUOTA_EXCEEDED); otherwise it is taken for a rate limit
+// FailFromResponse (drive_client.h), which reads Drive's reason from the error document the
+// host passes for every status >= 300 (jsync_http_response.body). Fallback, one extra request
+// and only then: a 403 with no readable reason (an empty body, or a proxy's HTML page instead
+// of Drive's JSON) is told apart by asking about.get whether the storage is full (or would be
+// with the upload: QUOTA_EXCEEDED); otherwise it is taken for a rate limit
 // (RETRYABLE_THROTTLED), the common case, and the message says the reason was not readable.
 // `upload_bytes`: the size of the upload that was refused (0: not an upload).
 int FailFrom(jsync_instance* inst, const std::string& what, const Response& response,

@@ -22,8 +22,9 @@
 
 #include "core/provider/plugin_loader.h"
 #include "providers/gdrive/testing/direct_instance.h"
-#include "providers/gdrive/testing/emulator_credentials.h"
+#include "providers/gdrive/testing/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
+#include "tests/support/test_support.h"
 
 namespace jsync {
 namespace {
@@ -352,19 +353,19 @@ TEST(GdriveDiscovery, EveryPluginRequestIsValidAgainstTheDiscoveryDocument) {
   Discovery discovery(JSYNC_DRIVE_DISCOVERY);
   ASSERT_TRUE(discovery.ok()) << "cannot read " << JSYNC_DRIVE_DISCOVERY;
   std::string error;
-  auto emu = testing::GdriveEmulator::Start(std::vector<std::string>{}, &error);
+  auto emu = testing::GdriveEmulator::Start(std::vector<std::string>{"--device-interval", "0"},
+                                           &error);
   ASSERT_NE(emu, nullptr) << error;
-  auto tokens = emu->AuthorizeWithCode(&error);
-  ASSERT_FALSE(tokens.access_token.empty()) << error;
-  auto creds = std::make_shared<gdrive_testing::EmulatorCredentials>(
-      emu->base_url(), "jsync-test-client", tokens.access_token, tokens.refresh_token);
   auto plugin = provider::LoadPlugin(JSYNC_GDRIVE_PLUGIN);
   ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
+  testing::TempDir home;  // the account is linked through auth/, as `jsync link` does
+  auto creds = gdrive_testing::LinkEmulatorAccount(*plugin, emu->base_url(), home.path().string());
+  ASSERT_TRUE(creds.ok()) << creds.status().ToString();
   const std::string config = json{
       {"api_base", emu->base_url()},
       {"resumable_threshold", "65536"},
       {"page_size", "3"}}.dump();
-  auto opened = gdrive_testing::DirectInstance::Open(*plugin, "journal-a", config, creds);
+  auto opened = gdrive_testing::DirectInstance::Open(*plugin, "journal-a", config, *creds);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   auto& p = **opened;
   p.http().set_fault_plan(std::nullopt);

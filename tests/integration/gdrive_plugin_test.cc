@@ -3,7 +3,9 @@
 // same file for every reader; a resumable upload cut by a dropped connection resumes in the
 // same session on the host's retry and leaves one file; a refused change token falls back to a
 // listing; quota and Drive's error reasons map onto the status taxonomy; no message carries a
-// token. Each test starts its own emulator, so server-side fault numbers are exact.
+// token; an expired token is refreshed through the account's auth::OAuthCredentialSource. Each
+// test starts its own emulator, so server-side fault numbers are exact, and links its account
+// through auth/ (the device grant) into a temporary home (gdrive_testing::LinkEmulatorAccount).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,14 +20,14 @@
 #include "core/provider/http_client.h"
 #include "core/provider/plugin_loader.h"
 #include "providers/gdrive/testing/direct_instance.h"
-#include "providers/gdrive/testing/emulator_credentials.h"
+#include "providers/gdrive/testing/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
+#include "tests/support/test_support.h"
 
 namespace jsync {
 namespace {
 
 using gdrive_testing::DirectInstance;
-using gdrive_testing::EmulatorCredentials;
 using nlohmann::json;
 
 #if defined(JSYNC_EMULATOR_BINARY) && defined(JSYNC_GDRIVE_PLUGIN)
@@ -37,8 +39,6 @@ constexpr bool kHaveEverything = false;
 #define JSYNC_GDRIVE_PLUGIN ""
 #endif
 
-constexpr const char* kClient = "jsync-test-client";
-
 // Always-refused credentials: a 401 survives the host's refresh.
 class RevokedCredentials final : public provider::CredentialSource {
  public:
@@ -48,19 +48,25 @@ class RevokedCredentials final : public provider::CredentialSource {
 
 class GdrivePluginTest : public ::testing::Test {
  protected:
-  // Starts an emulator with `args` and gets a token.
-  void Start(const std::vector<std::string>& args = {}) {
+  // Starts an emulator with `args` and links its account in home_.
+  void Start(std::vector<std::string> args = {}) {
     if (!kHaveEverything) GTEST_SKIP() << "built without the emulator or the gdrive plugin";
+    args.insert(args.end(), {"--device-interval", "0"});
     std::string error;
     emu_ = testing::GdriveEmulator::Start(args, &error);
     ASSERT_NE(emu_, nullptr) << error;
-    auto tokens = emu_->AuthorizeWithCode(&error, kClient);
-    ASSERT_FALSE(tokens.access_token.empty()) << error;
-    creds_ = std::make_shared<EmulatorCredentials>(emu_->base_url(), kClient, tokens.access_token,
-                                                   tokens.refresh_token);
     auto plugin = provider::LoadPlugin(JSYNC_GDRIVE_PLUGIN);
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_ = *plugin;
+    auto linked = gdrive_testing::LinkEmulatorAccount(plugin_, emu_->base_url(), home_.path().string());
+    ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+    creds_ = *linked;
+  }
+  // The access token the account holds now (from its token store).
+  std::string AccessToken() {
+    auto secret = gdrive_testing::StoredSecret(home_.path().string());
+    EXPECT_TRUE(secret.ok()) << secret.status().ToString();
+    return secret.ok() ? secret->tokens.access_token : std::string();
   }
   std::unique_ptr<DirectInstance> Open(
       const std::string& location = "journal-a",
@@ -148,8 +154,9 @@ class GdrivePluginTest : public ::testing::Test {
     return out;
   }
 
+  testing::TempDir home_;  // the jsync home the account is linked in
   std::unique_ptr<testing::GdriveEmulator> emu_;
-  std::shared_ptr<EmulatorCredentials> creds_;
+  std::shared_ptr<auth::OAuthCredentialSource> creds_;
   provider::PluginInfo plugin_;
   jsync_error err_{-1, {0}};
 };
@@ -276,24 +283,26 @@ TEST_F(GdrivePluginTest, QuotaAndFullDrive) {
 
 // Drive's reasons map onto the taxonomy, say what Drive said, and never carry a token.
 TEST_F(GdrivePluginTest, ErrorsNameDrivesReasonAndNeverAToken) {
-  // Request 2 is the plugin's about.get check after a 403 whose reason it cannot read (the
-  // host's HttpClient hands plugins no error body today; with one, the reason decides).
-  ASSERT_NO_FATAL_FAILURE(Start({"--faults", "rate@1,429@3,503@4,502@5"}));
+  // Each get is one lookup request. The host hands the plugin Drive's error document, so the
+  // reason decides (no about.get check after the 403).
+  ASSERT_NO_FATAL_FAILURE(Start({"--faults", "rate@1,429@2,503@3,502@4"}));
   auto p = Open();
   std::string got;
   std::vector<std::string> messages;
   int rc = p->Get("x", &got, &err_);
   EXPECT_EQ(rc, JSYNC_RETRYABLE_THROTTLED) << err_.message;
-  EXPECT_TRUE(std::string(err_.message).find("userRateLimitExceeded") != std::string::npos ||
-              std::string(err_.message).find("no reason readable") != std::string::npos)
+  EXPECT_NE(std::string(err_.message).find("(userRateLimitExceeded)"), std::string::npos)
       << err_.message;
   messages.push_back(err_.message);
   rc = p->Get("x", &got, &err_);
   EXPECT_EQ(rc, JSYNC_RETRYABLE_THROTTLED) << err_.message;
   EXPECT_EQ(err_.retry_after_ms, 1000);
+  EXPECT_NE(std::string(err_.message).find("(rateLimitExceeded)"), std::string::npos)
+      << err_.message;
   messages.push_back(err_.message);
   rc = p->Get("x", &got, &err_);
   EXPECT_EQ(rc, JSYNC_RETRYABLE_UNAVAILABLE) << err_.message;
+  EXPECT_NE(std::string(err_.message).find("(backendError)"), std::string::npos) << err_.message;
   messages.push_back(err_.message);
   rc = p->Get("x", &got, &err_);  // an HTML 502 page: classified by status
   EXPECT_EQ(rc, JSYNC_RETRYABLE_UNAVAILABLE) << err_.message;
@@ -301,26 +310,45 @@ TEST_F(GdrivePluginTest, ErrorsNameDrivesReasonAndNeverAToken) {
   rc = p->Get("x", &got, &err_);
   EXPECT_EQ(rc, JSYNC_NOT_FOUND) << err_.message;
   messages.push_back(err_.message);
+  EXPECT_TRUE(Logged("/drive/v3/about").empty()) << "the 403's reason was readable";
   // Credentials refused even after the refresh: AUTH_EXPIRED.
   auto revoked = Open("journal-a", std::make_shared<RevokedCredentials>());
   rc = revoked->Put("y", "bytes", &err_);
   EXPECT_EQ(rc, JSYNC_AUTH_EXPIRED) << err_.message;
   messages.push_back(err_.message);
+  auto secret = gdrive_testing::StoredSecret(home_.path().string());
+  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  ASSERT_FALSE(secret->tokens.access_token.empty());
+  ASSERT_FALSE(secret->tokens.refresh_token.empty());
   for (const std::string& m : messages) {
-    EXPECT_EQ(m.find(creds_->access_token()), std::string::npos) << m;
+    EXPECT_EQ(m.find(secret->tokens.access_token), std::string::npos) << m;
+    EXPECT_EQ(m.find(secret->tokens.refresh_token), std::string::npos) << m;
     EXPECT_EQ(m.find("revoked-secret"), std::string::npos) << m;
     EXPECT_EQ(m.find("Bearer"), std::string::npos) << m;
     EXPECT_NE(m.find("Google Drive"), std::string::npos) << m;
   }
 }
 
-// An expired token mid-session (the emulator expires it): the host refreshes once, the put
-// goes through, and the id reuse keeps it to one file.
+// An expired token mid-session (the emulator expires it): the host refreshes once through the
+// account's OAuthCredentialSource (a refresh_token grant at the emulator's /token), which
+// stores the new access token before using it; the put goes through, and the id reuse keeps
+// it to one file.
 TEST_F(GdrivePluginTest, ExpiredTokenIsRefreshedByTheHost) {
   ASSERT_NO_FATAL_FAILURE(Start({"--faults", "expire-token@3"}));
+  const std::string linked_token = AccessToken();
+  ASSERT_FALSE(linked_token.empty());
   auto p = Open();
   ASSERT_EQ(p->Put("t/obj", "after a refresh", &err_), JSYNC_OK) << err_.message;
-  EXPECT_EQ(creds_->refreshes(), 1);
+  EXPECT_EQ(creds_->refreshes(), 1u);
+  const std::string refreshed = AccessToken();
+  EXPECT_FALSE(refreshed.empty());
+  EXPECT_NE(refreshed, linked_token) << "the refreshed token was not stored";
+  auto header = creds_->Authorization();
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(*header, "Bearer " + refreshed);
+  int grants = 0;
+  for (const json& r : Logged("/token")) grants += r.value("method", "") == "POST";
+  EXPECT_EQ(grants, 1 + 2) << "the device grant's two polls, then one refresh";
   EXPECT_EQ(FilesNamed("journal-a/t/obj").size(), 1u);
 }
 

@@ -52,8 +52,11 @@ class GdriveEmulator {
   // What the emulator wrote to stderr so far.
   std::string Log() const;
 
-  // Runs the authorization-code + PKCE flow against the emulator (needs auto_approve) and
-  // returns the tokens; empty access_token with *error set on failure.
+  // Runs the authorization-code + PKCE flow against the emulator (needs auto_approve) with raw
+  // requests and returns the tokens; empty access_token with *error set on failure. For the
+  // emulator's own tests (tests/integration/gdrive_emulator_test.cc), which check its endpoints
+  // byte by byte. Clients of the emulator link through auth/ instead, as the host does
+  // (providers/gdrive/testing/linked_account.h: the device grant, then OAuthCredentialSource).
   GdriveTokens AuthorizeWithCode(std::string* error,
                                  const std::string& client_id = "jsync-test-client",
                                  const std::string& scope =

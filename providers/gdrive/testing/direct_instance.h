@@ -1,6 +1,7 @@
 // Test-only (never compiled into the plugin): opens a provider plugin's instance straight
 // through its C table, with a host services table over the host's HttpClient, so tests can
 // call the slots the C++ Provider interface does not have (changes, watch) and see raw codes.
+// Its HTTP service behaves as the host's (HostHttp): credentials injected, error bodies passed.
 // Used by providers/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
 // Header-only; needs jsync_core. One thread at a time.
 #pragma once
@@ -150,6 +151,13 @@ class DirectInstance {
                                                       : JSYNC_RETRYABLE_NETWORK;
     }
     resp->status = response->status;
+    // As the host does (core/provider/plugin_provider.cc HostHttp): the server's error document
+    // (Drive's JSON with the reason) goes to the sink once for a status >= 300.
+    if (resp->status >= 300 && resp->body.write && !response->error_body.empty()) {
+      resp->body.write(resp->body.ctx,
+                       reinterpret_cast<const uint8_t*>(response->error_body.data()),
+                       response->error_body.size());
+    }
     if (resp->on_header) {
       for (const auto& [k, v] : response->headers)
         resp->on_header(resp->header_ctx, k.c_str(), v.c_str());

@@ -1,0 +1,72 @@
+// Test-only (never compiled into the plugin): links the Drive emulator's account into a
+// temporary jsync home the way `jsync link gdrive --device-code` does, through the real OAuth
+// code of auth/: the plugin's auth descriptor, overridden to the emulator's endpoints
+// (ResolveOAuthConfig), the device authorization grant (LinkOAuthAccount), tokens in the "file"
+// secret store under a fixed test passphrase; then opens the account's credentials as the host
+// does (LoadCredentials): an auth::OAuthCredentialSource that refreshes proactively and once
+// after a 401, storing every refreshed token before using it.
+//
+// The emulator must run with --auto-approve (GdriveEmulatorOptions' default) and
+// `--device-interval 0`, so the flow's two polls (pending, then approved) do not wait.
+// Used by providers/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
+// Header-only; needs jsync_core (auth/ is part of it).
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "auth/credential_store.h"
+#include "auth/oauth_credentials.h"
+#include "auth/secret_store.h"
+#include "core/provider/plugin_loader.h"
+#include "providers/sdk/jsync_provider.h"
+
+namespace jsync::gdrive_testing {
+
+// The only OAuth client the emulator accepts by default.
+inline constexpr const char* kEmulatorClientId = "jsync-test-client";
+// Unlocks the test home's file store (its derived key is cached there after the link).
+inline constexpr const char* kTestPassphrase = "gdrive plugin test passphrase";
+
+// Links "gdrive" in `home` against the emulator at `emulator_base` and returns the account's
+// credentials (the same object the host would open the provider with).
+inline Result<std::shared_ptr<auth::OAuthCredentialSource>> LinkEmulatorAccount(
+    const provider::PluginInfo& plugin, const std::string& emulator_base, const std::string& home) {
+  auth::AuthDescriptor descriptor;
+  if (const jsync_auth_descriptor* a = plugin.table != nullptr ? plugin.table->auth : nullptr) {
+    auto str = [](const char* s) { return std::string(s ? s : ""); };
+    descriptor = {str(a->kind), str(a->authorize_url), str(a->token_url),
+                  str(a->device_code_url), str(a->revoke_url), str(a->scopes)};
+  }
+  const nlohmann::json user_config = {{"api_base", emulator_base},
+                                      {"auth_base", emulator_base},
+                                      {"client_id", kEmulatorClientId}};
+  JSYNC_ASSIGN_OR_RETURN(auto config,
+                         auth::ResolveOAuthConfig("gdrive", descriptor, user_config, ""));
+  auth::OAuthLinkOptions options;
+  options.device_flow = true;
+  options.device.show = [](const auth::DevicePrompt&) {};  // --auto-approve: no one to tell
+  options.passphrase = []() -> Result<std::string> { return std::string(kTestPassphrase); };
+  options.store_backend = "file";
+  JSYNC_ASSIGN_OR_RETURN(auto account,
+                         auth::LinkOAuthAccount(home, "gdrive", config, user_config, options));
+  if (account.store != "file" || account.kind != "oauth2")
+    return Status::Fatal("linked gdrive as " + account.kind + " in the " + account.store +
+                         " store, not oauth2 in the file store");
+  JSYNC_ASSIGN_OR_RETURN(auto loaded, auth::LoadCredentials(home, "gdrive"));
+  auto oauth = std::dynamic_pointer_cast<auth::OAuthCredentialSource>(loaded);
+  if (oauth == nullptr) return Status::Fatal("the linked gdrive account has no OAuth credentials");
+  return oauth;
+}
+
+// The tokens stored for "gdrive" in `home` (after the link, and after every refresh).
+inline Result<auth::OAuthSecret> StoredSecret(const std::string& home) {
+  auto store = auth::OpenFileSecretStore(
+      home, []() -> Result<std::string> { return std::string(kTestPassphrase); });
+  JSYNC_ASSIGN_OR_RETURN(auto text, store->Get("gdrive"));
+  if (!text) return Status::NotFound("no gdrive secret in " + home);
+  return auth::OAuthSecret::Parse(*text);
+}
+
+}  // namespace jsync::gdrive_testing
