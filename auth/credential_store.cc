@@ -1,7 +1,11 @@
 #include "auth/credential_store.h"
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
+#include "auth/cloudkit_credentials.h"
+#include "auth/cloudkit_flow.h"
 #include "auth/oauth_credentials.h"
 #include "core/provider/open_provider.h"
 
@@ -52,6 +56,20 @@ Result<std::shared_ptr<SecretStore>> StoreFor(const std::string& home, const std
                                               PassphraseSource passphrase) {
   JSYNC_ASSIGN_OR_RETURN(auto store, OpenSecretStore(home, backend, std::move(passphrase)));
   return std::shared_ptr<SecretStore>(std::move(store));
+}
+
+// Homes linked before the token store kept a WebDAV password in credentials/<provider>.json
+// (decision 0010). Still read, so an upgrade does not unlink anyone; `jsync link` moves it.
+Result<std::shared_ptr<provider::CredentialSource>> LegacyBasicCredentials(
+    const std::string& home, const std::string& provider) {
+  const std::string path = home + "/credentials/" + provider + ".json";
+  std::ifstream in(path);
+  if (!in) return std::shared_ptr<provider::CredentialSource>();
+  auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("kind", "") != "basic" || !j.contains("user") ||
+      !j["user"].is_string() || !j.contains("password") || !j["password"].is_string())
+    return Status::Corrupt(path + " is damaged; link the account again");
+  return provider::BasicCredentials(j["user"].get<std::string>(), j["password"].get<std::string>());
 }
 
 }  // namespace
@@ -116,6 +134,32 @@ Result<Account> LinkOAuthAccount(const std::string& home, const std::string& pro
   return a;
 }
 
+Result<Account> LinkCloudKitAccount(const std::string& home, const std::string& provider,
+                                    const OAuthConfig& config, const nlohmann::json& user_config,
+                                    const OAuthLinkOptions& options) {
+  if (options.device_flow)
+    return Status::Invalid("iCloud has no device-code sign-in; link without --device-code (a "
+                           "browser on this machine is needed)");
+  JSYNC_RETURN_IF_ERROR(CheckCloudKitUsable(config));
+  // Open the store before the flow: a locked or misconfigured store fails before the user
+  // signs in.
+  JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, options.store_backend, options.passphrase));
+  const int64_t started = NowUnixSeconds();
+  JSYNC_ASSIGN_OR_RETURN(std::string token, RunCloudKitWebAuthFlow(config, options.browser));
+  CloudKitSecret secret{std::move(token), config.cloudkit_api_token};
+  JSYNC_RETURN_IF_ERROR(store->Put(provider, secret.Serialize()));
+  Account a;
+  a.provider = provider;
+  a.kind = "cloudkit";
+  a.store = store->backend();
+  a.auth = {{"cloudkit_api_base", config.cloudkit_api_base},
+            {"cloudkit_callback_port", config.cloudkit_callback_port}};
+  a.config = WithoutSecrets(user_config);
+  a.linked_at = started;
+  JSYNC_RETURN_IF_ERROR(SaveAccount(home, a));
+  return a;
+}
+
 Status LinkBasicAccount(const std::string& home, const std::string& provider,
                         const std::string& user, const std::string& password,
                         PassphraseSource passphrase, const std::string& store_backend) {
@@ -128,14 +172,21 @@ Status LinkBasicAccount(const std::string& home, const std::string& provider,
   a.store = store->backend();
   a.user = user;
   a.linked_at = NowUnixSeconds();
-  return SaveAccount(home, a);
+  JSYNC_RETURN_IF_ERROR(SaveAccount(home, a));
+  std::error_code ec;
+  std::filesystem::remove(home + "/credentials/" + provider + ".json", ec);  // decision 0010
+  return Status::Ok();
 }
 
 Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& provider,
                                    PassphraseSource passphrase) {
   UnlinkReport report;
   JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
-  if (!account) return report;
+  std::error_code ec;
+  if (!account) {
+    report.was_linked = std::filesystem::remove(home + "/credentials/" + provider + ".json", ec);
+    return report;
+  }
   report.was_linked = true;
   auto store = StoreFor(home, account->store, std::move(passphrase));
   if (store.ok() && account->kind == "oauth2") {
@@ -163,8 +214,12 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
     }
   } else if (!store.ok()) {
     report.revoke_problem = store.status().message();
+  } else if (account->kind == "cloudkit") {
+    report.revoke_problem = "CloudKit has no revocation; the web token lapses by itself, or sign "
+                            "out of the app's web sessions in your Apple ID settings";
   }
   if (store.ok()) JSYNC_RETURN_IF_ERROR((*store)->Remove(provider));
+  std::filesystem::remove(home + "/credentials/" + provider + ".json", ec);  // decision 0010
   JSYNC_RETURN_IF_ERROR(RemoveAccount(home, provider));
   return report;
 }
@@ -172,7 +227,7 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
 Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
                                                                    const std::string& provider) {
   JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
-  if (!account) return std::shared_ptr<provider::CredentialSource>();
+  if (!account) return LegacyBasicCredentials(home, provider);
   JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, account->store, PassphraseFromEnvironment()));
   if (account->kind == "basic") {
     JSYNC_ASSIGN_OR_RETURN(auto text, store->Get(provider));
@@ -182,12 +237,15 @@ Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::s
                                             " is missing from the token store; link it again");
     return provider::BasicCredentials(account->user, j["password"].get<std::string>());
   }
-  if (account->kind == "oauth2") {
+  if (account->kind == "oauth2" || account->kind == "cloudkit") {
     if (account->needs_relink)
       return std::shared_ptr<provider::CredentialSource>(std::make_shared<RelinkNeededSource>(
           Status(Code::kAuthExpired, provider + " needs to be linked again (" + account->problem +
                                          "): run `jsync link " + provider +
                                          "`; edits made meanwhile stay on this device")));
+    if (account->kind == "cloudkit")
+      return std::shared_ptr<provider::CredentialSource>(
+          std::make_shared<CloudKitCredentialSource>(home, provider, store));
     JSYNC_ASSIGN_OR_RETURN(auto config, ConfigFromAccount(*account));
     return std::shared_ptr<provider::CredentialSource>(
         std::make_shared<OAuthCredentialSource>(home, provider, config, store));

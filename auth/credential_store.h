@@ -43,6 +43,13 @@ Result<Account> LinkOAuthAccount(const std::string& home, const std::string& pro
                                  const OAuthConfig& config, const nlohmann::json& user_config,
                                  const OAuthLinkOptions& options);
 
+// iCloud (CloudKit Web Services): runs the web-auth-token flow (auth/cloudkit_flow.h) with
+// options.browser and stores {kind "cloudkit", web_auth_token, api_token}; the account's auth
+// JSON keeps cloudkit_api_base and cloudkit_callback_port. options.device_flow is refused.
+Result<Account> LinkCloudKitAccount(const std::string& home, const std::string& provider,
+                                    const OAuthConfig& config, const nlohmann::json& user_config,
+                                    const OAuthLinkOptions& options);
+
 Status LinkBasicAccount(const std::string& home, const std::string& provider,
                         const std::string& user, const std::string& password,
                         PassphraseSource passphrase, const std::string& store_backend = "");

@@ -191,25 +191,46 @@ HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
                                       const std::function<bool(ByteSpan)>& body_sink) {
+  // Credentials in the query string (CloudKit) are taken afresh for every attempt: they may
+  // have rotated with the previous response, which the source observes.
+  bool query_credentials = false;
+  auto attempt = [&](const std::string& auth) -> Result<HttpResponse> {
+    const std::string suffix = credentials_ ? credentials_->UrlQuerySuffix() : "";
+    if (suffix.empty()) {
+      JSYNC_ASSIGN_OR_RETURN(HttpResponse r, SendOnce(request, auth, body_sink));
+      if (credentials_) credentials_->ObserveResponse(r);
+      return r;
+    }
+    query_credentials = true;
+    HttpRequest with_query = request;
+    with_query.url += (request.url.find('?') == std::string::npos ? '?' : '&') + suffix;
+    JSYNC_ASSIGN_OR_RETURN(HttpResponse r, SendOnce(with_query, auth, body_sink));
+    credentials_->ObserveResponse(r);
+    return r;
+  };
+  // 421 is CloudKit's "sign in again" (AUTHENTICATION_REQUIRED), handled like a 401 only for
+  // query-string credentials: elsewhere it means Misdirected Request.
+  auto refused = [&](int status) { return status == 401 || (status == 421 && query_credentials); };
   std::string auth;
   if (credentials_) {
     JSYNC_ASSIGN_OR_RETURN(auth, credentials_->Authorization());
   }
-  JSYNC_ASSIGN_OR_RETURN(HttpResponse response, SendOnce(request, auth, body_sink));
-  if (response.status != 401 || !credentials_) return response;
+  JSYNC_ASSIGN_OR_RETURN(HttpResponse response, attempt(auth));
+  if (!refused(response.status) || !credentials_) return response;
   // One refresh, one retry; a second 401 means the account must be linked again.
   ++stats_.refreshes;
   Status refreshed = credentials_->Refresh();
   if (!refreshed.ok()) {
-    return Status(Code::kAuthExpired,
-                  "the server refused the credentials (HTTP 401): " + refreshed.message());
+    return Status(Code::kAuthExpired, "the server refused the credentials (HTTP " +
+                                          std::to_string(response.status) +
+                                          "): " + refreshed.message());
   }
   JSYNC_ASSIGN_OR_RETURN(auth, credentials_->Authorization());
-  JSYNC_ASSIGN_OR_RETURN(response, SendOnce(request, auth, body_sink));
-  if (response.status == 401) {
-    return Status(Code::kAuthExpired,
-                  "the server refused the credentials (HTTP 401) even after a refresh; "
-                  "link the account again");
+  JSYNC_ASSIGN_OR_RETURN(response, attempt(auth));
+  if (refused(response.status)) {
+    return Status(Code::kAuthExpired, "the server refused the credentials (HTTP " +
+                                          std::to_string(response.status) +
+                                          ") even after a refresh; link the account again");
   }
   return response;
 }

@@ -17,14 +17,23 @@
 
 namespace jsync::provider {
 
+struct HttpResponse;
+
 // Supplies the Authorization header for an account. Implementations live in auth/.
 class CredentialSource {
  public:
   virtual ~CredentialSource() = default;
   // The header value ("Bearer ...", "Basic ..."), or "" for none.
   virtual Result<std::string> Authorization() = 0;
-  // Called once after a 401; kAuthExpired when nothing can be refreshed (re-link needed).
+  // Called once after a 401 (or a 421 when UrlQuerySuffix() is used); kAuthExpired when
+  // nothing can be refreshed (re-link needed).
   virtual Status Refresh() = 0;
+  // Optional hooks for credentials that travel in the query string and rotate with every
+  // response (CloudKit's ckWebAuthToken). The defaults change nothing.
+  // Already-encoded "k=v&k2=v2" appended to every request URL (with '?' or '&'); "" for none.
+  virtual std::string UrlQuerySuffix() { return ""; }
+  // Sees every response before the caller does (e.g. to persist a rotated token).
+  virtual void ObserveResponse(const HttpResponse& /*response*/) {}
 };
 
 struct HttpRequest {

@@ -45,6 +45,13 @@ Result<auth::AuthDescriptor> DescriptorOf(const std::string& provider) {
     }
     return d;
   }
+  // No plugin by that name: a well-known identity provider still links (only iCloud, whose
+  // CloudKit web token can be had before its plugin exists).
+  if (provider == "icloud" && auth::WellKnownConfig(provider).ok()) {
+    auth::AuthDescriptor d;
+    d.kind = "cloudkit";
+    return d;
+  }
   std::string names;
   for (const auto& p : report.loaded) names += (names.empty() ? "" : ", ") + p.name;
   return Status::Invalid("unknown provider '" + provider + "' (available: " + names + ")");
@@ -89,7 +96,7 @@ int RunLink(const std::string& home, const LinkArgs& args) {
   if (!descriptor.ok()) return FailStatus(descriptor.status());
   const std::string kind = descriptor->kind.empty() ? "basic" : descriptor->kind;
   if (kind == "basic") return LinkBasic(home, args);
-  if (kind != "oauth2")
+  if (kind != "oauth2" && kind != "cloudkit")
     return Fail("linking " + args.provider + " (" + kind + ") is not supported by this jsync",
                 kExitUsage);
   auto config = ReadConfig(args.config_file);
@@ -103,6 +110,13 @@ int RunLink(const std::string& home, const LinkArgs& args) {
     options.browser.open_url = [](const std::string& url) {
       std::fprintf(stderr, "Open this address in a browser on this machine:\n  %s\n", url.c_str());
     };
+  }
+  if (kind == "cloudkit") {
+    auto account = auth::LinkCloudKitAccount(home, args.provider, *oauth, *config, options);
+    if (!account.ok()) return FailStatus(account.status());
+    std::fprintf(stderr, "linked %s (CloudKit web auth token in the %s store)\n",
+                 args.provider.c_str(), account->store.c_str());
+    return kExitOk;
   }
   auto account = auth::LinkOAuthAccount(home, args.provider, *oauth, *config, options);
   if (!account.ok()) return FailStatus(account.status());
