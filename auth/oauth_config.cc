@@ -96,6 +96,9 @@ Status ApplyOverrides(const nlohmann::json& config, OAuthConfig* out) {
   std::string auth_base;
   JSYNC_RETURN_IF_ERROR(TakeString(config, "auth_base", &auth_base));
   if (!auth_base.empty()) {
+    std::string origin, rest;
+    if (!SplitOrigin(auth_base, &origin, &rest))
+      return Status::Invalid("auth_base is not an http(s) URL: " + auth_base);
     for (std::string* url :
          {&out->authorize_url, &out->token_url, &out->device_code_url, &out->revoke_url}) {
       JSYNC_RETURN_IF_ERROR(ReplaceOrigin(auth_base, url));
