@@ -1,5 +1,7 @@
 #include "auth/accounts.h"
 
+#include "core/util/private_file.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -52,37 +54,9 @@ Result<nlohmann::json> ReadAll(const std::string& home) {
 }
 
 Status WriteAll(const std::string& home, const nlohmann::json& all) {
-  const std::string path = PathOf(home);
-  const std::string temp = path + ".tmp";
   const std::string body = all.dump(2) + "\n";
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot create " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Fatal("cannot write " + path);
-  }
-  return Status::Ok();
+  return WritePrivateFile(PathOf(home), AsBytes(body));
 }
-
-// Serialises read-modify-write of accounts.json between processes (a sync refreshing a token
-// while the user links another account).
-class HomeLock {
- public:
-  explicit HomeLock(const std::string& home) {
-    fd_ = ::open((home + "/.accounts.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~HomeLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  int fd_ = -1;
-};
 
 }  // namespace
 
@@ -105,14 +79,14 @@ Status SaveAccount(const std::string& home, const Account& account) {
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
   if (ec) return Status::Fatal("cannot create " + home + ": " + ec.message());
-  HomeLock lock(home);
+  FileLock lock(home + "/.accounts.lock");
   JSYNC_ASSIGN_OR_RETURN(auto all, ReadAll(home));
   all[account.provider] = ToJson(account);
   return WriteAll(home, all);
 }
 
 Status RemoveAccount(const std::string& home, const std::string& provider) {
-  HomeLock lock(home);
+  FileLock lock(home + "/.accounts.lock");
   JSYNC_ASSIGN_OR_RETURN(auto all, ReadAll(home));
   if (!all.contains(provider)) return Status::Ok();
   all.erase(provider);

@@ -40,18 +40,6 @@ Result<OAuthConfig> ConfigFromAccount(const Account& a) {
   return c;
 }
 
-// An account that must be linked again still opens: local edits go on, and only the calls
-// that need the network fail with the re-link message.
-class RelinkNeededSource final : public provider::CredentialSource {
- public:
-  explicit RelinkNeededSource(Status why) : why_(std::move(why)) {}
-  Result<std::string> Authorization() override { return why_; }
-  Status Refresh() override { return why_; }
-
- private:
-  Status why_;
-};
-
 Result<std::shared_ptr<SecretStore>> StoreFor(const std::string& home, const std::string& backend,
                                               PassphraseSource passphrase) {
   JSYNC_ASSIGN_OR_RETURN(auto store, OpenSecretStore(home, backend, std::move(passphrase)));
@@ -239,7 +227,7 @@ Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::s
   }
   if (account->kind == "oauth2" || account->kind == "cloudkit") {
     if (account->needs_relink)
-      return std::shared_ptr<provider::CredentialSource>(std::make_shared<RelinkNeededSource>(
+      return std::shared_ptr<provider::CredentialSource>(std::make_shared<provider::FailingCredentials>(
           Status(Code::kAuthExpired, provider + " needs to be linked again (" + account->problem +
                                          "): run `jsync link " + provider +
                                          "`; edits made meanwhile stay on this device")));

@@ -8,27 +8,10 @@
 #include <filesystem>
 
 #include "auth/accounts.h"
+#include "core/util/private_file.h"
 
 namespace jsync::auth {
 namespace {
-
-// Serialises refreshes of one account between processes (two `jsync sync` at once).
-class RefreshLock {
- public:
-  RefreshLock(const std::string& home, const std::string& provider) {
-    std::error_code ec;
-    std::filesystem::create_directories(home + "/credentials", ec);
-    fd_ = ::open((home + "/credentials/" + provider + ".refresh.lock").c_str(),
-                 O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~RefreshLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  int fd_ = -1;
-};
 
 }  // namespace
 
@@ -104,7 +87,10 @@ Status OAuthCredentialSource::Refresh() {
 }
 
 Status OAuthCredentialSource::RefreshLocked(std::string seen_access_token) {
-  RefreshLock lock(home_, provider_);
+  // Serialises refreshes of one account between processes (two `jsync sync` at once).
+  std::error_code ec;
+  std::filesystem::create_directories(home_ + "/credentials", ec);
+  FileLock lock(home_ + "/credentials/" + provider_ + ".refresh.lock");
   // Another process may have refreshed while we waited for the lock: use its tokens rather
   // than spend (and, with rotation, invalidate) the refresh token a second time.
   JSYNC_RETURN_IF_ERROR(Load());

@@ -18,6 +18,7 @@
 #include "core/crypto/aead.h"
 #include "core/crypto/primitives.h"
 #include "core/util/bytes.h"
+#include "core/util/private_file.h"
 
 namespace jsync::auth {
 namespace {
@@ -53,41 +54,6 @@ Result<Bytes> ReadPrivateFile(const std::string& path) {
   return data;
 }
 
-Status WritePrivateFile(const std::string& path, ByteSpan data) {
-  const std::string temp = path + ".tmp";
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot create " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Fatal("cannot write " + path);
-  }
-  int dir = ::open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return Status::Ok();
-}
-
-// An exclusive lock on the credentials folder for a read-modify-write.
-class FolderLock {
- public:
-  explicit FolderLock(const std::string& dir) {
-    fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~FolderLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  int fd_ = -1;
-};
-
 class FileSecretStore final : public SecretStore {
  public:
   FileSecretStore(std::string home, PassphraseSource passphrase)
@@ -96,7 +62,7 @@ class FileSecretStore final : public SecretStore {
   std::string backend() const override { return "file"; }
 
   Result<std::optional<std::string>> Get(const std::string& account) override {
-    FolderLock lock(dir_);
+    FileLock lock(dir_ + "/.lock");
     JSYNC_ASSIGN_OR_RETURN(auto all, Load());
     if (!all.contains(account) || !all[account].is_string()) return std::optional<std::string>();
     return std::optional<std::string>(all[account].get<std::string>());
@@ -104,14 +70,14 @@ class FileSecretStore final : public SecretStore {
 
   Status Put(const std::string& account, const std::string& secret) override {
     JSYNC_RETURN_IF_ERROR(MakeDir());
-    FolderLock lock(dir_);
+    FileLock lock(dir_ + "/.lock");
     JSYNC_ASSIGN_OR_RETURN(auto all, Load());
     all[account] = secret;
     return Save(all);
   }
 
   Status Remove(const std::string& account) override {
-    FolderLock lock(dir_);
+    FileLock lock(dir_ + "/.lock");
     JSYNC_ASSIGN_OR_RETURN(auto all, Load());
     if (!all.contains(account)) return Status::Ok();
     all.erase(account);

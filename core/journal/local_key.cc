@@ -1,5 +1,7 @@
 #include "core/journal/local_key.h"
 
+#include "core/util/private_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,19 +21,9 @@ Status SaveLocalKey(const std::string& path, format::KeyId key_id, const crypto:
   w.U64(key_id);
   w.Raw(ByteSpan(key.data(), key.size()));
   Bytes& bytes = w.bytes();
-  const std::string temp = path + ".tmp";
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot create " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
+  Status s = WritePrivateFile(path, bytes);
   OPENSSL_cleanse(bytes.data(), bytes.size());
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Status::Fatal("cannot write " + path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  return s;
 }
 
 Result<crypto::SecretKey> LoadLocalKey(const std::string& path, format::KeyId expected_key_id) {

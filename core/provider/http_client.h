@@ -36,6 +36,18 @@ class CredentialSource {
   virtual void ObserveResponse(const HttpResponse& /*response*/) {}
 };
 
+// Credentials that always fail with one status: an account that must be linked (again). The
+// provider still opens, so local work goes on; only calls that need the network fail.
+class FailingCredentials final : public CredentialSource {
+ public:
+  explicit FailingCredentials(Status why) : why_(std::move(why)) {}
+  Result<std::string> Authorization() override { return why_; }
+  Status Refresh() override { return why_; }
+
+ private:
+  Status why_;
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;

@@ -33,16 +33,6 @@ class BasicCredentialSource final : public CredentialSource {
   std::string header_;
 };
 
-class NotLinkedCredentials final : public CredentialSource {
- public:
-  explicit NotLinkedCredentials(Status why) : why_(std::move(why)) {}
-  Result<std::string> Authorization() override { return why_; }
-  Status Refresh() override { return why_; }
-
- private:
-  Status why_;
-};
-
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
@@ -97,7 +87,7 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
     // `init` stops here; an existing journal still opens so that local edits go on, and only
     // the calls that need the network fail.
     if (options.create_location) return Status::Invalid(why);
-    credentials = std::make_shared<NotLinkedCredentials>(Status(Code::kAuthExpired, why));
+    credentials = std::make_shared<FailingCredentials>(Status(Code::kAuthExpired, why));
   }
   const std::string where =
       name == "folder" ? std::filesystem::absolute(where_in).string() : where_in;
