@@ -1,10 +1,10 @@
 #include "tests/support/gdrive_emulator.h"
 
+#include "tests/support/child_process.h"
+
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,15 +54,6 @@ std::string Base64UrlNoPad(const uint8_t* data, size_t n) {
     out += {kAlphabet[(v >> 18) & 63], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63]};
   }
   return out;
-}
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string Tail(const std::string& text, size_t n = 2000) {
-  return text.size() <= n ? text : "..." + text.substr(text.size() - n);
 }
 
 size_t AppendBody(char* data, size_t size, size_t n, void* out) {
@@ -171,7 +162,6 @@ std::unique_ptr<GdriveEmulator> GdriveEmulator::Start(const GdriveEmulatorOption
     emu->state_dir_ = options.state_dir;
   }
   emu->request_log_path_ = emu->work_dir_ / "requests.jsonl";
-  emu->stderr_path_ = emu->work_dir_ / "emulator.log";
 
   std::vector<std::string> args = {JSYNC_EMULATOR_BINARY,
                                     "gdrive",
@@ -184,68 +174,14 @@ std::unique_ptr<GdriveEmulator> GdriveEmulator::Start(const GdriveEmulatorOption
   if (options.auto_approve) args.push_back("--auto-approve");
   args.insert(args.end(), options.args.begin(), options.args.end());
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    *error = std::string("pipe failed: ") + std::strerror(errno);
-    return nullptr;
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork failed: ") + std::strerror(errno);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    return nullptr;
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int err = ::open(emu->stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || err < 0) ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(pipe_fds[1], 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(pipe_fds[1]);
-  emu->pid_ = pid;
-  emu->stdout_fd_ = pipe_fds[0];
-
+  emu->process_ = ChildProcess::Start(args, {}, error);
+  if (!emu->process_) return nullptr;
   // The first stdout line is the base URL.
-  std::string line;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.ready_timeout_ms);
-  while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) {
-      *error = "jsync-emulator printed no base URL within " +
-               std::to_string(options.ready_timeout_ms) + " ms: " + Tail(emu->Log());
-      return nullptr;  // the destructor stops it
-    }
-    pollfd pfd{emu->stdout_fd_, POLLIN, 0};
-    const int n = ::poll(&pfd, 1, static_cast<int>(left));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) continue;
-    char buf[256];
-    const ssize_t got = ::read(emu->stdout_fd_, buf, sizeof buf);
-    if (got <= 0) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      emu->pid_ = -1;
-      *error = "jsync-emulator exited before printing its base URL (status " +
-               std::to_string(status) + "): " + Tail(emu->Log());
-      return nullptr;
-    }
-    line.append(buf, static_cast<size_t>(got));
+  std::string line = emu->process_->WaitForFirstLine(options.ready_timeout_ms, error);
+  if (line.empty()) {
+    *error = "jsync-emulator printed no base URL: " + *error;
+    return nullptr;  // the destructor stops it
   }
-  line = line.substr(0, line.find('\n'));
   if (line.rfind("http://127.0.0.1:", 0) != 0) {
     *error = "jsync-emulator printed an unexpected first line: " + line;
     return nullptr;
@@ -254,7 +190,9 @@ std::unique_ptr<GdriveEmulator> GdriveEmulator::Start(const GdriveEmulatorOption
   return emu;
 }
 
-std::string GdriveEmulator::Log() const { return ReadAll(stderr_path_); }
+pid_t GdriveEmulator::pid() const { return process_ ? process_->pid() : -1; }
+
+std::string GdriveEmulator::Log() const { return process_ ? process_->Stderr() : ""; }
 
 GdriveTokens GdriveEmulator::AuthorizeWithCode(std::string* error, const std::string& client_id,
                                                const std::string& scope) const {
@@ -309,25 +247,7 @@ GdriveTokens GdriveEmulator::AuthorizeWithCode(std::string* error, const std::st
 }
 
 void GdriveEmulator::Stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-  }
-  if (stdout_fd_ >= 0) {
-    ::close(stdout_fd_);
-    stdout_fd_ = -1;
-  }
+  if (process_) process_->Stop();
 }
 
 GdriveEmulator::~GdriveEmulator() {

@@ -14,6 +14,8 @@
 
 namespace jsync::testing {
 
+class ChildProcess;
+
 struct GdriveEmulatorOptions {
   // Extra command-line arguments, e.g. {"--faults", "429@2", "--token-lifetime", "1"}.
   std::vector<std::string> args;
@@ -48,7 +50,7 @@ class GdriveEmulator {
   const std::filesystem::path& state_dir() const { return state_dir_; }
   // One JSON line per request the emulator received (--request-log).
   const std::filesystem::path& request_log_path() const { return request_log_path_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const;
   // What the emulator wrote to stderr so far.
   std::string Log() const;
 
@@ -68,14 +70,12 @@ class GdriveEmulator {
 
  private:
   GdriveEmulator() = default;
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   bool owns_state_dir_ = false;
   std::string base_url_;
   std::filesystem::path work_dir_;  // temp folder holding the logs (and the state when owned)
   std::filesystem::path state_dir_;
   std::filesystem::path request_log_path_;
-  std::filesystem::path stderr_path_;
 };
 
 // Test code may also spell it jsync::test::GdriveEmulator.
