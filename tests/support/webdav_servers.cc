@@ -1,10 +1,11 @@
 #include "tests/support/webdav_servers.h"
 
+#include "tests/support/child_process.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,24 +41,7 @@ std::string RandomHex(size_t bytes) {
   return s;
 }
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // The program's full path when it is on PATH, "" otherwise.
-std::string FindOnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    const fs::path candidate = fs::path(dir) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return "";
-}
-
 // Whether something answers HTTP on 127.0.0.1:port.
 bool AnswersHttp(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -148,7 +132,7 @@ std::string WebDavServer::BasicAuthorization() const {
 }
 
 std::string WebDavServer::Log() const {
-  return ReadAll(log_path_) + ReadAll(log_path_.string() + ".out");
+  return process_ ? process_->Stderr() + process_->Stdout() : "";
 }
 
 std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const fs::path& root,
@@ -164,7 +148,7 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
   std::vector<std::string> args;
   const fs::path peers = SourceRoot() / "tests" / "peers";
   if (kind == WebDavServerKind::kRclone) {
-    const std::string rclone = FindOnPath("rclone");
+    const std::string rclone = FindProgram("rclone");
     if (rclone.empty()) {
       *error = "rclone is not installed (run scripts/install-test-peers.sh)";
       return nullptr;
@@ -183,7 +167,7 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
             "--log-level", "NOTICE"};
     server->base_url_ = "http://127.0.0.1:" + std::to_string(server->port_) + "/";
   } else {
-    const std::string node = FindOnPath("node");
+    const std::string node = FindProgram("node");
     if (node.empty()) {
       *error = "node is not installed";
       return nullptr;
@@ -206,61 +190,23 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
     if (options.fault_paths) args.push_back("--fault-paths");
   }
 
-  server->log_path_ = fs::temp_directory_path() /
-                      ("jsync-webdav-" + std::to_string(::getpid()) + "-" + RandomHex(6) + ".log");
-  const std::string out_path = server->log_path_.string() + ".out";
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork failed: ") + std::strerror(errno);
-    return nullptr;
-  }
-  if (pid == 0) {
-    // Dies with the test process, whatever way that ends.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    ::setpgid(0, 0);
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0 || err < 0) ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  server->pid_ = pid;
+  server->process_ = ChildProcess::Start(args, {}, error);
+  if (!server->process_) return nullptr;
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.ready_timeout_ms);
-  while (true) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      server->pid_ = -1;
-      *error = std::string(server->name()) + " exited before answering (status " +
-               std::to_string(status) + "): " + Tail(server->Log());
-      return nullptr;
+  if (server->port_ == 0) {
+    // webdav-server prints its base URL as the first line once it listens.
+    const std::string line = server->process_->WaitForFirstLine(options.ready_timeout_ms, error);
+    const size_t colon = line.rfind(':');
+    if (line.rfind("http://127.0.0.1:", 0) != 0 || colon == std::string::npos) {
+      if (!line.empty()) *error = "webdav-server printed an unexpected first line: " + line;
+      return nullptr;  // the destructor stops it
     }
-    if (server->port_ == 0) {
-      // webdav-server prints its base URL as the first line once it listens.
-      const std::string out = ReadAll(out_path);
-      const size_t nl = out.find('\n');
-      if (nl != std::string::npos) {
-        const std::string line = out.substr(0, nl);
-        const size_t colon = line.rfind(':');
-        if (line.rfind("http://127.0.0.1:", 0) != 0 || colon == std::string::npos) {
-          *error = "webdav-server printed an unexpected first line: " + line;
-          return nullptr;  // the destructor stops it
-        }
-        server->port_ = std::atoi(line.c_str() + colon + 1);
-        server->base_url_ = line.back() == '/' ? line : line + "/";
-      }
-    }
-    if (server->port_ > 0 && AnswersHttp(server->port_)) return server;
+    server->port_ = std::atoi(line.c_str() + colon + 1);
+    server->base_url_ = line.back() == '/' ? line : line + "/";
+  }
+  while (!AnswersHttp(server->port_)) {
     if (std::chrono::steady_clock::now() > deadline) {
       *error = std::string(server->name()) + " did not answer within " +
                std::to_string(options.ready_timeout_ms) + " ms: " + Tail(server->Log());
@@ -268,32 +214,15 @@ std::unique_ptr<WebDavServer> WebDavServer::Start(WebDavServerKind kind, const f
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  return server;
 }
 
 void WebDavServer::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  pid_ = -1;
+  if (process_) process_->Stop();
 }
 
-WebDavServer::~WebDavServer() {
-  Stop();
-  if (!log_path_.empty() && std::getenv("JSYNC_KEEP_TEMP") == nullptr) {
-    std::error_code ec;
-    fs::remove(log_path_, ec);
-    fs::remove(log_path_.string() + ".out", ec);
-  }
-}
+bool WebDavServer::running() const { return process_ && process_->pid() > 0; }
+
+WebDavServer::~WebDavServer() { Stop(); }
 
 }  // namespace jsync::testing

@@ -19,6 +19,8 @@
 
 namespace jsync::testing {
 
+class ChildProcess;
+
 enum class WebDavServerKind { kRclone, kNodeWebdavServer };
 
 // "rclone" / "webdav-server".
@@ -61,7 +63,7 @@ class WebDavServer {
   std::string BasicAuthorization() const;
   // What the server logged so far (its stdout and stderr).
   std::string Log() const;
-  bool running() const { return pid_ > 0; }
+  bool running() const;
 
   // Stops the process and waits for it; idempotent.
   void Stop();
@@ -69,12 +71,11 @@ class WebDavServer {
  private:
   WebDavServer() = default;
   WebDavServerKind kind_ = WebDavServerKind::kRclone;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   int port_ = 0;
   std::string base_url_;
   std::string user_;
   std::string password_;
-  std::filesystem::path log_path_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
