@@ -82,6 +82,17 @@ class BrowserUser {
   std::thread thread_;
 };
 
+// Links "gdrive" in `home` through the browser flow, tokens in the file store.
+Result<Account> LinkThroughBrowser(const std::string& home, const OAuthConfig& config,
+                                   const nlohmann::json& user_config = nlohmann::json::object()) {
+  BrowserUser user;
+  OAuthLinkOptions options;
+  options.browser = user.Options();
+  options.store_backend = "file";
+  options.passphrase = []() -> Result<std::string> { return std::string("journal passphrase"); };
+  return LinkOAuthAccount(home, "gdrive", config, user_config, options);
+}
+
 // ---- oauth2-mock-server ------------------------------------------------------------------------
 
 TEST(OAuthMockServer, AuthorizationCodeWithPkceThenRefreshThenRevocation) {
@@ -185,13 +196,7 @@ TEST(OidcProvider, StrictRotationIsStoredBeforeUseAndInvalidGrantMeansRelink) {
   ASSERT_NE(server, nullptr);
   testing::TempDir home;
   OAuthConfig config = OidcConfig(*server);
-  BrowserUser user;
-  OAuthLinkOptions options;
-  options.browser = user.Options();
-  options.store_backend = "file";
-  options.passphrase = []() -> Result<std::string> { return std::string("journal passphrase"); };
-  auto account = LinkOAuthAccount(home.path().string(), "gdrive", config,
-                                  {{"api_base", "http://unused"}}, options);
+  auto account = LinkThroughBrowser(home.path().string(), config, {{"api_base", "http://unused"}});
   ASSERT_TRUE(account.ok()) << account.status().message();
   EXPECT_EQ(account->store, "file");
 
@@ -235,12 +240,7 @@ TEST(OidcProvider, UnlinkRevokesAtTheServerAndForgetsLocally) {
   ASSERT_NE(server, nullptr);
   testing::TempDir home;
   OAuthConfig config = OidcConfig(*server);
-  BrowserUser user;
-  OAuthLinkOptions options;
-  options.browser = user.Options();
-  options.store_backend = "file";
-  options.passphrase = []() -> Result<std::string> { return std::string("pp"); };
-  ASSERT_TRUE(LinkOAuthAccount(home.path().string(), "gdrive", config, {}, options).ok());
+  ASSERT_TRUE(LinkThroughBrowser(home.path().string(), config).ok());
   auto store = OpenFileSecretStore(home.path().string(), nullptr);
   auto secret = OAuthSecret::Parse(**store->Get("gdrive"));
   ASSERT_TRUE(secret.ok());
@@ -357,12 +357,7 @@ TEST(OidcProvider, AccessTokenExpiredMidUploadIsRefreshedOnceAndTheUploadSucceed
   ASSERT_NE(server, nullptr);
   testing::TempDir home;
   OAuthConfig config = OidcConfig(*server);
-  BrowserUser user;
-  OAuthLinkOptions options;
-  options.browser = user.Options();
-  options.store_backend = "file";
-  options.passphrase = []() -> Result<std::string> { return std::string("pp"); };
-  ASSERT_TRUE(LinkOAuthAccount(home.path().string(), "gdrive", config, {}, options).ok());
+  ASSERT_TRUE(LinkThroughBrowser(home.path().string(), config).ok());
 
   std::atomic<int> accepted{0}, refused{0};
   std::string stored;
