@@ -351,7 +351,7 @@ TEST(OidcProvider, DeviceGrantExpiredCode) {
 // A token dies while a request is on its way: the resource server (here on loopback, asking
 // oidc-provider's userinfo endpoint whether the bearer token is alive) answers 401, the host
 // refreshes once through the token endpoint and the upload goes through. The device's clock
-// runs behind, so the proactive refresh does not fire first.
+// is behind, so the proactive refresh does not fire first.
 TEST(OidcProvider, AccessTokenExpiredMidUploadIsRefreshedOnceAndTheUploadSucceeds) {
   auto server = StartServer(OAuthServer::Kind::kOidc, {{"OIDC_ACCESS_TTL", "1"}, {"OIDC_CLOCK_TOLERANCE", "0"}});
   ASSERT_NE(server, nullptr);
@@ -382,7 +382,10 @@ TEST(OidcProvider, AccessTokenExpiredMidUploadIsRefreshedOnceAndTheUploadSucceed
 
   auto store = std::shared_ptr<SecretStore>(OpenFileSecretStore(home.path().string(), nullptr));
   auto source = std::make_shared<OAuthCredentialSource>(
-      home.path().string(), "gdrive", config, store, [] { return NowUnixSeconds() - 60; });
+      home.path().string(), "gdrive", config, store,
+      // A device clock stopped a minute behind: no token ever looks expired to it, so only
+      // the server's 401 can cause the refresh (a running clock would race 1 s tokens).
+      [stopped = NowUnixSeconds() - 60] { return stopped; });
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));  // the 1 s token dies
 
   provider::HttpClient http(source);

@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 
-#include <regex>
 
 #include "core/net/local_http_server.h"
 #include "tests/support/webdav_servers.h"
@@ -84,25 +83,46 @@ TestBrowser::Page TestBrowser::Post(const std::string& url,
   return Fetch(url, &body);
 }
 
+namespace {
+
+// The value of attribute `name` in one HTML tag (`<input type="hidden" name="x" value="y">`);
+// "" when absent. Enough for the login and consent forms of the test servers.
+std::string Attribute(const std::string& tag, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const size_t at = tag.find(key);
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size();
+  const size_t end = tag.find('"', start);
+  return end == std::string::npos ? "" : tag.substr(start, end - start);
+}
+
+// Every tag `<name ...>` in the page, in order.
+std::vector<std::string> Tags(const std::string& page, const std::string& name) {
+  std::vector<std::string> out;
+  for (size_t at = page.find("<" + name); at != std::string::npos;
+       at = page.find("<" + name, at + 1)) {
+    const size_t end = page.find('>', at);
+    if (end == std::string::npos) break;
+    out.push_back(page.substr(at, end - at + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
 TestBrowser::Page TestBrowser::Complete(const std::string& url,
                                         const std::map<std::string, std::string>& fields,
                                         int max_forms) {
   Page page = Get(url);
-  static const std::regex form_re(R"re(<form[^>]*action="([^"]+)"[^>]*method="post")re",
-                                  std::regex::icase);
-  static const std::regex form_re2(R"re(<form[^>]*method="post"[^>]*action="([^"]+)")re",
-                                   std::regex::icase);
-  static const std::regex hidden_re(
-      R"re(<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)")re", std::regex::icase);
   for (int i = 0; i < max_forms; ++i) {
-    std::smatch m;
-    if (!std::regex_search(page.body, m, form_re) && !std::regex_search(page.body, m, form_re2))
-      break;
-    const std::string action = m[1];
+    std::string action;
+    for (const auto& form : Tags(page.body, "form"))
+      if (Attribute(form, "method") == "post") action = Attribute(form, "action");
+    if (action.empty()) break;
     std::vector<std::pair<std::string, std::string>> form;
-    for (auto it = std::sregex_iterator(page.body.begin(), page.body.end(), hidden_re);
-         it != std::sregex_iterator(); ++it)
-      form.emplace_back((*it)[1], (*it)[2]);
+    for (const auto& input : Tags(page.body, "input"))
+      if (Attribute(input, "type") == "hidden")
+        form.emplace_back(Attribute(input, "name"), Attribute(input, "value"));
     for (const auto& [k, v] : fields) form.emplace_back(k, v);
     page = Post(action, form);
   }
