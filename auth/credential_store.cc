@@ -212,9 +212,10 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
   return report;
 }
 
-Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
-                                                                   const std::string& provider) {
-  JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
+namespace {
+
+Result<std::shared_ptr<provider::CredentialSource>> CredentialsFor(
+    const std::string& home, const std::string& provider, const std::optional<Account>& account) {
   if (!account) return LegacyBasicCredentials(home, provider);
   JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, account->store, PassphraseFromEnvironment()));
   if (account->kind == "basic") {
@@ -241,10 +242,20 @@ Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::s
   return Status::Invalid("accounts of kind '" + account->kind + "' are not supported by this build");
 }
 
-Result<std::string> ProviderConfig(const std::string& home, const std::string& provider) {
+}  // namespace
+
+Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
+                                                                   const std::string& provider) {
   JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
-  if (!account) return std::string("{}");
-  return account->config.dump();
+  return CredentialsFor(home, provider, account);
+}
+
+Result<LinkedProvider> OpenLinkedProvider(const std::string& home, const std::string& provider) {
+  JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
+  LinkedProvider linked;
+  JSYNC_ASSIGN_OR_RETURN(linked.credentials, CredentialsFor(home, provider, account));
+  if (account) linked.config_json = account->config.dump();
+  return linked;
 }
 
 }  // namespace jsync::auth

@@ -66,8 +66,13 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
 // The credentials a provider is opened with: nullptr when no account is linked for it.
 Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::string& home,
                                                                    const std::string& provider);
-// The configuration JSON the provider plugin gets ("{}" when nothing was linked).
-Result<std::string> ProviderConfig(const std::string& home, const std::string& provider);
+// What a journal opens its provider with: the credentials (nullptr when no account is linked)
+// and the plugin's configuration JSON ("{}" when nothing was linked), from one account read.
+struct LinkedProvider {
+  std::shared_ptr<provider::CredentialSource> credentials;
+  std::string config_json = "{}";
+};
+Result<LinkedProvider> OpenLinkedProvider(const std::string& home, const std::string& provider);
 
 // A PassphraseSource reading JSYNC_PASSPHRASE (null when it is unset): what unattended runs
 // have to unlock the file store if its cached key is gone.

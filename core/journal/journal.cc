@@ -107,10 +107,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     return Status::Invalid(home + " already holds journal " + *existing +
                            "; use another --home for another device or journal");
   }
-  JSYNC_ASSIGN_OR_RETURN(auto credentials, auth::LoadCredentials(home, options.provider));
-  JSYNC_ASSIGN_OR_RETURN(auto config, auth::ProviderConfig(home, options.provider));
-  JSYNC_ASSIGN_OR_RETURN(auto provider, provider::OpenProvider(options.provider, options.location,
-                                                               {true, config, credentials}));
+  JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home, options.provider));
+  JSYNC_ASSIGN_OR_RETURN(auto provider,
+                         provider::OpenProvider(options.provider, options.location,
+                                                {true, linked.config_json, linked.credentials}));
   JSYNC_ASSIGN_OR_RETURN(auto found, FindJournal(*provider, options.journal_id));
 
   InitResult result;
@@ -205,11 +205,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   }
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
-  JSYNC_ASSIGN_OR_RETURN(auto credentials, auth::LoadCredentials(home, provider_name.value_or("")));
-  JSYNC_ASSIGN_OR_RETURN(auto config, auth::ProviderConfig(home, provider_name.value_or("")));
+  JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home, provider_name.value_or("")));
   JSYNC_ASSIGN_OR_RETURN(auto provider,
                          provider::OpenProvider(provider_name.value_or(""), location.value_or(""),
-                                                {false, config, credentials}));
+                                                {false, linked.config_json, linked.credentials}));
   j->provider_ = std::make_unique<provider::CountingProvider>(std::move(provider));
   return j;
 }

@@ -29,6 +29,49 @@ int CodeFromStatus(const Status& s) {
   }
 }
 
+void HostLog(void*, int level, const char* message) {
+  static const bool verbose = std::getenv("JSYNC_DEBUG") != nullptr;
+  if (verbose || level >= 3) std::fprintf(stderr, "jsync: provider: %s\n", message);
+}
+
+int64_t HostNow(void*) { return static_cast<int64_t>(SystemMillis()); }
+void HostRandom(void*, uint8_t* out, size_t len) {
+  crypto::RandomBytes(std::span<uint8_t>(out, len));
+}
+
+struct ByteCollector {
+  Bytes bytes;
+  static int Write(void* ctx, const uint8_t* data, size_t len) {
+    auto* self = static_cast<ByteCollector*>(ctx);
+    self->bytes.insert(self->bytes.end(), data, data + len);
+    return 0;
+  }
+};
+
+struct ListCollector {
+  std::vector<ObjectInfo> objects;
+  std::string next;
+  static void Emit(void* ctx, const char* path, uint64_t size) {
+    static_cast<ListCollector*>(ctx)->objects.push_back({path ? path : "", size});
+  }
+  static void SetNext(void* ctx, const char* token) {
+    static_cast<ListCollector*>(ctx)->next = token ? token : "";
+  }
+};
+
+// "https://user:secret@host/x" -> "https://host/x": locations appear in messages and status.
+std::string WithoutUserInfo(const std::string& location) {
+  const size_t scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  const size_t host = scheme + 3;
+  const size_t at = location.find('@', host);
+  const size_t slash = location.find('/', host);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return location;
+  return location.substr(0, host) + location.substr(at + 1);
+}
+
+}  // namespace
+
 // host->http: the plugin's only way to the network.
 int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* resp,
              jsync_error* err) {
@@ -74,49 +117,6 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
     return JSYNC_FATAL;
   }
 }
-
-void HostLog(void*, int level, const char* message) {
-  static const bool verbose = std::getenv("JSYNC_DEBUG") != nullptr;
-  if (verbose || level >= 3) std::fprintf(stderr, "jsync: provider: %s\n", message);
-}
-
-int64_t HostNow(void*) { return static_cast<int64_t>(SystemMillis()); }
-void HostRandom(void*, uint8_t* out, size_t len) {
-  crypto::RandomBytes(std::span<uint8_t>(out, len));
-}
-
-struct ByteCollector {
-  Bytes bytes;
-  static int Write(void* ctx, const uint8_t* data, size_t len) {
-    auto* self = static_cast<ByteCollector*>(ctx);
-    self->bytes.insert(self->bytes.end(), data, data + len);
-    return 0;
-  }
-};
-
-struct ListCollector {
-  std::vector<ObjectInfo> objects;
-  std::string next;
-  static void Emit(void* ctx, const char* path, uint64_t size) {
-    static_cast<ListCollector*>(ctx)->objects.push_back({path ? path : "", size});
-  }
-  static void SetNext(void* ctx, const char* token) {
-    static_cast<ListCollector*>(ctx)->next = token ? token : "";
-  }
-};
-
-// "https://user:secret@host/x" -> "https://host/x": locations appear in messages and status.
-std::string WithoutUserInfo(const std::string& location) {
-  const size_t scheme = location.find("://");
-  if (scheme == std::string::npos) return location;
-  const size_t host = scheme + 3;
-  const size_t at = location.find('@', host);
-  const size_t slash = location.find('/', host);
-  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return location;
-  return location.substr(0, host) + location.substr(at + 1);
-}
-
-}  // namespace
 
 Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context) {
   std::string msg(err.message, strnlen(err.message, sizeof err.message));

@@ -39,6 +39,12 @@ class PluginProvider final : public Provider {
   jsync_instance* instance_ = nullptr;
 };
 
+// The host's HTTP service (jsync_host_services.http) with `host` an HttpClient*: credentials
+// injected, one refresh on 401, error documents passed to the sink. Exposed so test hosts that
+// drive a plugin's table directly behave exactly as the real one.
+int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* resp,
+             jsync_error* err);
+
 // Maps a plugin status code and error to a Status (retry_after carried along).
 Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context);
 

@@ -95,13 +95,16 @@ int ParseFileList(const std::string& body, const std::string& what, FilePage* pa
 
 }  // namespace
 
-int ListPage(jsync_instance* inst, const std::string& name_prefix, const std::string& page_token,
-             int page_size, const std::string& what, FilePage* page, jsync_error* err) {
-  Params params = {{"spaces", "appDataFolder"},
-                   {"q", NamePrefixQuery(name_prefix)},
-                   {"orderBy", "name,createdTime"},
-                   {"pageSize", std::to_string(page_size)},
-                   {"fields", std::string("nextPageToken,files(") + kFileFields + ")"}};
+namespace {
+
+// One files.list page in appDataFolder for query `q` (orderBy "" leaves Drive's order).
+int QueryPage(jsync_instance* inst, const std::string& q, const std::string& order_by,
+              int page_size, const std::string& page_token, const std::string& what,
+              FilePage* page, jsync_error* err) {
+  Params params = {{"spaces", "appDataFolder"}, {"q", q}};
+  if (!order_by.empty()) params.emplace_back("orderBy", order_by);
+  params.emplace_back("pageSize", std::to_string(page_size));
+  params.emplace_back("fields", std::string("nextPageToken,files(") + kFileFields + ")");
   if (!page_token.empty()) params.emplace_back("pageToken", page_token);
   Request req;
   req.url = WithQuery(inst->ep.api + "/files", params);
@@ -112,24 +115,21 @@ int ListPage(jsync_instance* inst, const std::string& name_prefix, const std::st
   return ParseFileList(resp.body, what, page, err);
 }
 
+}  // namespace
+
+int ListPage(jsync_instance* inst, const std::string& name_prefix, const std::string& page_token,
+             int page_size, const std::string& what, FilePage* page, jsync_error* err) {
+  return QueryPage(inst, NamePrefixQuery(name_prefix), "name,createdTime", page_size, page_token,
+                   what, page, err);
+}
+
 int FindByName(jsync_instance* inst, const std::string& name, const std::string& what,
                std::vector<DriveFile>* files, jsync_error* err) {
   files->clear();
   std::string token;
   for (int page = 0; page < 1000; ++page) {
-    Params params = {{"spaces", "appDataFolder"},
-                     {"q", ExactNameQuery(name)},
-                     {"pageSize", "100"},
-                     {"fields", std::string("nextPageToken,files(") + kFileFields + ")"}};
-    if (!token.empty()) params.emplace_back("pageToken", token);
-    Request req;
-    req.url = WithQuery(inst->ep.api + "/files", params);
-    Response resp;
-    int rc = Exchange(inst->host, req, &resp, what, err);
-    if (rc != JSYNC_OK) return rc;
-    if (resp.status != 200) return FailFrom(inst, what, resp, err);
     FilePage p;
-    rc = ParseFileList(resp.body, what, &p, err);
+    int rc = QueryPage(inst, ExactNameQuery(name), "", 100, token, what, &p, err);
     if (rc != JSYNC_OK) return rc;
     for (auto& f : p.files) {
       if (f.name == name) files->push_back(std::move(f));  // defensive: exact names only

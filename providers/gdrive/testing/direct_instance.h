@@ -1,15 +1,12 @@
 // Test-only (never compiled into the plugin): opens a provider plugin's instance straight
 // through its C table, with a host services table over the host's HttpClient, so tests can
 // call the slots the C++ Provider interface does not have (changes, watch) and see raw codes.
-// Its HTTP service behaves as the host's (HostHttp): credentials injected, error bodies passed.
+// Its HTTP service is the host's (provider::HostHttp); only the log is captured for tests.
 // Used by providers/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
 // Header-only; needs jsync_core. One thread at a time.
 #pragma once
 
-#include <strings.h>
-
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -125,44 +122,10 @@ class DirectInstance {
         },
         [](void* ctx, const char* token) { static_cast<Page*>(ctx)->next = token ? token : ""; }};
   }
+  // The host's own HTTP service over this instance's client.
   static int Http(void* host, const jsync_http_request* req, jsync_http_response* resp,
                   jsync_error* err) {
-    auto* self = static_cast<DirectInstance*>(host);
-    provider::HttpRequest request;
-    request.method = req->method ? req->method : "GET";
-    request.url = req->url ? req->url : "";
-    for (size_t i = 0; i < req->header_count; ++i) {
-      if (strcasecmp(req->headers[i].name, "Authorization") == 0) continue;
-      request.headers.emplace_back(req->headers[i].name, req->headers[i].value);
-    }
-    request.body = ByteSpan(req->body, req->body_len);
-    request.timeout_ms = req->timeout_ms;
-    std::function<bool(ByteSpan)> sink;
-    if (resp->body.write) {
-      sink = [resp](ByteSpan b) {
-        return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0;
-      };
-    }
-    auto response = self->http_->Send(request, sink);
-    if (!response.ok()) {
-      std::snprintf(err->message, sizeof err->message, "%s", response.status().message().c_str());
-      err->retry_after_ms = -1;
-      return response.status().Is(Code::kAuthExpired) ? JSYNC_AUTH_EXPIRED
-                                                      : JSYNC_RETRYABLE_NETWORK;
-    }
-    resp->status = response->status;
-    // As the host does (core/provider/plugin_provider.cc HostHttp): the server's error document
-    // (Drive's JSON with the reason) goes to the sink once for a status >= 300.
-    if (resp->status >= 300 && resp->body.write && !response->error_body.empty()) {
-      resp->body.write(resp->body.ctx,
-                       reinterpret_cast<const uint8_t*>(response->error_body.data()),
-                       response->error_body.size());
-    }
-    if (resp->on_header) {
-      for (const auto& [k, v] : response->headers)
-        resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
-    }
-    return JSYNC_OK;
+    return provider::HostHttp(static_cast<DirectInstance*>(host)->http_.get(), req, resp, err);
   }
   static void Log(void* host, int, const char* message) {
     static_cast<DirectInstance*>(host)->logs_.emplace_back(message ? message : "");
