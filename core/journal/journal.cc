@@ -186,6 +186,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   std::unique_ptr<Journal> j(new Journal());
   j->home_ = home;
   JSYNC_ASSIGN_OR_RETURN(j->store_, store::Store::Open(DbPath(home)));
+  if (!j->store_->read_only()) {
+    // Homes made by an older jsync may be 0755; nothing in one is for other users.
+    std::error_code ec;
+    fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
   JSYNC_ASSIGN_OR_RETURN(auto jid, j->store_->GetMeta("journal_id"));
   if (!jid) {
     return Status::NotFound("no journal in " + home + "; create or join one with 'jsync init'");
@@ -199,18 +204,52 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn 
   JSYNC_ASSIGN_OR_RETURN(auto hlc_text, j->store_->GetMeta("hlc"));
   JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
   j->clock_ = std::make_unique<HybridClock>(std::move(clock), hlc);
-  JSYNC_ASSIGN_OR_RETURN(auto char_seq, j->store_->GetMeta("char_seq"));
-  if (char_seq) {
-    JSYNC_ASSIGN_OR_RETURN(j->next_char_seq_, ParseU64(char_seq, "text counter"));
-  }
-  JSYNC_ASSIGN_OR_RETURN(auto provider_name, j->store_->GetMeta("provider"));
-  JSYNC_ASSIGN_OR_RETURN(auto location, j->store_->GetMeta("location"));
-  JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home, provider_name.value_or("")));
-  JSYNC_ASSIGN_OR_RETURN(auto provider,
-                         provider::OpenProvider(provider_name.value_or(""), location.value_or(""),
-                                                {false, linked.config_json, linked.credentials}));
-  j->provider_ = std::make_unique<provider::CountingProvider>(std::move(provider));
   return j;
+}
+
+Result<provider::CountingProvider*> Journal::Storage() {
+  if (provider_) return provider_.get();
+  JSYNC_ASSIGN_OR_RETURN(auto provider_name, store_->GetMeta("provider"));
+  JSYNC_ASSIGN_OR_RETURN(auto location, store_->GetMeta("location"));
+  const std::string name = provider_name.value_or("");
+  auto opened = [&]() -> Result<std::unique_ptr<provider::Provider>> {
+    JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home_, name));
+    return provider::OpenProvider(name, location.value_or(""),
+                                  {false, linked.config_json, linked.credentials});
+  }();
+  if (!opened.ok()) {
+    // Said once, here: only sync needs the storage; entries can still be written and read.
+    return opened.status().WithContext(
+        "the journal's storage (" + name + (location && !location->empty() ? " " + *location : "") +
+        ") cannot be opened; local edits keep working and wait for the next sync");
+  }
+  provider_ = std::make_unique<provider::CountingProvider>(std::move(opened).value());
+  return provider_.get();
+}
+
+Status Journal::RefuseIfReadOnly() const {
+  if (!store_->read_only()) return Status::Ok();
+  return Status::Invalid("the home " + home_ +
+                         " is read-only: list, show and status work, changes need write access");
+}
+
+Status Journal::RefreshCounters(const RecordState& base) {
+  JSYNC_ASSIGN_OR_RETURN(auto hlc_text, store_->GetMeta("hlc"));
+  JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
+  clock_->Observe(hlc);
+  JSYNC_ASSIGN_OR_RETURN(auto char_seq, store_->GetMeta("char_seq"));
+  next_char_seq_ = 1;
+  if (char_seq) {
+    JSYNC_ASSIGN_OR_RETURN(next_char_seq_, ParseU64(char_seq, "text counter"));
+  }
+  // A journal written by an older jsync may hold a counter that a concurrent process set
+  // back (its ids are already in use in this record): never hand out an id the record has.
+  for (const char* field : {"title", "body"}) {
+    if (const text::TextDocument* doc = base.Text(field)) {
+      next_char_seq_ = std::max(next_char_seq_, doc->NextSeqOf(device_));
+    }
+  }
+  return Status::Ok();
 }
 
 Op Journal::MakeOp(OpKind kind, const RecordId& record, std::string field, std::string value,
@@ -226,15 +265,23 @@ Op Journal::MakeOp(OpKind kind, const RecordId& record, std::string field, std::
   return op;
 }
 
-Status Journal::CommitLocal(const RecordId& record, RecordState state, const std::vector<Op>& ops) {
-  if (ops.empty()) return Status::Ok();
+Status Journal::WriteLocal(const RecordId& record, bool must_exist, const std::string& id_text,
+                           const BuildOps& build) {
+  JSYNC_RETURN_IF_ERROR(RefuseIfReadOnly());
+  // BEGIN IMMEDIATE: from here on no other process can write, so what is read now (the
+  // record, the clock, the counter) is what the commit builds on.
   auto txn = store_->Begin();
   JSYNC_RETURN_IF_ERROR(txn.began());
-  // Re-read inside the transaction: another process may have merged into this record.
-  JSYNC_ASSIGN_OR_RETURN(auto current, store_->LoadRecord(kEntries, record));
-  if (current && !(*current == state)) {
-    return Status::Retryable("the entry changed while it was being edited; try again");
+  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, record));
+  if (must_exist && (!loaded || !loaded->Visible())) {
+    return Status::NotFound("entry " + id_text + " was deleted");
   }
+  RecordState state = loaded ? std::move(*loaded) : RecordState();
+  JSYNC_RETURN_IF_ERROR(RefreshCounters(state));
+  RecordState scratch = state;
+  std::vector<Op> ops;
+  JSYNC_RETURN_IF_ERROR(build(state, scratch, ops));
+  if (ops.empty()) return Status::Ok();
   for (const Op& op : ops) {
     JSYNC_RETURN_IF_ERROR(state.Apply(op));
     JSYNC_RETURN_IF_ERROR(store_->AppendOutbox(op));
@@ -247,24 +294,25 @@ Status Journal::CommitLocal(const RecordId& record, RecordState state, const std
 
 Status Journal::EditText(RecordState& scratch, const RecordId& record, const std::string& field,
                          const std::vector<Splice>& splices, std::vector<Op>& ops) {
+  if (splices.empty()) return Status::Ok();
+  // One working copy of the field for all splices (a diff of a big body yields thousands):
+  // the local edits build the ops on it, and the record takes the ops once at the end.
+  text::TextDocument doc = scratch.Text(field) ? *scratch.Text(field) : text::TextDocument();
+  const size_t first = ops.size();
   for (const Splice& sp : splices) {
-    const text::TextDocument* current = scratch.Text(field);
-    const size_t size = current ? current->size() : 0;
+    const size_t size = doc.size();
     if (sp.pos > size || sp.del > size - sp.pos) {
       return Status::Invalid("position " + std::to_string(sp.pos) +
                              (sp.del ? "+" + std::to_string(sp.del) : "") + " is outside the " +
                              field + " (" + std::to_string(size) + " characters)");
     }
     if (sp.del > 0) {
-      text::TextDocument doc = *current;
       JSYNC_ASSIGN_OR_RETURN(text::DeleteOp del, doc.LocalDelete(sp.pos, sp.del));
       Op op = MakeOp(OpKind::kTextDelete, record, field, "", {});
       op.ranges = std::move(del.ranges);
-      JSYNC_RETURN_IF_ERROR(scratch.Apply(op));
       ops.push_back(std::move(op));
     }
     if (!sp.ins.empty()) {
-      text::TextDocument doc = scratch.Text(field) ? *scratch.Text(field) : text::TextDocument();
       JSYNC_ASSIGN_OR_RETURN(text::InsertOp ins,
                              doc.LocalInsert(device_, next_char_seq_, sp.pos, sp.ins));
       next_char_seq_ += sp.ins.size();
@@ -272,10 +320,10 @@ Status Journal::EditText(RecordState& scratch, const RecordId& record, const std
       op.char_seq = ins.id.seq;
       op.origin_left = ins.origin_left;
       op.origin_right = ins.origin_right;
-      JSYNC_RETURN_IF_ERROR(scratch.Apply(op));
       ops.push_back(std::move(op));
     }
   }
+  for (size_t i = first; i < ops.size(); ++i) JSYNC_RETURN_IF_ERROR(scratch.Apply(ops[i]));
   return Status::Ok();
 }
 
@@ -284,20 +332,23 @@ Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
   JSYNC_RETURN_IF_ERROR(CheckText("the body", input.body));
   JSYNC_RETURN_IF_ERROR(CheckTags(input.tags));
   RecordId id = NewRecordId();
-  std::vector<Op> ops;
-  ops.push_back(
-      MakeOp(OpKind::kSetRegister, id, "created_at", std::to_string(HlcMillis(clock_->Now())), {}));
-  RecordState scratch;
-  JSYNC_RETURN_IF_ERROR(scratch.Apply(ops.back()));
-  JSYNC_RETURN_IF_ERROR(
-      EditText(scratch, id, "title", {{0, 0, text::Utf8ToUtf32(input.title)}}, ops));
-  JSYNC_RETURN_IF_ERROR(
-      EditText(scratch, id, "body", {{0, 0, text::Utf8ToUtf32(input.body)}}, ops));
   std::vector<std::string> tags = input.tags;
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-  for (const auto& tag : tags) ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
-  JSYNC_RETURN_IF_ERROR(CommitLocal(id, RecordState(), ops));
+  JSYNC_RETURN_IF_ERROR(
+      WriteLocal(id, /*must_exist=*/false, "",
+                 [&](const RecordState&, RecordState& scratch, std::vector<Op>& ops) -> Status {
+                   ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at",
+                                        std::to_string(HlcMillis(clock_->Now())), {}));
+                   JSYNC_RETURN_IF_ERROR(scratch.Apply(ops.back()));
+                   JSYNC_RETURN_IF_ERROR(EditText(scratch, id, "title",
+                                                  {{0, 0, text::Utf8ToUtf32(input.title)}}, ops));
+                   JSYNC_RETURN_IF_ERROR(
+                       EditText(scratch, id, "body", {{0, 0, text::Utf8ToUtf32(input.body)}}, ops));
+                   for (const auto& tag : tags)
+                     ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
+                   return Status::Ok();
+                 }));
   return id;
 }
 
@@ -319,47 +370,41 @@ Status Journal::EditEntry(const std::string& id_text, const EntryEdit& edit) {
   if (edit.body) JSYNC_RETURN_IF_ERROR(CheckText("the body", *edit.body));
   JSYNC_RETURN_IF_ERROR(CheckTags(edit.add_tags));
   JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
-  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
-  if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
-  const RecordState& state = *loaded;
-  std::vector<Op> ops;
-  RecordState scratch = state;
-  const uint64_t char_seq_before = next_char_seq_;
-  auto set_text = [&](const char* field, const std::optional<std::string>& value) -> Status {
-    if (!value) return Status::Ok();
-    const text::TextDocument* doc = scratch.Text(field);
-    return EditText(scratch, id, field,
-                    DiffToSplices(doc ? doc->Text() : std::u32string(), text::Utf8ToUtf32(*value)),
-                    ops);
-  };
-  Status st = set_text("title", edit.title);
-  if (st.ok()) st = set_text("body", edit.body);
-  if (st.ok()) st = EditText(scratch, id, "body", edit.body_splices, ops);
-  if (!st.ok()) {
-    next_char_seq_ = char_seq_before;
-    return st;
-  }
-  for (const auto& tag : edit.remove_tags) {
-    auto tags = state.SetTags("tags", tag);
-    if (!tags.empty()) ops.push_back(MakeOp(OpKind::kRemoveFromSet, id, "tags", tag, tags));
-  }
-  for (const auto& tag : edit.add_tags) {
-    bool removing =
-        std::find(edit.remove_tags.begin(), edit.remove_tags.end(), tag) != edit.remove_tags.end();
-    if (removing || state.SetTags("tags", tag).empty()) {
-      ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
-    }
-  }
-  st = CommitLocal(id, state, ops);
-  if (!st.ok()) next_char_seq_ = char_seq_before;
-  return st;
+  return WriteLocal(
+      id, /*must_exist=*/true, id_text,
+      [&](const RecordState& state, RecordState& scratch, std::vector<Op>& ops) -> Status {
+        auto set_text = [&](const char* field, const std::optional<std::string>& value) {
+          if (!value) return Status::Ok();
+          const text::TextDocument* doc = scratch.Text(field);
+          return EditText(
+              scratch, id, field,
+              DiffToSplices(doc ? doc->Text() : std::u32string(), text::Utf8ToUtf32(*value)), ops);
+        };
+        JSYNC_RETURN_IF_ERROR(set_text("title", edit.title));
+        JSYNC_RETURN_IF_ERROR(set_text("body", edit.body));
+        JSYNC_RETURN_IF_ERROR(EditText(scratch, id, "body", edit.body_splices, ops));
+        for (const auto& tag : edit.remove_tags) {
+          auto tags = state.SetTags("tags", tag);
+          if (!tags.empty()) ops.push_back(MakeOp(OpKind::kRemoveFromSet, id, "tags", tag, tags));
+        }
+        for (const auto& tag : edit.add_tags) {
+          bool removing = std::find(edit.remove_tags.begin(), edit.remove_tags.end(), tag) !=
+                          edit.remove_tags.end();
+          if (removing || state.SetTags("tags", tag).empty()) {
+            ops.push_back(MakeOp(OpKind::kAddToSet, id, "tags", tag, {}));
+          }
+        }
+        return Status::Ok();
+      });
 }
 
 Status Journal::RemoveEntry(const std::string& id_text) {
   JSYNC_ASSIGN_OR_RETURN(RecordId id, ResolveId(id_text));
-  JSYNC_ASSIGN_OR_RETURN(auto loaded, store_->LoadRecord(kEntries, id));
-  if (!loaded || !loaded->Visible()) return Status::NotFound("entry " + id_text + " was deleted");
-  return CommitLocal(id, *loaded, {MakeOp(OpKind::kDeleteRecord, id, "", "", loaded->LiveOps())});
+  return WriteLocal(id, /*must_exist=*/true, id_text,
+                    [&](const RecordState& state, RecordState&, std::vector<Op>& ops) {
+                      ops.push_back(MakeOp(OpKind::kDeleteRecord, id, "", "", state.LiveOps()));
+                      return Status::Ok();
+                    });
 }
 
 Result<Entry> Journal::GetEntry(const std::string& id_text) {
@@ -382,6 +427,8 @@ Result<std::vector<Entry>> Journal::ListEntries() {
 }
 
 Result<SyncResult> Journal::Sync() {
+  JSYNC_RETURN_IF_ERROR(RefuseIfReadOnly());
+  JSYNC_ASSIGN_OR_RETURN(provider::CountingProvider * storage, Storage());
   const std::string lock_path = home_ + "/sync.lock";
   int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
@@ -389,8 +436,8 @@ Result<SyncResult> Journal::Sync() {
     return Status::Fatal("cannot lock " + lock_path);
   }
   auto start = std::chrono::steady_clock::now();
-  provider::ProviderCounters before = provider_->counters();
-  sync::SyncEngine engine({*store_, *provider_, master_, journal_, device_, key_id_, *clock_});
+  provider::ProviderCounters before = storage->counters();
+  sync::SyncEngine engine({*store_, *storage, master_, journal_, device_, key_id_, *clock_});
   auto report = engine.Run();
   Status meta =
       report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis())) : Status::Ok();
@@ -400,7 +447,7 @@ Result<SyncResult> Journal::Sync() {
   JSYNC_RETURN_IF_ERROR(meta);
   SyncResult result;
   result.report = std::move(report).value();
-  const auto& after = provider_->counters();
+  const auto& after = storage->counters();
   result.calls = {after.puts - before.puts,         after.gets - before.gets,
                   after.lists - before.lists,       after.removes - before.removes,
                   after.bytes_up - before.bytes_up, after.bytes_down - before.bytes_down};
@@ -427,9 +474,9 @@ Result<JournalStatus> Journal::GetStatus() {
   if (last_sync) {
     JSYNC_ASSIGN_OR_RETURN(s.last_sync_ms, ParseU64(last_sync, "last sync time"));
   }
-  if (provider_->capabilities().quota) {
-    // Offline is fine for status: the quota is simply not shown.
-    if (auto q = provider_->Quota(); q.ok()) s.quota = *q;
+  // Offline is fine for status: the quota is simply not shown.
+  if (auto storage = Storage(); storage.ok() && (*storage)->capabilities().quota) {
+    if (auto q = (*storage)->Quota(); q.ok()) s.quota = *q;
   }
   JSYNC_ASSIGN_OR_RETURN(auto devices, store_->Devices());
   JSYNC_ASSIGN_OR_RETURN(auto cursors, store_->Cursors());

@@ -1,10 +1,13 @@
 // The engine's public face: one journal on one device, in one home folder.
 //
-// Home folder contents: journal.db (the local store) and master.key (0600, the journal's
-// master key, so the passphrase is typed once per device).
-// Not thread-safe; syncs of one home from several processes are serialised by a file lock.
+// Home folder contents (0700; every file 0600): journal.db (the local store), master.key (the
+// journal's master key, so the passphrase is typed once per device), sync.lock.
+// Not thread-safe. Several processes may use one home at once: local edits are serialised by
+// the store's write transaction (ids are allocated inside it), syncs by a file lock.
+// The storage provider is opened on first use, so local commands work while it is offline.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,11 +110,23 @@ class Journal {
   Result<RecordId> ResolveId(const std::string& id_or_prefix);
   Op MakeOp(OpKind kind, const RecordId& record, std::string field, std::string value,
             std::vector<OpId> observed);
+  // Builds the ops of one local edit from the record as stored (`base`; empty for a new
+  // record), applying them to `scratch` as it goes.
+  using BuildOps =
+      std::function<Status(const RecordState& base, RecordState& scratch, std::vector<Op>& ops)>;
+  // Runs `build` and commits its ops, the record and the outbox rows in one write transaction.
+  // The clock and the text character counter are re-read inside it, so edits by concurrent
+  // processes on one home never hand out the same op or character ids.
+  Status WriteLocal(const RecordId& record, bool must_exist, const std::string& id_text,
+                    const BuildOps& build);
+  // Re-reads the persisted clock and character counter; call inside the write transaction.
+  Status RefreshCounters(const RecordState& base);
+  Status RefuseIfReadOnly() const;
+  // The journal's storage, opened on first use.
+  Result<provider::CountingProvider*> Storage();
   // Applies splices to `field` of `scratch` and appends the text ops that do the same.
   Status EditText(RecordState& scratch, const RecordId& record, const std::string& field,
                   const std::vector<Splice>& splices, std::vector<Op>& ops);
-  // Applies local ops to the record and queues them, all in one transaction.
-  Status CommitLocal(const RecordId& record, RecordState state, const std::vector<Op>& ops);
 
   std::string home_;
   std::unique_ptr<store::Store> store_;

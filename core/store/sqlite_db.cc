@@ -1,7 +1,14 @@
 #include "core/store/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 namespace jsync::store {
 
@@ -34,21 +41,64 @@ Bytes Stmt::Blob(int col) const {
   return p ? Bytes(p, p + sqlite3_column_bytes(stmt_, col)) : Bytes();
 }
 
+namespace {
+
+// SQLite gives the -wal and -shm files the database file's mode, so creating the file 0600
+// before SQLite does keeps the whole store private whatever the umask.
+Status CreatePrivate(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return Status::Ok();
+  }
+  if (errno == EEXIST) {
+    // An older jsync left it 0644: tighten it (and its companions) when we own it.
+    for (const char* suffix : {"", "-wal", "-shm"}) (void)::chmod((path + suffix).c_str(), 0600);
+    return Status::Ok();
+  }
+  return Status::Fatal("cannot create local database " + path + ": " + std::strerror(errno));
+}
+
+bool Writable(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return ::access(path.c_str(), W_OK) == 0 && ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  const bool exists = ::access(path.c_str(), F_OK) == 0;
+  const bool read_only = exists && !Writable(path);
+  if (!read_only) JSYNC_RETURN_IF_ERROR(CreatePrivate(path));
   sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int flags = SQLITE_OPEN_NOMUTEX;
+  std::string target = path;
+  if (read_only) {
+    // A read-only home (a mounted backup, a locked-down folder): WAL can still be read when
+    // its -wal/-shm files are there; without them the database was checkpointed whole on
+    // its last close and is opened as immutable.
+    const bool has_wal = ::access((path + "-wal").c_str(), F_OK) == 0 &&
+                         ::access((path + "-shm").c_str(), F_OK) == 0;
+    target = "file:" + path + (has_wal ? "?mode=ro" : "?immutable=1");
+    flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  }
+  int rc = sqlite3_open_v2(target.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Db> db(new Db(raw));
+  db->read_only_ = read_only;
   if (rc != SQLITE_OK) {
     return Status::Fatal("cannot open local database " + path + ": " + sqlite3_errstr(rc));
   }
   sqlite3_busy_timeout(raw, 10000);
+  if (read_only) return db;
   // WAL with synchronous=NORMAL survives a killed process with every committed transaction;
   // a power cut may lose the last few but never corrupts. Sealing uses FULL (see Store).
+  // secure_delete: deleted and overwritten content (an old body, a removed entry) is zeroed
+  // in the file instead of lingering in free pages.
   JSYNC_RETURN_IF_ERROR(
       db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-               "PRAGMA foreign_keys=ON;"));
+               "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"));
   return db;
 }
 

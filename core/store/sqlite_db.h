@@ -77,6 +77,8 @@ class Db {
   ~Db();
 
   Status Exec(const std::string& sql);
+  // True when the file or its folder cannot be written: opened read-only, writes fail.
+  bool read_only() const { return read_only_; }
   // Statements are compiled once and reused (compiling was a fifth of an edit's time); a
   // statement already in use by a live Stmt is compiled afresh. Prepare failures are
   // programming errors in fixed SQL, so they abort with the message.
@@ -89,6 +91,7 @@ class Db {
   };
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  bool read_only_ = false;
   std::map<std::string, Cached> cache_;
 };
 

@@ -56,9 +56,13 @@ RecordId ToRecordId(const Bytes& b) {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   JSYNC_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
-  JSYNC_RETURN_IF_ERROR(db->Exec(kSchema));
+  const bool read_only = db->read_only();
+  if (!read_only) JSYNC_RETURN_IF_ERROR(db->Exec(kSchema));
   std::unique_ptr<Store> store(new Store(std::move(db)));
   JSYNC_ASSIGN_OR_RETURN(auto version, store->GetMeta("schema_version"));
+  if (!version && read_only) {
+    return Status::Fatal("local database " + path + " is read-only and was never set up");
+  }
   if (!version) {
     JSYNC_RETURN_IF_ERROR(store->SetMeta("schema_version", std::to_string(kSchemaVersion)));
   } else if (*version != std::to_string(kSchemaVersion)) {

@@ -54,6 +54,8 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
 
   Transaction Begin() { return Transaction(*db_); }
+  // Opened from a home that cannot be written (reads work, writes fail).
+  bool read_only() const { return db_->read_only(); }
   // A transaction whose commit is fsynced: used for sealing, whose bytes must outlive a
   // power cut once they may have reached the cloud.
   Transaction BeginDurable() { return Transaction(*db_, /*durable=*/true); }

@@ -36,39 +36,64 @@ TempDir::~TempDir() {
 
 std::string JsyncBinary() { return JSYNC_BINARY_PATH; }
 
-ProcessResult RunJsync(const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& env, const std::string& input) {
+JsyncProcess::JsyncProcess(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env, const std::string& input)
+    : io_(std::make_unique<TempDir>()) {
   // stdout and stderr go to temporary files so a chatty child can never block on a pipe.
-  TempDir io;
-  const std::string out_path = io / "out", err_path = io / "err", in_path = io / "in";
+  const std::string out_path = *io_ / "out", err_path = *io_ / "err", in_path = *io_ / "in";
   WriteFileBytes(in_path, input);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
+  // Everything the child needs is built before fork: the parent may have other threads.
+  std::vector<std::string> argv_s{JsyncBinary()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : env) merged[k] = v;
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : merged) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
     int in = ::open(in_path.c_str(), O_RDONLY);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<std::string> argv_s{JsyncBinary()};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+}
+
+JsyncProcess::~JsyncProcess() {
+  if (pid_ > 0) (void)Wait();
+}
+
+ProcessResult JsyncProcess::Wait() {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  pid_ = -1;
   ProcessResult r;
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  r.out = ReadFileBytes(out_path);
-  r.err = ReadFileBytes(err_path);
+  r.out = ReadFileBytes(*io_ / "out");
+  r.err = ReadFileBytes(*io_ / "err");
   return r;
+}
+
+ProcessResult RunJsync(const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env, const std::string& input) {
+  return JsyncProcess(args, env, input).Wait();
 }
 
 InitOptions TestInitOptions(const std::string& location, const std::string& device_name) {

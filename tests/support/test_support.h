@@ -1,9 +1,12 @@
 // Helpers shared by the test programs: temporary folders, running the jsync binary, seeds.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,21 @@ ProcessResult RunJsync(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env = {},
                        const std::string& input = "");
 std::string JsyncBinary();
+
+// A jsync child process started now and waited for later, so several can run at once.
+class JsyncProcess {
+ public:
+  JsyncProcess(const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env = {}, const std::string& input = "");
+  ~JsyncProcess();
+  JsyncProcess(const JsyncProcess&) = delete;
+  JsyncProcess& operator=(const JsyncProcess&) = delete;
+  ProcessResult Wait();
+
+ private:
+  std::unique_ptr<TempDir> io_;
+  pid_t pid_ = -1;
+};
 
 // Low-cost scrypt for tests: the cost is a parameter stored in the key file.
 inline constexpr int kTestScryptLogN = 10;

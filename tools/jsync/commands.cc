@@ -2,10 +2,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
-#include <iterator>
 
 #include "auth/credential_store.h"
 #include "core/journal/journal.h"
@@ -17,15 +18,51 @@
 namespace jsync::cli {
 namespace {
 
-int FailStatus(const Status& s) { return Fail(s.message()); }
+bool json_errors = false;
 
-Result<std::string> ReadBody(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+int FailStatus(const Status& s) { return Fail(s.message(), kExitError, s.code()); }
+
+// Reads a text argument's file ('-': standard input), at most `limit` bytes.
+Result<std::string> ReadTextFile(const std::string& path, const char* what, size_t limit) {
+  std::error_code ec;
+  if (path != "-" && std::filesystem::is_directory(path, ec)) {
+    return Status::Invalid(std::string(what) + " " + path + " is a directory, not a file");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid("cannot read body file " + path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return Status::Invalid(std::string("cannot read ") + what + " " + path + ": " +
+                           std::strerror(errno));
+  }
+  std::string out;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out.append(buf, n);
+    if (out.size() > limit) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  if (f != stdin) std::fclose(f);
+  if (failed) return Status::Invalid(std::string("cannot read ") + what + " " + path);
+  if (out.size() > limit) {
+    return Status::Invalid(std::string(what) + " " + path + " is larger than " +
+                           std::to_string(limit >> 20) + " MiB");
+  }
+  return out;
+}
+
+constexpr size_t kMaxTextFileBytes = 16u << 20;
+
+// --title-file: the file's text without one trailing newline (what `echo` or an editor adds).
+Result<std::optional<std::string>> ReadTitle(const EntryArgs& args) {
+  if (args.title_file.empty()) return args.title;
+  JSYNC_ASSIGN_OR_RETURN(std::string t,
+                         ReadTextFile(args.title_file, "title file", kMaxTextFileBytes));
+  if (t.ends_with("\r\n")) {
+    t.resize(t.size() - 2);
+  } else if (t.ends_with("\n")) {
+    t.pop_back();
+  }
+  return std::optional<std::string>(std::move(t));
 }
 
 Result<size_t> ParseCount(const std::string& s, const char* what) {
@@ -44,8 +81,19 @@ std::string Hostname() {
 
 }  // namespace
 
-int Fail(const std::string& message, int code) {
+void JsonErrors(bool on) { json_errors = on; }
+
+int Fail(const std::string& message, int code, Code status) {
   std::fprintf(stderr, "jsync: error: %s\n", message.c_str());
+  if (json_errors) {
+    // Scripts reading --json output get an object even when the command could not run.
+    nlohmann::json out = {{"ok", false},
+                          {"error",
+                           {{"code", status == Code::kOk ? (code == kExitUsage ? "usage" : "error")
+                                                         : CodeName(status)},
+                            {"message", message}}}};
+    std::cout << out.dump(2) << std::endl;
+  }
   return code;
 }
 
@@ -72,10 +120,12 @@ int RunNew(const std::string& home, const EntryArgs& args) {
   auto journal = Journal::Open(home);
   if (!journal.ok()) return FailStatus(journal.status());
   NewEntryInput input;
-  input.title = args.title.value_or("");
+  auto title = ReadTitle(args);
+  if (!title.ok()) return FailStatus(title.status());
+  input.title = title->value_or("");
   input.tags = args.tags;
   if (!args.body_file.empty()) {
-    auto body = ReadBody(args.body_file);
+    auto body = ReadTextFile(args.body_file, "body file", kMaxTextFileBytes);
     if (!body.ok()) return FailStatus(body.status());
     input.body = *body;
   }
@@ -89,11 +139,13 @@ int RunEdit(const std::string& home, const EntryArgs& args) {
   auto journal = Journal::Open(home);
   if (!journal.ok()) return FailStatus(journal.status());
   EntryEdit edit;
-  edit.title = args.title;
+  auto title = ReadTitle(args);
+  if (!title.ok()) return FailStatus(title.status());
+  edit.title = *title;
   edit.add_tags = args.add_tags;
   edit.remove_tags = args.remove_tags;
   if (!args.body_file.empty()) {
-    auto body = ReadBody(args.body_file);
+    auto body = ReadTextFile(args.body_file, "body file", kMaxTextFileBytes);
     if (!body.ok()) return FailStatus(body.status());
     edit.body = *body;
   }
@@ -108,7 +160,8 @@ int RunEdit(const std::string& home, const EntryArgs& args) {
   if (args.insert.size() == 2) {
     auto pos = ParseCount(args.insert[0], "--insert POS");
     if (!pos.ok()) return Fail(pos.status().message(), kExitUsage);
-    if (!IsValidUtf8(args.insert[1])) return Fail("--insert TEXT is not valid UTF-8", kExitUsage);
+    // Like every other text input: bad text is an error (1), not a usage error (2).
+    if (!IsValidUtf8(args.insert[1])) return Fail("--insert TEXT is not valid UTF-8");
     edit.body_splices.push_back({*pos, 0, text::Utf8ToUtf32(args.insert[1])});
   }
   Status s = (*journal)->EditEntry(args.id, edit);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/util/status.h"
+
 namespace jsync::cli {
 
 inline constexpr int kExitOk = 0;
@@ -24,6 +26,7 @@ int RunInit(const std::string& home, const InitArgs& args);
 struct EntryArgs {
   std::string id;
   std::optional<std::string> title;
+  std::string title_file;
   std::string body_file;
   std::vector<std::string> tags;         // new
   std::vector<std::string> add_tags;     // edit
@@ -48,14 +51,17 @@ struct LinkArgs {
   std::string client_id;      // OAuth: overrides the configuration's
   std::string config_file;    // JSON: endpoints, client, provider options
   std::string passphrase_file;
-  bool no_browser = false;    // print the address only
+  bool no_browser = false;  // print the address only
 };
 int RunLink(const std::string& home, const LinkArgs& args);
 int RunUnlink(const std::string& home, const std::string& provider,
               const std::string& passphrase_file);
 int RunAccounts(const std::string& home, bool json);
 
-// Prints "jsync: error: <message>" and returns kExitError (kExitUsage for invalid input).
-int Fail(const std::string& message, int code = kExitError);
+// Prints "jsync: error: <message>" and returns `code` (kExitError; kExitUsage for bad usage).
+// With JsonErrors(true) (a --json command) it also prints {"ok": false, "error": {code,
+// message}} on stdout.
+int Fail(const std::string& message, int code = kExitError, Code status = Code::kOk);
+void JsonErrors(bool on);
 
 }  // namespace jsync::cli

@@ -1,4 +1,6 @@
 // jsync: the command-line face of journal-sync. See docs/cli.md for the contract.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <exception>
@@ -17,8 +19,27 @@ std::string DefaultHome() {
 
 }  // namespace
 
+// The first argument that is neither an option nor an option's value, if it names no command.
+std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--home") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) continue;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == a) return "";
+    }
+    return a;
+  }
+  return "";
+}
+
 int main(int argc, char** argv) {
   using namespace jsync::cli;
+  // Everything jsync creates (the store, keys, locks, temp files) is for this user alone.
+  ::umask(077);
   CLI::App app{"jsync: end-to-end encrypted journal sync through your own cloud storage"};
   app.require_subcommand(1);
   std::string home;
@@ -46,13 +67,18 @@ int main(int argc, char** argv) {
 
   EntryArgs entry;
   auto* new_cmd = app.add_subcommand("new", "Create an entry and print its id");
-  new_cmd->add_option("--title", entry.title, "Title")->required();
+  auto* new_title = new_cmd->add_option("--title", entry.title, "Title");
+  auto* new_title_file = new_cmd->add_option("--title-file", entry.title_file,
+                                             "Read the title from this file ('-': stdin)");
+  new_title->excludes(new_title_file);
   new_cmd->add_option("--tag", entry.tags, "Tag (repeatable)");
   new_cmd->add_option("--body-file", entry.body_file, "Read the body from this file ('-': stdin)");
 
   auto* edit_cmd = app.add_subcommand("edit", "Change an entry");
   edit_cmd->add_option("id", entry.id, "Entry id or unique prefix")->required();
-  edit_cmd->add_option("--title", entry.title, "New title");
+  edit_cmd->add_option("--title", entry.title, "New title")
+      ->excludes(edit_cmd->add_option("--title-file", entry.title_file,
+                                      "Read the new title from this file ('-': stdin)"));
   edit_cmd->add_option("--body-file", entry.body_file,
                        "Read the new body from this file ('-': stdin)");
   edit_cmd->add_option("--add-tag", entry.add_tags, "Add a tag (repeatable)");
@@ -116,11 +142,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (std::string unknown = UnknownCommand(app, argc, argv); !unknown.empty()) {
+      std::cerr << "jsync: usage error: unknown command '" << unknown << "'\n"
+                << "Run 'jsync --help' for the list of commands.\n";
+      return kExitUsage;
+    }
     std::cerr << "jsync: usage error: " << e.what() << "\n"
               << "Run 'jsync --help' or 'jsync COMMAND --help'.\n";
     return kExitUsage;
   }
   if (home.empty()) home = DefaultHome();
+  JsonErrors(json);
 
   try {
     if (init_cmd->parsed()) {
@@ -129,12 +161,17 @@ int main(int argc, char** argv) {
         return Fail("init --provider " + init.provider + " needs --location", kExitUsage);
       return RunInit(home, init);
     }
-    if (new_cmd->parsed()) return RunNew(home, entry);
+    if (new_cmd->parsed()) {
+      if (!entry.title && entry.title_file.empty())
+        return Fail("new needs --title or --title-file", kExitUsage);
+      return RunNew(home, entry);
+    }
     if (edit_cmd->parsed()) {
-      if (!entry.title && entry.body_file.empty() && entry.add_tags.empty() &&
-          entry.remove_tags.empty() && entry.insert.empty() && entry.del.empty()) {
+      if (!entry.title && entry.title_file.empty() && entry.body_file.empty() &&
+          entry.add_tags.empty() && entry.remove_tags.empty() && entry.insert.empty() &&
+          entry.del.empty()) {
         return Fail(
-            "edit needs at least one of --title, --body-file, --insert, --delete, "
+            "edit needs at least one of --title, --title-file, --body-file, --insert, --delete, "
             "--add-tag, --remove-tag",
             kExitUsage);
       }

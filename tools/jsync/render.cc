@@ -3,6 +3,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/util/escape.h"
+
 namespace jsync::cli {
 namespace {
 
@@ -58,10 +60,10 @@ nlohmann::json EntryJson(const Entry& e) {
 std::string EntryText(const Entry& e) {
   std::ostringstream out;
   out << "id:       " << RecordIdHex(e.id) << "\n"
-      << "title:    " << e.title << "\n";
+      << "title:    " << EscapeForDisplay(e.title) << "\n";
   if (!e.tags.empty()) {
     out << "tags:    ";
-    for (const auto& t : e.tags) out << " " << t;
+    for (const auto& t : e.tags) out << " " << EscapeForDisplay(t);
     out << "\n";
   }
   out << "created:  " << IsoTime(e.created_ms) << "\n"
@@ -79,11 +81,12 @@ std::string EntryText(const Entry& e) {
 }
 
 std::string EntryLine(const Entry& e) {
-  std::string line =
-      RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) + "  " + e.title;
+  std::string line = RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) +
+                     "  " + EscapeForDisplay(e.title);
   if (!e.tags.empty()) {
     line += "  [";
-    for (size_t i = 0; i < e.tags.size(); ++i) line += (i ? ", " : "") + e.tags[i];
+    for (size_t i = 0; i < e.tags.size(); ++i)
+      line += (i ? ", " : "") + EscapeForDisplay(e.tags[i]);
     line += "]";
   }
   if (!e.conflicts.empty()) line += "  (conflict)";

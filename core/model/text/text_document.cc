@@ -608,4 +608,12 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
   return doc;
 }
 
+uint64_t TextDocument::NextSeqOf(DeviceId device) const {
+  uint64_t next = 1;
+  for (const Item& it : items_) {
+    if (it.device == device && it.len > 0) next = std::max(next, it.seq + it.len);
+  }
+  return next;
+}
+
 }  // namespace jsync::text

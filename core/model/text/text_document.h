@@ -72,6 +72,9 @@ class TextDocument {
   std::string Utf8() const;
   size_t item_count() const;
   size_t tombstone_count() const;  // deleted characters still kept for merging
+  // One past the highest character seq of `device` in this document (1 when it has none):
+  // a floor for that device's next LocalInsert.
+  uint64_t NextSeqOf(DeviceId device) const;
 
   // The whole state (visible text, ids, origins, tombstones without their text), zstd-
   // compressed; what a new device loads. Equal documents encode to equal bytes.
