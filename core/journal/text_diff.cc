@@ -1,10 +1,12 @@
 #include "core/journal/text_diff.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstddef>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace jsync {
 namespace {
@@ -41,10 +43,11 @@ class Myers {
     while (a0 < a1 && b0 < b1 && a_[a0] == b_[b0]) ++a0, ++b0;
     while (a0 < a1 && b0 < b1 && a_[a1 - 1] == b_[b1 - 1]) --a1, --b1;
     if (a0 == a1 || b0 == b1) return AppendHunk(out, {a0, a1, b0, b1});
+    bool limited = true;
     std::optional<Point> mid;
     if (stats_.steps < limits_.max_steps) {
       mid = Bisect(a_ + a0, static_cast<ptrdiff_t>(a1 - a0), b_ + b0,
-                   static_cast<ptrdiff_t>(b1 - b0));
+                   static_cast<ptrdiff_t>(b1 - b0), limited);
     }
     // A split at either corner would not shrink the problem; the search never returns one on
     // trimmed input (both sides non-empty, so D >= 2), but recursion must not depend on that.
@@ -52,7 +55,8 @@ class Myers {
                          !(mid->x == static_cast<ptrdiff_t>(a1 - a0) &&
                            mid->y == static_cast<ptrdiff_t>(b1 - b0));
     if (!shrinks) {
-      ++stats_.coarse_regions;
+      // Without a limit, paths that never meet mean nothing in common: the replace is exact.
+      if (limited || mid) ++stats_.coarse_regions;
       return AppendHunk(out, {a0, a1, b0, b1});
     }
     const size_t ax = a0 + static_cast<size_t>(mid->x), by = b0 + static_cast<size_t>(mid->y);
@@ -67,10 +71,12 @@ class Myers {
 
   // A point on an optimal path about halfway through it, found by searching forward from the
   // start and backward from the end until the two meet; nullopt when they have not met within
-  // max_d edits each or the step budget ran out.
-  std::optional<Point> Bisect(const T* a, ptrdiff_t n, const T* b, ptrdiff_t m) {
-    const ptrdiff_t max_d = std::min<ptrdiff_t>((n + m + 1) / 2,
-                                                static_cast<ptrdiff_t>(limits_.max_d));
+  // max_d edits each or the step budget ran out (`limited` says which of the two it was), or
+  // when a and b have nothing in common.
+  std::optional<Point> Bisect(const T* a, ptrdiff_t n, const T* b, ptrdiff_t m, bool& limited) {
+    const ptrdiff_t full_d = (n + m + 1) / 2;
+    const ptrdiff_t max_d = std::min<ptrdiff_t>(full_d, static_cast<ptrdiff_t>(limits_.max_d));
+    limited = max_d < full_d;
     const ptrdiff_t delta = n - m;
     if (delta > 2 * max_d || -delta > 2 * max_d) return std::nullopt;  // D >= |delta|
     const ptrdiff_t offset = max_d + 1;
@@ -87,7 +93,10 @@ class Myers {
     ptrdiff_t k1start = 0, k1end = 0, k2start = 0, k2end = 0;
     for (ptrdiff_t d = 0; d < max_d; ++d) {
       for (ptrdiff_t k1 = -d + k1start; k1 <= d - k1end; k1 += 2) {
-        if (stats_.steps >= limits_.max_steps) return std::nullopt;
+        if (stats_.steps >= limits_.max_steps) {
+          limited = true;
+          return std::nullopt;
+        }
         const ptrdiff_t i = offset + k1;
         ptrdiff_t x1 = (k1 == -d || (k1 != d && v1[i - 1] < v1[i + 1])) ? v1[i + 1] : v1[i - 1] + 1;
         ptrdiff_t y1 = x1 - k1;
@@ -105,7 +114,10 @@ class Myers {
         }
       }
       for (ptrdiff_t k2 = -d + k2start; k2 <= d - k2end; k2 += 2) {
-        if (stats_.steps >= limits_.max_steps) return std::nullopt;
+        if (stats_.steps >= limits_.max_steps) {
+          limited = true;
+          return std::nullopt;
+        }
         const ptrdiff_t i = offset + k2;
         ptrdiff_t x2 = (k2 == -d || (k2 != d && v2[i - 1] < v2[i + 1])) ? v2[i + 1] : v2[i - 1] + 1;
         ptrdiff_t y2 = x2 - k2;
@@ -177,9 +189,49 @@ class LineTokens {
     starts.push_back(end);
   }
 
+  size_t distinct() const { return ids_.size(); }
+
  private:
   std::unordered_map<std::u32string_view, uint32_t> ids_;
 };
+
+// Patience anchors: the lines that occur exactly once in each text, as the longest run of them
+// in the same order in both. Paragraphs are nearly always unique, so untouched ones pin the
+// alignment and the line diff only searches the gaps between them; thousands of scattered
+// edits then cost no more than one each, where a single search over the whole body would run
+// into max_d and replace it all.
+std::vector<std::pair<size_t, size_t>> UniqueCommonLines(const std::vector<uint32_t>& a,
+                                                         const std::vector<uint32_t>& b,
+                                                         size_t distinct) {
+  constexpr size_t kAbsent = SIZE_MAX, kRepeated = SIZE_MAX - 1;
+  std::vector<size_t> in_a(distinct, kAbsent), in_b(distinct, kAbsent);
+  for (size_t i = 0; i < a.size(); ++i) in_a[a[i]] = in_a[a[i]] == kAbsent ? i : kRepeated;
+  for (size_t j = 0; j < b.size(); ++j) in_b[b[j]] = in_b[b[j]] == kAbsent ? j : kRepeated;
+  std::vector<std::pair<size_t, size_t>> pairs;  // (i, j), i increasing
+  for (size_t i = 0; i < a.size(); ++i) {
+    const size_t j = in_b[a[i]];
+    if (in_a[a[i]] == i && j < kRepeated) pairs.emplace_back(i, j);
+  }
+  // Longest increasing subsequence of j (patience sorting): tails[len - 1] is the pair ending
+  // the best run of that length found so far.
+  std::vector<size_t> tails, before(pairs.size(), SIZE_MAX);
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    auto it = std::lower_bound(tails.begin(), tails.end(), pairs[p].second,
+                               [&](size_t t, size_t j) { return pairs[t].second < j; });
+    if (it != tails.begin()) before[p] = *(it - 1);
+    if (it == tails.end()) {
+      tails.push_back(p);
+    } else {
+      *it = p;
+    }
+  }
+  std::vector<std::pair<size_t, size_t>> anchors;
+  for (size_t p = tails.empty() ? SIZE_MAX : tails.back(); p != SIZE_MAX; p = before[p]) {
+    anchors.push_back(pairs[p]);
+  }
+  std::reverse(anchors.begin(), anchors.end());
+  return anchors;
+}
 
 }  // namespace
 
@@ -209,8 +261,14 @@ std::vector<Splice> DiffToSplices(const std::u32string& from, const std::u32stri
     tokens.Split(from, prefix, a_end, a_lines, a_starts);
     tokens.Split(to, prefix, b_end, b_lines, b_starts);
     std::vector<Hunk> line_hunks;
-    Myers<uint32_t>(a_lines.data(), b_lines.data(), limits, stats)
-        .Diff(0, a_lines.size(), 0, b_lines.size(), line_hunks);
+    Myers<uint32_t> lines(a_lines.data(), b_lines.data(), limits, stats);
+    size_t a_at = 0, b_at = 0;
+    for (const auto& [i, j] : UniqueCommonLines(a_lines, b_lines, tokens.distinct())) {
+      lines.Diff(a_at, i, b_at, j, line_hunks);
+      a_at = i + 1;
+      b_at = j + 1;
+    }
+    lines.Diff(a_at, a_lines.size(), b_at, b_lines.size(), line_hunks);
     for (const Hunk& h : line_hunks) {
       coarse.push_back({a_starts[h.a0], a_starts[h.a1], b_starts[h.b0], b_starts[h.b1]});
     }

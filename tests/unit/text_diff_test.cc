@@ -234,7 +234,9 @@ TEST(TextDiff, CompleteRewriteIsBoundedWorkAndOneSplice) {
 
 TEST(TextDiff, TinyLimitsFallBackToOneCoarseReplace) {
   std::mt19937_64 rng(11);
-  const std::u32string from = Prose(rng, 5000);
+  // One line, so no untouched line can anchor the two edits apart.
+  std::u32string from = Prose(rng, 5000);
+  std::replace(from.begin(), from.end(), U'\n', U' ');
   std::u32string to = from;
   to.replace(1000, 4, U("🙂🙂"));
   to.replace(3000, 10, U("x"));
@@ -249,6 +251,20 @@ TEST(TextDiff, TinyLimitsFallBackToOneCoarseReplace) {
     EXPECT_EQ(s[0].pos, 1000u);
     EXPECT_EQ(s[0].del, 3012u - 1000u);  // to 3000 is from 3002
   }
+}
+
+TEST(TextDiff, UntouchedLinesKeepEditsApartEvenWithoutABudget) {
+  std::mt19937_64 rng(12);
+  const std::u32string from = Prose(rng, 20000);
+  std::u32string to = from;
+  to.replace(1000, 4, U("🙂🙂"));
+  to.replace(15000, 10, U("x"));
+  DiffStats stats;
+  auto s = DiffToSplices(from, to, DiffLimits{2048, 0}, &stats);
+  EXPECT_EQ(Apply(from, s), to);
+  EXPECT_GT(stats.coarse_regions, 0u);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_LT(ChangedChars(s), 3000u) << "each coarse region is at most the paragraphs edited";
 }
 
 // ---- randomized: applying the splices to `from` gives `to` exactly -----------------------
