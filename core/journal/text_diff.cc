@@ -1,8 +1,8 @@
 #include "core/journal/text_diff.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -51,9 +51,9 @@ class Myers {
     }
     // A split at either corner would not shrink the problem; the search never returns one on
     // trimmed input (both sides non-empty, so D >= 2), but recursion must not depend on that.
-    const bool shrinks = mid && !(mid->x == 0 && mid->y == 0) &&
-                         !(mid->x == static_cast<ptrdiff_t>(a1 - a0) &&
-                           mid->y == static_cast<ptrdiff_t>(b1 - b0));
+    const bool shrinks =
+        mid && !(mid->x == 0 && mid->y == 0) &&
+        !(mid->x == static_cast<ptrdiff_t>(a1 - a0) && mid->y == static_cast<ptrdiff_t>(b1 - b0));
     if (!shrinks) {
       // Without a limit, paths that never meet mean nothing in common: the replace is exact.
       if (limited || mid) ++stats_.coarse_regions;

@@ -26,7 +26,7 @@ struct DiffLimits {
 };
 
 struct DiffStats {
-  uint64_t steps = 0;        // Myers steps spent
+  uint64_t steps = 0;         // Myers steps spent
   size_t coarse_regions = 0;  // regions replaced whole because a limit was reached
 };
 
