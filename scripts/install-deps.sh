@@ -7,7 +7,7 @@ packages=(
   g++ cmake make pkg-config git
   libssl-dev libsqlite3-dev libzstd-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev
-  nlohmann-json3-dev libcli11-dev libdtl-dev libexpat1-dev
+  nlohmann-json3-dev libcli11-dev libexpat1-dev
   libsecret-1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   "$@"
