@@ -46,8 +46,7 @@ Entry EntryFromState(const RecordId& id, const RecordState& state) {
       // Replacing bad UTF-8 (a broken sender's) keeps dump() from throwing.
       c.values.push_back({nlohmann::json(side.version)
                               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                          side.device, side.hlc, side.wall_ms,
-                          std::move(side.ops)});
+                          side.device, side.hlc, side.wall_ms, std::move(side.ops)});
     }
     e.conflicts.push_back(std::move(c));
   }

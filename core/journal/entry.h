@@ -17,9 +17,9 @@ inline constexpr const char* kEntries = "entries";
 struct ConflictValue {
   std::string value;  // JSON text; for a text conflict a JSON string: that side's version
   DeviceId device = 0;
-  Hlc hlc = 0;              // the (newest) op of this side
-  uint64_t wall_ms = 0;     // its display time
-  std::vector<OpId> ops;    // the ops of this side (register: the sibling; text: its rewrites)
+  Hlc hlc = 0;            // the (newest) op of this side
+  uint64_t wall_ms = 0;   // its display time
+  std::vector<OpId> ops;  // the ops of this side (register: the sibling; text: its rewrites)
 };
 
 // Concurrent writes to one field that no later write settled.

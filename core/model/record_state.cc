@@ -106,10 +106,11 @@ Status RecordState::Apply(const Op& op) {
       text::TextDocument& doc = texts_[op.field];
       std::u32string inserted;
       if (op.kind == OpKind::kTextInsert) inserted = text::Utf8ToUtf32(op.value);
-      Status st = op.kind == OpKind::kTextInsert
-                      ? doc.ApplyInsert(
-                            {{op.id.device, op.char_seq}, op.origin_left, op.origin_right, inserted})
-                      : doc.ApplyDelete({op.ranges});
+      Status st =
+          op.kind == OpKind::kTextInsert
+              ? doc.ApplyInsert(
+                    {{op.id.device, op.char_seq}, op.origin_left, op.origin_right, inserted})
+              : doc.ApplyDelete({op.ranges});
       JSYNC_RETURN_IF_ERROR(st.WithContext("field " + op.field));
       if (op.kind == OpKind::kTextInsert && !op.ranges.empty()) {
         auto& reps = replacements_[op.field];

@@ -294,12 +294,12 @@ TEST(DisplayTime, AClockTenYearsAheadDoesNotMoveOtherDevicesTimes) {
     return ClockFn([t] { return ++*t; });
   };
   ClockFn good_clock = stepping(now), fast_clock = stepping(now + skew);
-  ASSERT_TRUE(Journal::Init(dir / "good", testing::TestInitOptions(dir / "cloud", "good"),
-                            good_clock)
-                  .ok());
-  ASSERT_TRUE(Journal::Init(dir / "fast", testing::TestInitOptions(dir / "cloud", "fast"),
-                            fast_clock)
-                  .ok());
+  ASSERT_TRUE(
+      Journal::Init(dir / "good", testing::TestInitOptions(dir / "cloud", "good"), good_clock)
+          .ok());
+  ASSERT_TRUE(
+      Journal::Init(dir / "fast", testing::TestInitOptions(dir / "cloud", "fast"), fast_clock)
+          .ok());
   auto good = Journal::Open(dir / "good", good_clock);
   auto fast = Journal::Open(dir / "fast", fast_clock);
   ASSERT_TRUE(good.ok() && fast.ok());

@@ -134,8 +134,8 @@ struct Editor {
   RecordState state;
   uint64_t seq = 1;
 
-  std::vector<Op> Splice(const std::string& field, size_t pos, size_t del,
-                         const std::string& ins, uint64_t wall_ms = 0) {
+  std::vector<Op> Splice(const std::string& field, size_t pos, size_t del, const std::string& ins,
+                         uint64_t wall_ms = 0) {
     std::vector<Op> ops;
     auto make = [&](OpKind kind) {
       Op op = Set(hlc++, device, field, "");

@@ -171,8 +171,7 @@ void ExpectContiguousRewrites(uint64_t seed) {
   const std::u32string merged = docs[0].Text();
   ASSERT_EQ(merged.size(), before.size() - len + n * texts[0].size());
   EXPECT_EQ(merged.substr(0, pos), before.substr(0, pos));
-  EXPECT_EQ(merged.substr(merged.size() - (before.size() - pos - len)),
-            before.substr(pos + len));
+  EXPECT_EQ(merged.substr(merged.size() - (before.size() - pos - len)), before.substr(pos + len));
   std::u32string middle = merged.substr(pos, n * texts[0].size());
   for (const auto& t : texts) {
     EXPECT_NE(middle.find(t), std::u32string::npos)
@@ -190,7 +189,8 @@ TEST(TextDocument, ConcurrentRewritesOfOneRangeKeepEachInsertionInOnePiece) {
     Rewrite from_n = RewriteRange(n, 2, 1, 0, 11, U("N says that"));
     Rewrite from_f = RewriteRange(f, 3, 1, 0, 11, U("F says this"));
     TextDocument merged = base;
-    for (const Rewrite* r : n_first ? std::vector{&from_n, &from_f} : std::vector{&from_f, &from_n}) {
+    for (const Rewrite* r :
+         n_first ? std::vector{&from_n, &from_f} : std::vector{&from_f, &from_n}) {
       ASSERT_TRUE(merged.ApplyDelete(r->del).ok());
       ASSERT_TRUE(merged.ApplyInsert(r->ins).ok());
     }
