@@ -2,8 +2,29 @@
 
 namespace jsync::format {
 namespace {
-constexpr uint8_t kBodyVersion = 1;
+// 1: the first layout. 2 adds each op's wall clock and a text insert's replaced ranges.
+constexpr uint8_t kBodyVersion = 2;
+
+void EncodeRanges(ByteWriter& w, const std::vector<text::DeleteRange>& ranges) {
+  w.Varint(ranges.size());
+  for (const auto& r : ranges) {
+    w.U64(r.device);
+    w.Varint(r.seq);
+    w.Varint(r.len);
+  }
 }
+
+void DecodeRanges(ByteReader& r, std::vector<text::DeleteRange>& out) {
+  for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
+    text::DeleteRange range;
+    range.device = r.U64();
+    range.seq = r.Varint();
+    range.len = r.Varint();
+    out.push_back(range);
+  }
+}
+
+}  // namespace
 
 Bytes EncodeOps(const std::vector<Op>& ops) {
   ByteWriter w;
@@ -12,6 +33,7 @@ Bytes EncodeOps(const std::vector<Op>& ops) {
   for (const Op& op : ops) {
     w.U8(static_cast<uint8_t>(op.kind));
     w.Varint(op.id.hlc);
+    w.Varint(op.wall_ms);
     w.Str(op.collection);
     w.Raw(op.record);
     w.Str(op.field);
@@ -23,14 +45,10 @@ Bytes EncodeOps(const std::vector<Op>& ops) {
           w.U64(id.device);
           if (!id.none()) w.Varint(id.seq);
         }
+        EncodeRanges(w, op.ranges);
         break;
       case OpKind::kTextDelete:
-        w.Varint(op.ranges.size());
-        for (const auto& r : op.ranges) {
-          w.U64(r.device);
-          w.Varint(r.seq);
-          w.Varint(r.len);
-        }
+        EncodeRanges(w, op.ranges);
         break;
       default:
         w.Str(op.value);
@@ -46,7 +64,10 @@ Bytes EncodeOps(const std::vector<Op>& ops) {
 
 Result<std::vector<Op>> DecodeOps(ByteSpan body, DeviceId device) {
   ByteReader r(body);
-  if (r.U8() != kBodyVersion) return Status::Corrupt("unknown op encoding version");
+  const uint8_t version = r.U8();
+  if (version != 1 && version != kBodyVersion) {
+    return Status::Corrupt("unknown op encoding version");
+  }
   std::vector<Op> ops;
   for (uint64_t n = r.Count(); r.ok() && n > 0; --n) {
     Op op;
@@ -54,6 +75,7 @@ Result<std::vector<Op>> DecodeOps(ByteSpan body, DeviceId device) {
     if (kind < 1 || kind > 6) return Status::Corrupt("unknown op kind " + std::to_string(kind));
     op.kind = static_cast<OpKind>(kind);
     op.id = {r.Varint(), device};
+    if (version >= 2) op.wall_ms = r.Varint();
     op.collection = r.Str();
     op.record = r.Array<16>();
     op.field = r.Str();
@@ -64,17 +86,12 @@ Result<std::vector<Op>> DecodeOps(ByteSpan body, DeviceId device) {
         id->device = r.U64();
         if (!id->none()) id->seq = r.Varint();
       }
+      if (version >= 2) DecodeRanges(r, op.ranges);
       ops.push_back(std::move(op));
       continue;
     }
     if (op.kind == OpKind::kTextDelete) {
-      for (uint64_t k = r.Count(); r.ok() && k > 0; --k) {
-        text::DeleteRange range;
-        range.device = r.U64();
-        range.seq = r.Varint();
-        range.len = r.Varint();
-        op.ranges.push_back(range);
-      }
+      DecodeRanges(r, op.ranges);
       ops.push_back(std::move(op));
       continue;
     }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/text_conflicts.h"
+
 namespace jsync {
 namespace {
 
@@ -26,12 +28,26 @@ Entry EntryFromState(const RecordId& id, const RecordState& state) {
     nlohmann::json v = ParseValue(created->value);
     if (v.is_number_unsigned()) e.created_ms = v.get<uint64_t>();
   }
-  if (e.created_ms == 0) e.created_ms = HlcMillis(state.min_hlc());
-  e.updated_ms = HlcMillis(state.max_hlc());
+  if (e.created_ms == 0) e.created_ms = state.min_wall_ms();
+  e.updated_ms = state.max_wall_ms();
   for (const auto& [field, sibs] : state.registers()) {
     if (sibs.size() < 2) continue;
-    FieldConflict c{field, {}};
-    for (const Sibling& s : sibs) c.values.push_back({s.value, s.id.device, s.id.hlc});
+    FieldConflict c{field, "register", {}};
+    for (const Sibling& s : sibs) {
+      c.values.push_back({s.value, s.id.device, s.id.hlc, s.wall_ms, {s.id}});
+    }
+    e.conflicts.push_back(std::move(c));
+  }
+  for (const char* field : {"title", "body"}) {
+    std::vector<TextConflictSide> sides = FindTextConflict(state, field);
+    if (sides.empty()) continue;
+    FieldConflict c{field, "text", {}};
+    for (auto& side : sides) {
+      // Replacing bad UTF-8 (a broken sender's) keeps dump() from throwing.
+      c.values.push_back({nlohmann::json(side.version)
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                          side.device, side.hlc, side.wall_ms, std::move(side.ops)});
+    }
     e.conflicts.push_back(std::move(c));
   }
   return e;

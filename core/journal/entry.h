@@ -15,14 +15,20 @@ namespace jsync {
 inline constexpr const char* kEntries = "entries";
 
 struct ConflictValue {
-  std::string value;  // JSON text
+  std::string value;  // JSON text; for a text conflict a JSON string: that side's version
   DeviceId device = 0;
-  Hlc hlc = 0;
+  Hlc hlc = 0;            // the (newest) op of this side
+  uint64_t wall_ms = 0;   // its display time
+  std::vector<OpId> ops;  // the ops of this side (register: the sibling; text: its rewrites)
 };
 
-// Concurrent writes to one field that no later write replaced; the last one is shown.
+// Concurrent writes to one field that no later write settled.
+//   kind "register": siblings ordered by (hlc, device); the last one is shown.
+//   kind "text": concurrent rewrites of the same characters (core/model/text_conflicts.h); the
+//   merged text is shown, each value is one device's version.
 struct FieldConflict {
   std::string field;
+  std::string kind = "register";
   std::vector<ConflictValue> values;
 };
 

@@ -256,6 +256,7 @@ Op Journal::MakeOp(OpKind kind, const RecordId& record, std::string field, std::
                    std::vector<OpId> observed) {
   Op op;
   op.id = {clock_->Now(), device_};
+  op.wall_ms = DisplayMillis(clock_->WallNow(), op.id.hlc);  // shown, never ordered by
   op.kind = kind;
   op.collection = kEntries;
   op.record = record;
@@ -320,6 +321,8 @@ Status Journal::EditText(RecordState& scratch, const RecordId& record, const std
       op.char_seq = ins.id.seq;
       op.origin_left = ins.origin_left;
       op.origin_right = ins.origin_right;
+      // A rewrite names what it replaced, so a concurrent rewrite of it is a conflict.
+      if (sp.del > 0) op.ranges = ops.back().ranges;
       ops.push_back(std::move(op));
     }
   }
@@ -338,8 +341,9 @@ Result<RecordId> Journal::NewEntry(const NewEntryInput& input) {
   JSYNC_RETURN_IF_ERROR(
       WriteLocal(id, /*must_exist=*/false, "",
                  [&](const RecordState&, RecordState& scratch, std::vector<Op>& ops) -> Status {
-                   ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at",
-                                        std::to_string(HlcMillis(clock_->Now())), {}));
+                   ops.push_back(MakeOp(OpKind::kSetRegister, id, "created_at", "", {}));
+                   // Wall time: the HLC may run ahead of every clock (docs/decisions/0017).
+                   ops.back().value = std::to_string(ops.back().wall_ms);
                    JSYNC_RETURN_IF_ERROR(scratch.Apply(ops.back()));
                    JSYNC_RETURN_IF_ERROR(EditText(scratch, id, "title",
                                                   {{0, 0, text::Utf8ToUtf32(input.title)}}, ops));

@@ -30,6 +30,8 @@ class HybridClock {
   // Takes in a timestamp seen on another device so later local ones sort after it.
   void Observe(Hlc remote);
   Hlc last() const { return last_; }
+  // This device's wall clock now (what the user's clock says; may be far from the HLC).
+  uint64_t WallNow() const { return clock_(); }
 
  private:
   ClockFn clock_;

@@ -17,8 +17,21 @@ namespace jsync {
 
 struct Sibling {
   OpId id;
-  std::string value;  // JSON text
+  std::string value;     // JSON text
+  uint64_t wall_ms = 0;  // the writer's display time (DisplayMillis of the op)
   bool operator==(const Sibling&) const = default;
+};
+
+// A text insert that replaced characters (one splice: delete a range, insert at its place).
+// Kept per field like tombstones (ids and ranges, no text) so that a concurrent rewrite of
+// the same characters, whenever it arrives, is recognised as a conflict (text_conflicts.h).
+struct TextReplacement {
+  OpId id;                // of the insert op
+  uint64_t wall_ms = 0;   // its display time
+  uint64_t char_seq = 0;  // inserted characters: (id.device, char_seq .. char_seq + len - 1)
+  uint64_t len = 0;
+  std::vector<text::DeleteRange> replaced;
+  bool operator==(const TextReplacement&) const = default;
 };
 
 class RecordState {
@@ -47,6 +60,11 @@ class RecordState {
   const std::map<std::string, std::vector<Sibling>>& registers() const { return registers_; }
   Hlc max_hlc() const { return max_hlc_; }
   Hlc min_hlc() const { return min_hlc_; }
+  // Newest and oldest display time (DisplayMillis) over every op applied: what "updated" shows.
+  uint64_t max_wall_ms() const { return max_wall_; }
+  uint64_t min_wall_ms() const { return min_wall_; }
+  // The replacing inserts of a text field, ordered by op id; nullptr when there are none.
+  const std::vector<TextReplacement>* Replacements(const std::string& field) const;
 
   // Canonical encoding: equal states encode to equal bytes.
   Bytes Encode() const;
@@ -62,8 +80,11 @@ class RecordState {
   // field -> device -> newest text op: what keeps a record alive against a delete.
   std::map<std::string, std::map<DeviceId, Hlc>> text_heads_;
   std::vector<OpId> covered_;  // ops seen by a delete, sorted
+  std::map<std::string, std::vector<TextReplacement>> replacements_;
   Hlc max_hlc_ = 0;
   Hlc min_hlc_ = 0;
+  uint64_t max_wall_ = 0;
+  uint64_t min_wall_ = 0;
 };
 
 }  // namespace jsync

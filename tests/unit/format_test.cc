@@ -60,6 +60,68 @@ TEST(OpCodec, RejectsTruncationAndUnknownKinds) {
   EXPECT_FALSE(DecodeOps(bad, 1).ok());
 }
 
+TEST(OpCodec, CarriesWallTimeAndReplacedRanges) {
+  std::vector<Op> ops = SampleOps(0x1234);
+  ops[0].wall_ms = 1'780'000'000'123;
+  Op ins = ops[0];
+  ins.id.hlc += 5;
+  ins.kind = OpKind::kTextInsert;
+  ins.value = "new title";
+  ins.observed.clear();
+  ins.char_seq = 40;
+  ins.origin_right = {7, 3};
+  ins.ranges = {{7, 3, 5}, {9, 1, 2}};
+  Op del = ins;
+  del.id.hlc -= 1;
+  del.kind = OpKind::kTextDelete;
+  del.value.clear();
+  del.char_seq = 0;
+  del.origin_right = {};
+  ops.push_back(del);
+  ops.push_back(ins);
+  Bytes enc = EncodeOps(ops);
+  EXPECT_EQ(enc[0], 2) << "body version";
+  auto back = DecodeOps(enc, 0x1234);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, ops);
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    EXPECT_FALSE(DecodeOps(ByteSpan(enc).first(cut), 0x1234).ok()) << cut;
+  }
+}
+
+TEST(OpCodec, DecodesTheVersion1Body) {
+  // As written before wall times: one set-register and one text insert.
+  ByteWriter w;
+  w.U8(1);
+  w.Varint(2);
+  w.U8(1);  // set-register
+  w.Varint(MakeHlc(1000, 1));
+  w.Str("entries");
+  w.Raw(RecordId{});
+  w.Str("created_at");
+  w.Str("1000");
+  w.Varint(0);
+  w.U8(5);  // text-insert
+  w.Varint(MakeHlc(1000, 2));
+  w.Str("entries");
+  w.Raw(RecordId{});
+  w.Str("title");
+  w.Str("hi");
+  w.Varint(1);
+  w.U64(0);  // origin-left: none
+  w.U64(7);  // origin-right: (7, 3)
+  w.Varint(3);
+  auto ops = DecodeOps(w.bytes(), 0x55);
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  ASSERT_EQ(ops->size(), 2u);
+  EXPECT_EQ((*ops)[0].value, "1000");
+  EXPECT_EQ((*ops)[0].wall_ms, 0u) << "unknown: shown at the HLC";
+  EXPECT_EQ((*ops)[1].value, "hi");
+  EXPECT_EQ((*ops)[1].origin_right, (text::CharId{7, 3}));
+  EXPECT_TRUE((*ops)[1].ranges.empty());
+  EXPECT_EQ((*ops)[1].id, (OpId{MakeHlc(1000, 2), 0x55}));
+}
+
 TEST(ChangeFile, SealParseOpenRoundTrip) {
   ChangeHeader h = SampleHeader();
   auto ops = SampleOps(h.device);

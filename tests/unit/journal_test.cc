@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <memory>
+
 #include "tests/support/test_support.h"
 
 namespace jsync {
@@ -180,6 +183,7 @@ TEST_F(TwoDevices, ChangingOneWordSendsOneSmallInsertAndDelete) {
   size_t inserted = 0, deleted = 0;
   for (const auto& row : *outbox) {
     if (row.op.kind == OpKind::kTextInsert) inserted += row.op.value.size();
+    if (row.op.kind != OpKind::kTextDelete) continue;  // an insert names what it replaced
     for (const auto& r : row.op.ranges) deleted += r.len;
   }
   EXPECT_LE(inserted, 4u);
@@ -204,6 +208,137 @@ TEST_F(TwoDevices, DeletedWhileEditedElsewhereComesBackWithTheEdit) {
     EXPECT_EQ(e->body, "first edit draft");
     EXPECT_EQ(e->tags, std::vector<std::string>{"x"});
   }
+}
+
+TEST_F(TwoDevices, ConcurrentRewritesOfATitleStayWholeAndAreReportedAsAConflict) {
+  auto id = devices_[0]->NewEntry({"draft", "old body", {}});
+  ASSERT_TRUE(id.ok());
+  SyncAll();
+  const std::string hex = RecordIdHex(*id);
+  // No character in common with "draft": even a character diff makes one splice.
+  EntryEdit a, b;
+  a.title = "N SAYS THAT";
+  b.title = "F SAYS THIS";
+  // The body through explicit splices: each replaces all of it.
+  a.body_splices = {{0, 8, U"body of A"}};
+  b.body_splices = {{0, 8, U"B's body"}};
+  ASSERT_TRUE(devices_[0]->EditEntry(hex, a).ok());
+  ASSERT_TRUE(devices_[1]->EditEntry(hex, b).ok());
+  SyncAll();
+  auto ea = devices_[0]->GetEntry(hex), eb = devices_[1]->GetEntry(hex);
+  ASSERT_TRUE(ea.ok() && eb.ok());
+  EXPECT_EQ(ea->title, eb->title);
+  EXPECT_TRUE(ea->title == "N SAYS THATF SAYS THIS" || ea->title == "F SAYS THISN SAYS THAT")
+      << ea->title;
+  EXPECT_TRUE(ea->body == "body of AB's body" || ea->body == "B's bodybody of A") << ea->body;
+  const DeviceId dev_a = devices_[0]->device_id(), dev_b = devices_[1]->device_id();
+  for (const Entry* e : {&*ea, &*eb}) {
+    ASSERT_EQ(e->conflicts.size(), 2u);
+    std::map<std::string, std::map<DeviceId, std::string>> versions;
+    for (const auto& c : e->conflicts) {
+      EXPECT_EQ(c.kind, "text");
+      for (const auto& v : c.values) {
+        versions[c.field][v.device] = v.value;
+        EXPECT_FALSE(v.ops.empty());
+        EXPECT_NE(v.hlc, 0u);
+        EXPECT_NE(v.wall_ms, 0u);
+      }
+    }
+    EXPECT_EQ(versions["title"][dev_a], "\"N SAYS THAT\"");
+    EXPECT_EQ(versions["title"][dev_b], "\"F SAYS THIS\"");
+    EXPECT_EQ(versions["body"][dev_a], "\"body of A\"");
+    EXPECT_EQ(versions["body"][dev_b], "\"B's body\"");
+  }
+  // Device B picks A's title by deleting its own; the title conflict is settled everywhere.
+  EntryEdit pick;
+  pick.title = "N SAYS THAT";
+  ASSERT_TRUE(devices_[1]->EditEntry(hex, pick).ok());
+  SyncAll();
+  for (auto& d : devices_) {
+    auto e = d->GetEntry(hex);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->title, "N SAYS THAT");
+    ASSERT_EQ(e->conflicts.size(), 1u);
+    EXPECT_EQ(e->conflicts[0].field, "body");
+  }
+}
+
+TEST_F(TwoDevices, ConcurrentEditsOfDifferentPlacesAreNoConflict) {
+  auto id = devices_[0]->NewEntry({"A walk", "We walked to the river. It was cold.", {}});
+  ASSERT_TRUE(id.ok());
+  SyncAll();
+  const std::string hex = RecordIdHex(*id);
+  EntryEdit a, b;
+  a.body = "We strolled to the river. It was cold.";
+  a.title = "A long walk";
+  b.body = "We walked to the river. It was freezing.";
+  ASSERT_TRUE(devices_[0]->EditEntry(hex, a).ok());
+  ASSERT_TRUE(devices_[1]->EditEntry(hex, b).ok());
+  SyncAll();
+  for (auto& d : devices_) {
+    auto e = d->GetEntry(hex);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->body, "We strolled to the river. It was freezing.");
+    EXPECT_EQ(e->title, "A long walk");
+    EXPECT_TRUE(e->conflicts.empty()) << e->conflicts[0].field;
+  }
+}
+
+TEST(DisplayTime, AClockTenYearsAheadDoesNotMoveOtherDevicesTimes) {
+  testing::TempDir dir;
+  const uint64_t now = 1'780'000'000'000;  // 2026-05
+  const uint64_t skew = 10ull * 365 * 24 * 3600 * 1000;
+  // Stepping fake clocks: every reading is 1 ms later, so the test never depends on timing.
+  auto stepping = [](uint64_t start) {
+    auto t = std::make_shared<uint64_t>(start);
+    return ClockFn([t] { return ++*t; });
+  };
+  ClockFn good_clock = stepping(now), fast_clock = stepping(now + skew);
+  ASSERT_TRUE(
+      Journal::Init(dir / "good", testing::TestInitOptions(dir / "cloud", "good"), good_clock)
+          .ok());
+  ASSERT_TRUE(
+      Journal::Init(dir / "fast", testing::TestInitOptions(dir / "cloud", "fast"), fast_clock)
+          .ok());
+  auto good = Journal::Open(dir / "good", good_clock);
+  auto fast = Journal::Open(dir / "fast", fast_clock);
+  ASSERT_TRUE(good.ok() && fast.ok());
+  auto before = (*good)->NewEntry({"before", "", {}});
+  auto future = (*fast)->NewEntry({"from the future", "", {}});
+  ASSERT_TRUE(before.ok() && future.ok());
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE((*fast)->Sync().ok());
+    ASSERT_TRUE((*good)->Sync().ok());
+  }
+  auto after = (*good)->NewEntry({"after", "", {}});
+  ASSERT_TRUE(after.ok());
+  EntryEdit retitle;
+  retitle.title = "before, edited";
+  ASSERT_TRUE((*good)->EditEntry(RecordIdHex(*before), retitle).ok());
+
+  const uint64_t within = now + 60'000;  // the good clock only stepped a few hundred times
+  auto e = (*good)->GetEntry(RecordIdHex(*after));
+  ASSERT_TRUE(e.ok());
+  EXPECT_GT(e->created_ms, now);
+  EXPECT_LT(e->created_ms, within) << "created_at follows the device's clock, not the HLC";
+  EXPECT_GT(e->updated_ms, now);
+  EXPECT_LT(e->updated_ms, within);
+  auto edited = (*good)->GetEntry(RecordIdHex(*before));
+  ASSERT_TRUE(edited.ok());
+  EXPECT_LT(edited->updated_ms, within);
+  EXPECT_GT(edited->updated_ms, edited->created_ms);
+  // The HLC still orders the new ops after everything merged from the fast device.
+  auto state = (*good)->store().LoadRecord(kEntries, *after);
+  ASSERT_TRUE(state.ok() && state->has_value());
+  EXPECT_GT(HlcMillis((*state)->min_hlc()), now + skew);
+  // List order is by display time: the fast device's entry (2036) comes last.
+  auto list = (*good)->ListEntries();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].title, "before, edited");
+  EXPECT_EQ((*list)[1].title, "after");
+  EXPECT_EQ((*list)[2].title, "from the future");
+  EXPECT_GT((*list)[2].created_ms, now + skew);
 }
 
 TEST_F(TwoDevices, SplicesOutsideTheBodyAreRefused) {

@@ -105,6 +105,114 @@ TEST(TextDocument, EncodeDecodeRoundTrip) {
   }
 }
 
+// Devices rewrite one range concurrently (delete it, insert at its place: one splice, as
+// Journal::EditText makes it). Whatever the delivery order, each insertion stays in one piece
+// between the untouched prefix and suffix.
+struct Rewrite {
+  DeleteOp del;
+  InsertOp ins;
+};
+
+Rewrite RewriteRange(TextDocument& doc, DeviceId device, uint64_t seq, size_t pos, size_t len,
+                     const std::u32string& text) {
+  Rewrite r;
+  r.del = *doc.LocalDelete(pos, len);
+  r.ins = *doc.LocalInsert(device, seq, pos, text);
+  return r;
+}
+
+void ExpectContiguousRewrites(uint64_t seed) {
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  // A base text with some history: tombstones around and inside the range matter for origins.
+  TextDocument base;
+  uint64_t seq = 1;
+  for (int i = 0; i < 12; ++i) {
+    if (base.size() > 2 && rng() % 3 == 0) {
+      size_t pos = rng() % base.size();
+      ASSERT_TRUE(base.LocalDelete(pos, std::min<size_t>(1 + rng() % 2, base.size() - pos)).ok());
+    } else {
+      ASSERT_TRUE(base.LocalInsert(1, seq, rng() % (base.size() + 1), U("says that")).ok());
+      seq += 9;
+    }
+  }
+  const std::u32string before = base.Text();
+  const size_t len = 1 + rng() % before.size();
+  const size_t pos = rng() % (before.size() - len + 1);
+  const size_t n = 2 + rng() % 3;
+  std::vector<TextDocument> docs(n, base);
+  std::vector<Rewrite> rewrites;
+  std::vector<std::u32string> texts;
+  for (size_t d = 0; d < n; ++d) {
+    // Same letters on every side: the worst case for a character-level merge.
+    std::u32string t = U(std::string(1, static_cast<char>('A' + d)) + " says th" + "ais"[d % 3]);
+    texts.push_back(t);
+    // Device ids in random order relative to the side, so either may sort first.
+    rewrites.push_back(RewriteRange(docs[d], 10 + (rng() % 50) * 8 + d, 1, pos, len, t));
+  }
+  for (size_t to = 0; to < n; ++to) {
+    std::vector<size_t> from;
+    for (size_t d = 0; d < n; ++d) {
+      if (d != to) from.push_back(d);
+    }
+    std::shuffle(from.begin(), from.end(), rng);
+    // Random interleaving of the others' ops, each side's delete before its insert.
+    std::vector<size_t> stage(n, 0);
+    while (!from.empty()) {
+      size_t k = rng() % from.size(), d = from[k];
+      if (stage[d]++ == 0) {
+        ASSERT_TRUE(docs[to].ApplyDelete(rewrites[d].del).ok());
+      } else {
+        ASSERT_TRUE(docs[to].ApplyInsert(rewrites[d].ins).ok());
+        from.erase(from.begin() + static_cast<std::ptrdiff_t>(k));
+      }
+    }
+  }
+  const std::u32string merged = docs[0].Text();
+  ASSERT_EQ(merged.size(), before.size() - len + n * texts[0].size());
+  EXPECT_EQ(merged.substr(0, pos), before.substr(0, pos));
+  EXPECT_EQ(merged.substr(merged.size() - (before.size() - pos - len)), before.substr(pos + len));
+  std::u32string middle = merged.substr(pos, n * texts[0].size());
+  for (const auto& t : texts) {
+    EXPECT_NE(middle.find(t), std::u32string::npos)
+        << Utf32ToUtf8(t) << " is not in one piece in " << Utf32ToUtf8(merged);
+  }
+  for (size_t d = 1; d < n; ++d) EXPECT_EQ(docs[d].Encode(), docs[0].Encode()) << d;
+}
+
+TEST(TextDocument, ConcurrentRewritesOfOneRangeKeepEachInsertionInOnePiece) {
+  // The example, both delivery orders.
+  for (bool n_first : {true, false}) {
+    TextDocument base;
+    ASSERT_TRUE(base.LocalInsert(1, 1, 0, U("draft title")).ok());
+    TextDocument n = base, f = base;
+    Rewrite from_n = RewriteRange(n, 2, 1, 0, 11, U("N says that"));
+    Rewrite from_f = RewriteRange(f, 3, 1, 0, 11, U("F says this"));
+    TextDocument merged = base;
+    for (const Rewrite* r :
+         n_first ? std::vector{&from_n, &from_f} : std::vector{&from_f, &from_n}) {
+      ASSERT_TRUE(merged.ApplyDelete(r->del).ok());
+      ASSERT_TRUE(merged.ApplyInsert(r->ins).ok());
+    }
+    EXPECT_EQ(merged.Utf8(), "N says thatF says this");
+  }
+  for (uint64_t seed = 1; seed <= 300; ++seed) ExpectContiguousRewrites(seed);
+}
+
+TEST(TextDocument, VisibleCountAndTextWithout) {
+  TextDocument doc;
+  ASSERT_TRUE(doc.LocalInsert(1, 1, 0, U("héllo")).ok());
+  ASSERT_TRUE(doc.LocalInsert(2, 1, 5, U(" wörld")).ok());
+  ASSERT_TRUE(doc.LocalDelete(1, 2).ok());
+  EXPECT_EQ(doc.VisibleCount({1, 1, 5}), 3u);
+  EXPECT_EQ(doc.VisibleCount({2, 2, 100}), 5u);
+  EXPECT_EQ(doc.VisibleCount({9, 1, 5}), 0u);
+  EXPECT_EQ(doc.Utf8(), "hlo wörld");
+  EXPECT_EQ(Utf32ToUtf8(doc.TextWithout({{2, 1, 6}})), "hlo");
+  EXPECT_EQ(Utf32ToUtf8(doc.TextWithout({{1, 4, 1}, {2, 2, 2}})), "ho rld");
+  EXPECT_EQ(doc.TextWithout({}), doc.Text());
+}
+
 // N devices edit concurrently; ops are delivered in random causal order. Every device must
 // end with the same text, equal to the character-level reference.
 struct Logged {

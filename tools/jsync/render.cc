@@ -42,11 +42,17 @@ nlohmann::json EntryJson(const Entry& e) {
   for (const auto& c : e.conflicts) {
     nlohmann::json values = nlohmann::json::array();
     for (const auto& v : c.values) {
+      nlohmann::json ops = nlohmann::json::array();
+      for (const OpId& op : v.ops) {
+        ops.push_back({{"device", DeviceIdHex(op.device)}, {"hlc", op.hlc}});
+      }
       values.push_back({{"value", nlohmann::json::parse(v.value, nullptr, false)},
                         {"device", DeviceIdHex(v.device)},
-                        {"at", IsoTime(HlcMillis(v.hlc))}});
+                        {"at", IsoTime(v.wall_ms)},
+                        {"hlc", v.hlc},
+                        {"ops", ops}});
     }
-    conflicts.push_back({{"field", c.field}, {"values", values}});
+    conflicts.push_back({{"field", c.field}, {"kind", c.kind}, {"values", values}});
   }
   return {{"id", RecordIdHex(e.id)},
           {"title", e.title},
@@ -69,11 +75,15 @@ std::string EntryText(const Entry& e) {
   out << "created:  " << IsoTime(e.created_ms) << "\n"
       << "updated:  " << IsoTime(e.updated_ms) << "\n";
   for (const auto& c : e.conflicts) {
-    out << "conflict: " << c.field << " was changed on several devices at once; shown is the "
-        << "latest, others:\n";
-    for (size_t i = 0; i + 1 < c.values.size(); ++i) {
+    const bool text = c.kind == "text";
+    out << "conflict: " << c.field
+        << (text ? " was rewritten on several devices at once; shown are both, versions:\n"
+                 : " was changed on several devices at once; shown is the latest, others:\n");
+    // A register shows its latest value above; a text field shows none of the versions.
+    const size_t listed = text ? c.values.size() : c.values.size() - 1;
+    for (size_t i = 0; i < listed; ++i) {
       out << "          " << c.values[i].value << " (device " << DeviceIdHex(c.values[i].device)
-          << ")\n";
+          << ", " << IsoTime(c.values[i].wall_ms) << ")\n";
     }
   }
   if (!e.body.empty()) out << "\n" << e.body << (e.body.back() == '\n' ? "" : "\n");

@@ -404,6 +404,47 @@ std::u32string TextDocument::Text() const {
 
 std::string TextDocument::Utf8() const { return Utf32ToUtf8(Text()); }
 
+// Both walk every item: they serve display (conflict versions), not editing.
+uint64_t TextDocument::VisibleCount(const DeleteRange& ids) const {
+  uint64_t n = 0;
+  for (uint32_t leaf : order_) {
+    for (uint32_t h : leaves_[leaf].items) {
+      const Item& it = items_[h];
+      if (it.deleted || it.device != ids.device) continue;
+      const uint64_t lo = std::max(it.seq, ids.seq);
+      const uint64_t hi = std::min(it.seq + it.len, ids.seq + ids.len);
+      if (lo < hi) n += hi - lo;
+    }
+  }
+  return n;
+}
+
+std::u32string TextDocument::TextWithout(const std::vector<DeleteRange>& hidden) const {
+  std::u32string out;
+  out.reserve(visible_);
+  for (uint32_t leaf : order_) {
+    for (uint32_t h : leaves_[leaf].items) {
+      const Item& it = items_[h];
+      if (it.deleted) continue;
+      const bool touched = std::any_of(hidden.begin(), hidden.end(), [&](const DeleteRange& r) {
+        return r.device == it.device && r.seq < it.seq + it.len && it.seq < r.seq + r.len;
+      });
+      if (!touched) {
+        out += it.text;
+        continue;
+      }
+      for (uint32_t i = 0; i < it.len; ++i) {
+        const uint64_t seq = it.seq + i;
+        const bool hide = std::any_of(hidden.begin(), hidden.end(), [&](const DeleteRange& r) {
+          return r.device == it.device && seq >= r.seq && seq - r.seq < r.len;
+        });
+        if (!hide) out.push_back(it.text[i]);
+      }
+    }
+  }
+  return out;
+}
+
 size_t TextDocument::item_count() const {
   size_t n = 0;
   for (uint32_t leaf : order_) n += leaves_[leaf].items.size();

@@ -70,6 +70,10 @@ class TextDocument {
   size_t size() const { return visible_; }  // visible code points
   std::u32string Text() const;
   std::string Utf8() const;
+  // How many characters of the id range are visible (not deleted); 0 for unknown ids.
+  uint64_t VisibleCount(const DeleteRange& ids) const;
+  // The visible text with the characters of `hidden` (id ranges) left out.
+  std::u32string TextWithout(const std::vector<DeleteRange>& hidden) const;
   size_t item_count() const;
   size_t tombstone_count() const;  // deleted characters still kept for merging
   // One past the highest character seq of `device` in this document (1 when it has none):
