@@ -14,6 +14,7 @@
 #include "core/format/key_file.h"
 #include "core/journal/local_key.h"
 #include "core/provider/open_provider.h"
+#include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/util/utf8.h"
 
@@ -23,6 +24,9 @@ namespace jsync {
 namespace {
 
 std::string DbPath(const std::string& home) { return home + "/journal.db"; }
+
+constexpr const char* kLastSyncProblemsMeta = "last_sync_problems";
+constexpr const char* kReidentifiedFromMeta = "reidentified_from";
 std::string KeyFilePath(const std::string& home) { return home + "/master.key"; }
 
 std::string Platform() {
@@ -116,6 +120,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   InitResult result;
   crypto::SecretKey master;
   format::KeyId key_id = 0;
+  Bytes key_file_bytes;  // kept so a sync can restore the key file if the cloud loses it
   if (found) {
     result.journal = *found;
     result.joined = true;
@@ -139,6 +144,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
       }
       master = *unwrapped;
       key_id = info->key_id;
+      key_file_bytes = file;
       opened = true;
       break;
     }
@@ -151,6 +157,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     format::KeyFileInfo info{result.journal, key_id, options.scrypt};
     JSYNC_ASSIGN_OR_RETURN(Bytes key_file, format::WrapMasterKey(master, options.passphrase, info));
     JSYNC_RETURN_IF_ERROR(provider->PutIfAbsent(sync::KeyPath(result.journal, key_id), key_file));
+    key_file_bytes = key_file;
   }
 
   result.device = NewDeviceId();
@@ -166,6 +173,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("device_id", DeviceIdHex(result.device)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("device_name", options.device_name));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta(sync::kKeyFileMeta, ToHex(key_file_bytes)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
   JSYNC_RETURN_IF_ERROR(
       store->SetMeta("location", options.provider == "folder"
@@ -443,8 +451,21 @@ Result<SyncResult> Journal::Sync() {
   provider::ProviderCounters before = storage->counters();
   sync::SyncEngine engine({*store_, *storage, master_, journal_, device_, key_id_, *clock_});
   auto report = engine.Run();
-  Status meta =
-      report.ok() ? store_->SetMeta("last_sync_ms", std::to_string(SystemMillis())) : Status::Ok();
+  Status meta = Status::Ok();
+  if (report.ok()) {
+    // A re-identified device writes as its new id from now on (docs/decisions/0019).
+    if (report->device != 0) device_ = report->device;
+    if (report->ok()) meta = store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()));
+    // `status` shows what the last sync found until the next sync replaces it.
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& p : report->problems) {
+      problems.push_back({{"code", CodeName(p.code)}, {"message", p.message}});
+    }
+    if (meta.ok()) meta = store_->SetMeta(kLastSyncProblemsMeta, problems.dump());
+    if (meta.ok() && report->reidentified_from != 0) {
+      meta = store_->SetMeta(kReidentifiedFromMeta, DeviceIdHex(report->reidentified_from));
+    }
+  }
   if (meta.ok()) meta = store_->Checkpoint();
   ::close(lock);
   if (!report.ok()) return report.status();
@@ -482,6 +503,23 @@ Result<JournalStatus> Journal::GetStatus() {
   if (auto storage = Storage(); storage.ok() && (*storage)->capabilities().quota) {
     if (auto q = (*storage)->Quota(); q.ok()) s.quota = *q;
   }
+  JSYNC_ASSIGN_OR_RETURN(auto problems, store_->GetMeta(kLastSyncProblemsMeta));
+  if (problems) {
+    auto json = nlohmann::json::parse(*problems, nullptr, false);
+    if (json.is_array()) {
+      for (const auto& p : json) {
+        if (!p.is_object() || !p.value("message", nlohmann::json()).is_string()) continue;
+        s.last_sync_problems.push_back(
+            {p.value("code", ""), p["message"].get<std::string>()});
+      }
+    }
+  }
+  JSYNC_ASSIGN_OR_RETURN(auto previous, store_->GetMeta(kReidentifiedFromMeta));
+  if (previous) {
+    JSYNC_ASSIGN_OR_RETURN(s.reidentified_from, ParseDeviceId(*previous));
+  }
+  JSYNC_ASSIGN_OR_RETURN(auto floor, store_->GetMeta(sync::kReplayFloorMeta));
+  s.rebuilding = floor.has_value();
   JSYNC_ASSIGN_OR_RETURN(auto devices, store_->Devices());
   JSYNC_ASSIGN_OR_RETURN(auto cursors, store_->Cursors());
   JSYNC_ASSIGN_OR_RETURN(store::Cursor own, store_->LastSealed());

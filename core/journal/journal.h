@@ -72,6 +72,15 @@ struct JournalStatus {
   uint64_t last_sync_ms = 0;  // 0: never
   std::vector<DeviceStatus> devices;
   std::optional<provider::QuotaInfo> quota;  // when the provider reports one and answered
+  // What the last sync reported as problems (code name, message); empty after a clean sync.
+  struct Problem {
+    std::string code;
+    std::string message;
+  };
+  std::vector<Problem> last_sync_problems;
+  // Set once this home found its device id in use by another home and took a new one.
+  DeviceId reidentified_from = 0;
+  bool rebuilding = false;  // re-identified, still re-merging before re-sending its own ops
 };
 
 struct SyncResult {

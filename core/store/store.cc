@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS outbox(
   n INTEGER PRIMARY KEY AUTOINCREMENT,
   op BLOB NOT NULL,
   device INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS replay(
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  op BLOB NOT NULL,
+  device INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sealed(
   seq INTEGER PRIMARY KEY,
   bytes BLOB NOT NULL,
@@ -88,6 +92,10 @@ Status Store::SetMeta(const std::string& key, const std::string& value) {
       .Bind(1, key)
       .Bind(2, value)
       .Run();
+}
+
+Status Store::DeleteMeta(const std::string& key) {
+  return db_->Prepare("DELETE FROM meta WHERE key=?").Bind(1, key).Run();
 }
 
 Result<std::optional<RecordState>> Store::LoadRecord(const std::string& collection,
@@ -175,6 +183,37 @@ Result<uint64_t> Store::OutboxSize() {
   return st.U64(0);
 }
 
+Status Store::ClearReplay() { return db_->Exec("DELETE FROM replay"); }
+
+Status Store::ClearOutbox() { return db_->Exec("DELETE FROM outbox"); }
+
+Status Store::AppendReplay(const Op& op) {
+  Bytes blob = format::EncodeOps({op});
+  return db_->Prepare("INSERT INTO replay(op, device) VALUES(?, ?)")
+      .Bind(1, ByteSpan(blob))
+      .Bind(2, op.id.device)
+      .Run();
+}
+
+Result<std::vector<Op>> Store::ReadReplay() {
+  Stmt st = db_->Prepare("SELECT op, device FROM replay ORDER BY n");
+  std::vector<Op> out;
+  while (st.Step()) {
+    Bytes blob = st.Blob(0);
+    JSYNC_ASSIGN_OR_RETURN(std::vector<Op> ops, format::DecodeOps(blob, st.U64(1)));
+    if (ops.size() != 1) return Status::Corrupt("replay row holds no single op");
+    out.push_back(std::move(ops[0]));
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::MoveReplayToOutbox() {
+  JSYNC_RETURN_IF_ERROR(
+      db_->Exec("INSERT INTO outbox(op, device) SELECT op, device FROM replay ORDER BY n"));
+  return db_->Exec("DELETE FROM replay");
+}
+
 Status Store::AddSealed(uint64_t seq, ByteSpan bytes, const crypto::Sha256& hash) {
   return db_->Prepare("INSERT INTO sealed(seq, bytes, hash) VALUES(?, ?, ?)")
       .Bind(1, seq)
@@ -218,6 +257,23 @@ Result<uint64_t> Store::UploadedThrough() {
   st.Step();
   JSYNC_RETURN_IF_ERROR(st.Done());
   return st.U64(0);
+}
+
+Result<std::vector<SealedRow>> Store::SealedFrom(uint64_t from) {
+  Stmt st =
+      db_->Prepare("SELECT seq, bytes, hash, uploaded FROM sealed WHERE seq>=? ORDER BY seq");
+  st.Bind(1, from);
+  std::vector<SealedRow> out;
+  while (st.Step()) out.push_back({st.U64(0), st.Blob(1), ToHash(st.Blob(2)), st.Int(3) != 0});
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::ClearSealed() { return db_->Exec("DELETE FROM sealed"); }
+
+Status Store::ClearRecordsAndCursors() {
+  JSYNC_RETURN_IF_ERROR(db_->Exec("DELETE FROM records"));
+  return db_->Exec("DELETE FROM cursors");
 }
 
 Result<std::map<DeviceId, Cursor>> Store::Cursors() {

@@ -66,6 +66,7 @@ class Store {
 
   Result<std::optional<std::string>> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
+  Status DeleteMeta(const std::string& key);
 
   Result<std::optional<RecordState>> LoadRecord(const std::string& collection, const RecordId& id);
   Status SaveRecord(const std::string& collection, const RecordId& id, const RecordState& state);
@@ -78,6 +79,15 @@ class Store {
   Result<std::vector<OutboxRow>> ReadOutbox(size_t limit);
   Status DeleteOutboxThrough(int64_t n);
   Result<uint64_t> OutboxSize();
+  Status ClearOutbox();
+
+  // Ops of this device re-keyed after it re-identified (docs/decisions/0019): applied to the
+  // records and moved to the outbox once the rebuilt state has merged what they follow.
+  Status AppendReplay(const Op& op);
+  Result<std::vector<Op>> ReadReplay();
+  // Appends the replay ops to the outbox (after any queued there) and empties the replay.
+  Status MoveReplayToOutbox();
+  Status ClearReplay();
 
   Status AddSealed(uint64_t seq, ByteSpan bytes, const crypto::Sha256& hash);
   Result<std::vector<SealedRow>> SealedNotUploaded();
@@ -86,9 +96,15 @@ class Store {
   // Highest sealed seq and its hash; seq 0 when nothing was sealed yet.
   Result<Cursor> LastSealed();
   Result<uint64_t> UploadedThrough();
+  // Sealed rows with seq >= `from`, in seq order.
+  Result<std::vector<SealedRow>> SealedFrom(uint64_t from);
+  Status ClearSealed();
 
   Result<std::map<DeviceId, Cursor>> Cursors();
   Status SetCursor(DeviceId device, const Cursor& cursor);
+
+  // A full rebuild from the cloud (re-identification): forgets every record and cursor.
+  Status ClearRecordsAndCursors();
 
   Status PutDevice(DeviceId device, const DeviceRow& row);
   Result<std::map<DeviceId, DeviceRow>> Devices();

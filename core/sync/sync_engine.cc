@@ -4,6 +4,8 @@
 #include <set>
 
 #include "core/format/device_file.h"
+#include "core/format/key_file.h"
+#include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
@@ -24,18 +26,116 @@ std::string SyncEngine::DeviceLabel(DeviceId d) {
 Result<SyncReport> SyncEngine::Run() {
   SyncReport report;
   JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
-  JSYNC_RETURN_IF_ERROR(Seal(report));
+  JSYNC_ASSIGN_OR_RETURN(auto floor, ReplayFloor(ctx_.store));
+  // While a re-identified device rebuilds, its own ops wait: sealing them now would give
+  // them a version vector below what they follow.
+  if (floor.empty()) JSYNC_RETURN_IF_ERROR(Seal(report));
   JSYNC_RETURN_IF_ERROR(Upload(report));
   JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(report));
   JSYNC_RETURN_IF_ERROR(LearnDevices(report));
-  if (auto own = logs.find(ctx_.device); own != logs.end()) {
-    JSYNC_RETURN_IF_ERROR(RepairOwnLog(own->second, report));
-    logs.erase(own);
-  } else {
-    JSYNC_RETURN_IF_ERROR(RepairOwnLog(RemoteLog{}, report));
-  }
+  JSYNC_RETURN_IF_ERROR(CheckKeyFile(report));
+  JSYNC_RETURN_IF_ERROR(ReidentifyIfDiverged(logs, report));
   JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
+  bool replayed = false;
+  JSYNC_RETURN_IF_ERROR(ReplayIfPending(report, replayed));
+  if (replayed || report.reidentified_from != 0) {
+    // Send the new id's first changes in this same sync.
+    JSYNC_ASSIGN_OR_RETURN(floor, ReplayFloor(ctx_.store));
+    if (floor.empty()) JSYNC_RETURN_IF_ERROR(Seal(report));
+    JSYNC_RETURN_IF_ERROR(Upload(report));
+  }
+  report.device = ctx_.device;
   return report;
+}
+
+void SyncEngine::Diverged(uint64_t seq, std::string why) {
+  if (diverged_at_ != 0 && diverged_at_ <= seq) return;
+  diverged_at_ = seq;
+  diverged_why_ = std::move(why);
+}
+
+Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report) {
+  JSYNC_ASSIGN_OR_RETURN(store::Cursor sealed, ctx_.store.LastSealed());
+  auto own = logs.find(ctx_.device);
+  if (own != logs.end() && !own->second.seqs.empty() && own->second.seqs.back() > sealed.seq) {
+    // Only this device writes its log, and it stores a change before uploading it.
+    Diverged(sealed.seq + 1, "the cloud holds change " + std::to_string(sealed.seq + 1) +
+                                 " of this device's id, which this device never sealed");
+  }
+  if (diverged_at_ == 0) {
+    JSYNC_RETURN_IF_ERROR(RepairOwnLog(own == logs.end() ? RemoteLog{} : own->second, report));
+  }
+  if (diverged_at_ == 0) {
+    if (own != logs.end()) logs.erase(own);
+    return Status::Ok();
+  }
+  const DeviceId old = ctx_.device;
+  ReidentifyContext rc{ctx_.store, ctx_.provider, ctx_.master, ctx_.journal,
+                       old,        ctx_.key_id,   HlcMillis(ctx_.clock.Now())};
+  JSYNC_ASSIGN_OR_RETURN(Reidentified done, Reidentify(rc, diverged_at_));
+  ctx_.device = done.device;
+  report.reidentified_from = old;
+  JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
+  report.notices.push_back(
+      "this device's id " + DeviceIdHex(old) + " is also used by another home (" + diverged_why_ +
+      "): its home folder was probably copied or restored from a backup. It now writes as " +
+      "device " + DeviceIdHex(done.device) + "; " +
+      (done.rebuilding ? std::to_string(done.replay_ops) +
+                             " of its ops the cloud did not have are re-sent under the new id "
+                             "after its entries are rebuilt from the cloud"
+                       : std::string("nothing of it was lost")));
+  // The old id's log in the cloud is now another device's: the accepted branch.
+  return Status::Ok();
+}
+
+Status SyncEngine::ReplayIfPending(SyncReport& report, bool& applied) {
+  std::string unmet;
+  JSYNC_ASSIGN_OR_RETURN(applied, ApplyReplayIfReady(ctx_.store, unmet));
+  if (!unmet.empty()) {
+    report.notices.push_back("this device's re-keyed changes wait until the rebuild has merged " +
+                             unmet + " again");
+  }
+  return Status::Ok();
+}
+
+Status SyncEngine::CheckKeyFile(SyncReport& report) {
+  const std::string path = KeyPath(ctx_.journal, ctx_.key_id);
+  JSYNC_ASSIGN_OR_RETURN(auto objects, ctx_.provider.List(KeysPrefix(ctx_.journal)));
+  const bool present = std::any_of(objects.begin(), objects.end(),
+                                   [&](const provider::ObjectInfo& o) { return o.path == path; });
+  JSYNC_ASSIGN_OR_RETURN(auto kept, ctx_.store.GetMeta(kKeyFileMeta));
+  if (present) {
+    if (kept) return Status::Ok();
+    // Devices initialised before key files were kept locally fetch theirs once.
+    auto bytes = ctx_.provider.Get(path);
+    if (!bytes.ok()) return bytes.status().Is(Code::kNotFound) ? Status::Ok() : bytes.status();
+    auto info = format::ReadKeyFileInfo(*bytes);
+    if (!info.ok() || info->journal != ctx_.journal || info->key_id != ctx_.key_id) {
+      report.problems.push_back({Code::kCorrupt, "the journal's key file " + path +
+                                                     " is damaged or misplaced; new devices "
+                                                     "cannot join with it"});
+      return Status::Ok();
+    }
+    return ctx_.store.SetMeta(kKeyFileMeta, ToHex(*bytes));
+  }
+  if (!kept) {
+    report.problems.push_back(
+        {Code::kGap, "the journal's key file " + path +
+                         " is missing from the cloud and this device holds no copy of it; new "
+                         "devices cannot join until a device that has one syncs"});
+    return Status::Ok();
+  }
+  JSYNC_ASSIGN_OR_RETURN(Bytes bytes, FromHex(*kept));
+  Status put = ctx_.provider.PutIfAbsent(path, bytes);
+  if (!put.ok()) {
+    report.problems.push_back(
+        {put.code(), "the journal's key file " + path +
+                         " is missing from the cloud and could not be restored: " + put.message()});
+    return Status::Ok();
+  }
+  report.notices.push_back("re-uploaded the journal's key file " + path +
+                           ", which was missing from the cloud (new devices need it to join)");
+  return Status::Ok();
 }
 
 Status SyncEngine::Seal(SyncReport& report) {
@@ -81,11 +181,17 @@ Status SyncEngine::Upload(SyncReport& report) {
       return Status::Ok();
     }
     if (put.Is(Code::kExists)) {
-      return Status::Fatal(path +
-                           " is already in the cloud with other content; this device's "
-                           "identity is in use elsewhere (was its home folder copied?)");
+      // Identical bytes would have been success: another home writes under this id.
+      Diverged(row.seq, path + " already holds other bytes");
+      return Status::Ok();
     }
-    JSYNC_RETURN_IF_ERROR(put.WithContext("uploading " + path));
+    if (!put.ok()) {
+      // Kept sealed and retried next time; what others wrote is still worth downloading.
+      report.problems.push_back(
+          {put.code(), "uploading " + path + " failed: " + put.message() +
+                           "; this device's changes stay queued for the next sync"});
+      return Status::Ok();
+    }
     CrashPoint("sync.upload.after_put");
     JSYNC_RETURN_IF_ERROR(ctx_.store.MarkUploaded(row.seq));
     ++report.uploaded_changes;
@@ -116,8 +222,16 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
     if (present.contains(seq)) continue;
     JSYNC_ASSIGN_OR_RETURN(auto row, ctx_.store.GetSealed(seq));
     if (!row) return Status::Fatal("local copy of own change " + std::to_string(seq) + " is gone");
-    JSYNC_RETURN_IF_ERROR(
-        ctx_.provider.PutIfAbsent(ChangePath(ctx_.journal, ctx_.device, seq), row->bytes));
+    const std::string path = ChangePath(ctx_.journal, ctx_.device, seq);
+    Status put = ctx_.provider.PutIfAbsent(path, row->bytes);
+    if (put.Is(Code::kExists)) {
+      Diverged(seq, path + " was missing and now holds other bytes");
+      return Status::Ok();
+    }
+    if (!put.ok()) {
+      report.problems.push_back({put.code(), "re-uploading " + path + " failed: " + put.message()});
+      break;
+    }
     ++report.repaired_changes;
   }
   if (report.repaired_changes > 0) {
@@ -192,6 +306,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::set<DeviceId> blocked;
   std::map<DeviceId, Bytes> fetched;  // downloaded but waiting for a causal dependency
   std::map<DeviceId, std::string> waiting;
+  std::map<DeviceId, std::string> missing;  // waiting for a published change the cloud lost
 
   // Changes are applied only once everything their sender had merged is merged here
   // (causal delivery), so keep sweeping while any device makes progress.
@@ -224,7 +339,23 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       }
 
       Expected expected{ctx_.journal, device, next, ctx_.key_id, cursor};
-      auto verified = VerifyChange(ctx_.master, expected, bytes);
+      bool chain_broken = false;
+      auto verified = VerifyChange(ctx_.master, expected, bytes, &chain_broken);
+      if (!verified.ok() && chain_broken) {
+        // Authentic and in its place, yet built on another change than the one merged here:
+        // two homes wrote as this one device id. Keep the merged branch; the home whose bytes
+        // the cloud refused re-identifies, and its ops then arrive under its new id.
+        report.problems.push_back(
+            {Code::kCorrupt,
+             DeviceLabel(device) + "'s log forked at " + SeqLabel(next) + " (" + path +
+                 "): it follows another " + SeqLabel(next - 1) +
+                 " than the one this device merged. The device's home was copied (or restored "
+                 "from a backup) and both copies wrote as one device; the copy will "
+                 "re-identify. This device keeps the branch it merged and applies nothing from "
+                 "the other branch under this id"});
+        blocked.insert(device);
+        continue;
+      }
       if (!verified.ok()) {
         report.problems.push_back(
             {verified.status().code(), label + " was refused: it " + verified.status().message() +
@@ -245,6 +376,22 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           blocked.insert(device);
         } else {
           unmet = SeqLabel(dep_seq) + " of " + DeviceLabel(dep);
+          // The sender merged that change, so it was published; if the cloud no longer holds
+          // the next one this device needs, it was lost or rolled back, not merely late.
+          auto dep_log = logs.find(dep);
+          const uint64_t need = cursors[dep].seq + 1;
+          if (!blocked.contains(dep) &&
+              (dep_log == logs.end() ||
+               !std::binary_search(dep_log->second.seqs.begin(), dep_log->second.seqs.end(),
+                                   need))) {
+            missing[device] = label + " follows " + unmet + ", but " + SeqLabel(need) + " of " +
+                              DeviceLabel(dep) +
+                              " is missing from the cloud although it was published (the "
+                              "sender merged it): the provider lost or rolled back files; it "
+                              "waits until the owner re-uploads them";
+          } else {
+            missing.erase(device);
+          }
         }
         break;
       }
@@ -255,6 +402,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         continue;
       }
       waiting.erase(device);
+      missing.erase(device);
       Status merged = MergeChange(device, next, verified->hash, verified->ops);
       if (merged.Is(Code::kCorrupt)) {
         report.problems.push_back({Code::kCorrupt, label + " was refused: its ops do not apply (" +
@@ -273,7 +421,13 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
     }
   }
 
-  for (const auto& [device, why] : waiting) report.notices.push_back(why);
+  for (const auto& [device, why] : waiting) {
+    if (auto m = missing.find(device); m != missing.end()) {
+      report.problems.push_back({Code::kGap, m->second});
+    } else {
+      report.notices.push_back(why);
+    }
+  }
   for (const auto& [device, log] : logs) {
     if (blocked.contains(device) || waiting.contains(device) || log.seqs.empty()) continue;
     const uint64_t have = cursors[device].seq;

@@ -39,6 +39,10 @@ struct SyncReport {
   std::map<DeviceId, uint64_t> merged_by_device;  // changes merged per remote device
   std::vector<SyncProblem> problems;              // errors: the user must look
   std::vector<std::string> notices;               // expected waits and ignored files
+  // Set when this device found its id in use by another home and took a new one
+  // (docs/decisions/0019-cloned-devices.md); `device` is then the new id.
+  DeviceId reidentified_from = 0;
+  DeviceId device = 0;
 
   bool ok() const { return problems.empty(); }
 };
@@ -48,10 +52,13 @@ struct SyncContext {
   provider::Provider& provider;
   const crypto::SecretKey& master;
   JournalId journal{};
-  DeviceId device = 0;
+  DeviceId device = 0;  // may change during Run(): see SyncReport::reidentified_from
   format::KeyId key_id = 0;
   HybridClock& clock;
 };
+
+// Meta key holding the journal's key file bytes (hex), kept to restore it in the cloud.
+inline constexpr const char* kKeyFileMeta = "key_file";
 
 class SyncEngine {
  public:
@@ -67,9 +74,16 @@ class SyncEngine {
   };
 
   Status Seal(SyncReport& report);
+  // Upload failures become problems (downloads never depend on them); a slot holding other
+  // bytes marks this device's id as diverged instead.
   Status Upload(SyncReport& report);
   Result<std::map<DeviceId, RemoteLog>> Discover(SyncReport& report);
   Status RepairOwnLog(const RemoteLog& own, SyncReport& report);
+  // Re-uploads the journal's key file from the local copy when the cloud lost it.
+  Status CheckKeyFile(SyncReport& report);
+  Status ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
+  Status ReplayIfPending(SyncReport& report, bool& applied);
+  void Diverged(uint64_t seq, std::string why);
   Status LearnDevices(SyncReport& report);
   Status MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
   Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
@@ -78,6 +92,8 @@ class SyncEngine {
 
   SyncContext ctx_;
   std::map<DeviceId, store::DeviceRow> devices_;
+  uint64_t diverged_at_ = 0;  // first own seq whose cloud slot is not this device's
+  std::string diverged_why_;
 };
 
 }  // namespace jsync::sync

@@ -5,7 +5,8 @@
 namespace jsync::sync {
 
 Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expected& expected,
-                                    ByteSpan file) {
+                                    ByteSpan file, bool* chain_broken) {
+  if (chain_broken) *chain_broken = false;
   // Messages here complete "<file> was refused: it ...", so format errors get a verb.
   auto parsed_or = format::ParseChangeHeader(file);
   if (!parsed_or.ok()) {
@@ -42,6 +43,7 @@ Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expec
   const crypto::Sha256 zero{};
   const crypto::Sha256& want = expected.seq == 1 ? zero : expected.previous.hash;
   if (h.prev_hash != want) {
+    if (chain_broken) *chain_broken = true;
     return Status::Corrupt(
         "does not follow the previous change of its device (hash chain broken: the device's "
         "log was rewritten or rolled back)");

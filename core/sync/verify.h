@@ -25,7 +25,9 @@ struct Expected {
 };
 
 // kCorrupt with a sentence a user can act on; the label names the file in messages.
+// `chain_broken`, when given, is set when the file is authentic and in place but follows
+// another previous change than the merged chain head: the device's log forked.
 Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expected& expected,
-                                    ByteSpan file);
+                                    ByteSpan file, bool* chain_broken = nullptr);
 
 }  // namespace jsync::sync

@@ -748,6 +748,88 @@ TEST_F(TamperTest, DeviceFileUnderAnotherDevicesNameIsRefused) {
   ExpectConverges();
 }
 
+// --- Rollbacks that another device's file proves, and lost key files --------------------------
+
+// charlie's change 3 names alpha's change 3 in its version vector: alpha's changes 2 and 3
+// were published. When they are gone from the cloud, a device that needs them must report a
+// problem (not a harmless wait), in the sync and in `status`, until alpha re-uploads them.
+TEST_F(TamperTest, PublishedDependencyMissingFromTheCloudIsAProblem) {
+  ASSERT_NO_FATAL_FAILURE(BuildWorld());
+  ASSERT_TRUE(ApiSync("charlie").ok());  // merges alpha 2..3
+  Add("charlie", "charlie-3");
+  ASSERT_TRUE(ApiSync("charlie").ok());  // charlie's change 3 names alpha's change 3
+  fs::remove(ChangeFile("alpha", 3));
+  fs::remove(ChangeFile("alpha", 2));
+  InitDevice("delta");
+  ProcessResult r = CliSync("delta");
+  auto messages = ExpectCliProblems(r);
+  bool named = false;
+  for (const auto& m : messages) {
+    named |= m.find("change 2 of device " + Hex("alpha")) != std::string::npos &&
+             m.find("missing from the cloud") != std::string::npos &&
+             m.find("published") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << r.out;
+  auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["problems"][0]["code"], CodeName(Code::kGap));
+  ProcessResult status = RunJsync({"--home", Home("delta"), "status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto st = nlohmann::json::parse(status.out);
+  ASSERT_FALSE(st["problems"].empty()) << status.out;
+  EXPECT_NE(st["problems"][0]["message"].get<std::string>().find("missing from the cloud"),
+            std::string::npos);
+  // The owner re-uploads its own files; then everyone converges and status is clean again.
+  auto alpha = ApiSync("alpha");
+  EXPECT_EQ(alpha.repaired_changes, 2u);
+  ExpectConverges();
+  status = RunJsync({"--home", Home("delta"), "status", "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(status.out)["problems"].empty()) << status.out;
+}
+
+TEST_F(TamperTest, DeletedKeyFileIsRestoredByADeviceThatHoldsIt) {
+  ASSERT_NO_FATAL_FAILURE(BuildWorld());
+  const fs::path keys = fs::path(cloud_) / sync::KeysPrefix(journal_);
+  const auto key_files = ListFiles(keys);
+  ASSERT_EQ(key_files.size(), 1u);
+  const std::string original = ReadFileBytes(key_files[0]);
+  // bravo stands for a device initialised before key files were kept locally.
+  {
+    auto bravo = Open("bravo");
+    ASSERT_TRUE(bravo);
+    ASSERT_TRUE(bravo->store().DeleteMeta(sync::kKeyFileMeta).ok());
+  }
+  fs::remove_all(keys);
+  // A device without a copy says so.
+  ProcessResult r = CliSync("bravo");
+  auto messages = ExpectCliProblems(r);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(messages[0].find("key file"), std::string::npos) << messages[0];
+  EXPECT_NE(messages[0].find("holds no copy"), std::string::npos) << messages[0];
+  EXPECT_FALSE(fs::exists(key_files[0]));
+
+  r = CliSync("alpha");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto json = nlohmann::json::parse(r.out);
+  bool noticed = false;
+  for (const auto& n : json["notices"]) {
+    noticed |= n.get<std::string>().find("re-uploaded the journal's key file") != std::string::npos;
+  }
+  EXPECT_TRUE(noticed) << r.out;
+  ASSERT_TRUE(fs::exists(key_files[0]));
+  EXPECT_EQ(ReadFileBytes(key_files[0]), original);  // the same immutable bytes
+
+  // bravo fetches a copy now that it is back, and restores it the next time it is lost.
+  EXPECT_TRUE(ApiSync("bravo").ok());
+  fs::remove_all(keys);
+  auto report = ApiSync("bravo");
+  EXPECT_TRUE(report.ok()) << report.problems.front().message;
+  EXPECT_EQ(ReadFileBytes(key_files[0]), original);
+
+  // And a new device can join again.
+  InitDevice("delta");
+  ExpectConverges();
+}
+
 // --- Properties of every sync, damage or not ---------------------------------------------------
 
 TEST_F(TamperTest, CloudNeverHoldsPlaintext) {

@@ -147,8 +147,16 @@ nlohmann::json StatusJson(const JournalStatus& s) {
                        {"seq", d.merged_seq},
                        {"self", d.self}});
   }
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : s.last_sync_problems) {
+    problems.push_back({{"code", p.code}, {"message", p.message}});
+  }
   return {
       {"journal_id", JournalIdHex(s.journal)},
+      {"problems", problems},
+      {"reidentified_from",
+       s.reidentified_from ? nlohmann::json(DeviceIdHex(s.reidentified_from)) : nlohmann::json()},
+      {"rebuilding", s.rebuilding},
       {"device", {{"id", DeviceIdHex(s.device)}, {"name", s.device_name}}},
       {"provider", {{"name", s.provider}, {"location", s.location}}},
       {"outbox", {{"ops", s.outbox_ops}, {"unuploaded_changes", s.unuploaded_changes}}},
@@ -167,6 +175,15 @@ std::string StatusText(const JournalStatus& s) {
   if (s.quota) {
     out << "quota:     " << Size(s.quota->used) << " used"
         << (s.quota->total ? " of " + Size(s.quota->total) : std::string()) << "\n";
+  }
+  if (s.reidentified_from) {
+    out << "identity:  this home's former device id " << DeviceIdHex(s.reidentified_from)
+        << " was in use by another home (a copy); it now writes as " << DeviceIdHex(s.device)
+        << (s.rebuilding ? " and is still rebuilding its entries from the cloud" : "") << "\n";
+  }
+  if (!s.last_sync_problems.empty()) {
+    out << "problems found by the last sync:\n";
+    for (const auto& p : s.last_sync_problems) out << "  " << EscapeForDisplay(p.message) << "\n";
   }
   out << "devices:\n";
   for (const auto& d : s.devices) {
