@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "tests/support/test_support.h"
 
@@ -105,6 +106,44 @@ TEST_F(ConcurrentEditTest, ParallelEditsOfOneHomeKeepEveryEntryEditable) {
     ASSERT_TRUE(entry.is_object()) << b.out;
     EXPECT_TRUE(entry["body"].get<std::string>().starts_with("y")) << b.out;
   }
+}
+
+// The report: two devices retitle one entry concurrently through `edit --title`.
+// Each retitle stays whole (no "F sN saysys thhas") and the field is a conflict listing both.
+TEST_F(ConcurrentEditTest, ConcurrentRetitlesStayWholeAndAreAConflict) {
+  Init("n");
+  Init("f");
+  const std::string id = New("n", "X says so");
+  ASSERT_EQ(Jsync("n", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Jsync("f", {"sync"}).exit_code, 0);
+  ASSERT_EQ(Jsync("n", {"edit", id, "--title", "N says that"}).exit_code, 0);
+  ASSERT_EQ(Jsync("f", {"edit", id, "--title", "F says this"}).exit_code, 0);
+  for (const char* home : {"n", "f", "n"}) ASSERT_EQ(Jsync(home, {"sync"}).exit_code, 0);
+  for (const char* home : {"n", "f"}) {
+    auto e = nlohmann::json::parse(Jsync(home, {"show", id, "--json"}).out);
+    const std::string title = e["title"];
+    // Each side's words in one piece; the common " says " appears in each version.
+    EXPECT_TRUE(title.find("N") != std::string::npos && title.find("F") != std::string::npos)
+        << title;
+    EXPECT_TRUE(title.find("thisthat") != std::string::npos ||
+                title.find("thatthis") != std::string::npos)
+        << title;
+    ASSERT_EQ(e["conflicts"].size(), 1u) << e.dump();
+    const auto& c = e["conflicts"][0];
+    EXPECT_EQ(c["field"], "title");
+    EXPECT_EQ(c["kind"], "text");
+    std::set<std::string> versions;
+    for (const auto& v : c["values"]) versions.insert(v["value"].get<std::string>());
+    EXPECT_EQ(versions, (std::set<std::string>{"N says that", "F says this"})) << c.dump();
+  }
+  ProcessResult shown = Jsync("n", {"show", id});
+  EXPECT_NE(shown.out.find("conflict: title"), std::string::npos) << shown.out;
+  // Picking one version settles it everywhere.
+  ASSERT_EQ(Jsync("n", {"edit", id, "--title", "N says that"}).exit_code, 0);
+  for (const char* home : {"n", "f"}) ASSERT_EQ(Jsync(home, {"sync"}).exit_code, 0);
+  auto e = nlohmann::json::parse(Jsync("f", {"show", id, "--json"}).out);
+  EXPECT_EQ(e["title"], "N says that");
+  EXPECT_TRUE(e["conflicts"].empty()) << e.dump();
 }
 
 }  // namespace
