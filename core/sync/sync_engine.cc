@@ -4,9 +4,11 @@
 #include <set>
 
 #include "core/format/device_file.h"
+#include "core/sync/orphan_cleanup.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
+#include "core/util/escape.h"
 
 namespace jsync::sync {
 namespace {
@@ -35,6 +37,7 @@ Result<SyncReport> SyncEngine::Run() {
     JSYNC_RETURN_IF_ERROR(RepairOwnLog(RemoteLog{}, report));
   }
   JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
+  MaybeRemoveOwnOrphanUploads(ctx_, report);
   return report;
 }
 
@@ -74,10 +77,12 @@ Status SyncEngine::Upload(SyncReport& report) {
   for (const auto& row : pending) {
     const std::string path = ChangePath(ctx_.journal, ctx_.device, row.seq);
     Status put = ctx_.provider.PutIfAbsent(path, row.bytes);
-    if (put.Is(Code::kQuotaExceeded)) {
+    if (put.Is(Code::kQuotaExceeded) || put.Is(Code::kCorrupt)) {
       // Local changes stay sealed and queued; downloads go on; the next sync retries.
-      report.problems.push_back(
-          {Code::kQuotaExceeded, "uploads paused, the cloud is full: " + put.message()});
+      report.problems.push_back({put.code(), put.Is(Code::kCorrupt)
+                                                 ? "uploads paused: " + put.message()
+                                                 : "uploads paused, the cloud is full: " +
+                                                       put.message()});
       return Status::Ok();
     }
     if (put.Is(Code::kExists)) {
@@ -100,7 +105,9 @@ Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(SyncRepor
   for (const auto& obj : objects) {
     auto name = ParseChangePath(ctx_.journal, obj.path);
     if (!name) {
-      report.notices.push_back("ignored unexpected file " + obj.path);
+      // An empty directory off the layout is harmless; anything else is worth a word.
+      if (obj.kind != provider::ObjectKind::kDirectory)
+        report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
       continue;
     }
     logs[name->device].seqs.push_back(name->seq);
@@ -132,22 +139,23 @@ Status SyncEngine::LearnDevices(SyncReport& report) {
   for (const auto& obj : objects) {
     auto device = ParseDevicePath(ctx_.journal, obj.path);
     if (!device) {
-      report.notices.push_back("ignored unexpected file " + obj.path);
+      if (obj.kind != provider::ObjectKind::kDirectory)
+        report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
       continue;
     }
     if (devices_.contains(*device)) continue;
-    auto bytes = ctx_.provider.Get(obj.path);
-    if (!bytes.ok()) {
-      if (bytes.status().Is(Code::kNotFound)) continue;
-      return bytes.status();
-    }
-    auto info = format::OpenDeviceFile(ctx_.master, *bytes);
+    auto bytes = ctx_.provider.Get(obj.path, format::kMaxDeviceFileSize);
+    if (!bytes.ok() && bytes.status().Is(Code::kNotFound)) continue;
+    if (!bytes.ok() && !bytes.status().Is(Code::kCorrupt)) return bytes.status();
+    // A refused download (over the limit, not a file) is reported like a damaged file.
+    auto info = bytes.ok() ? format::OpenDeviceFile(ctx_.master, *bytes)
+                           : Result<format::DeviceInfo>(bytes.status());
     if (info.ok() && (info->journal != ctx_.journal || info->device != *device)) {
       info = Status::Corrupt("names another journal or device");
     }
     if (!info.ok()) {
       report.problems.push_back(
-          {Code::kCorrupt, "device file " + obj.path + " was refused: " + info.status().message()});
+          {Code::kCorrupt, "device file " + EscapeForDisplay(obj.path) + " was refused: " + info.status().message()});
       continue;
     }
     store::DeviceRow row{info->name, info->platform};
@@ -211,8 +219,16 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         bytes = std::move(cached->second);
         fetched.erase(cached);
       } else {
-        auto got = ctx_.provider.Get(path);
+        auto got = ctx_.provider.Get(path, format::kMaxChangeFileSize);
         if (!got.ok()) {
+          if (got.status().Is(Code::kCorrupt)) {  // over the limit, or not a file at all
+            report.problems.push_back({Code::kCorrupt, label + " was refused: " +
+                                                           got.status().message() +
+                                                           "; nothing from it or later changes "
+                                                           "of that device was applied"});
+            blocked.insert(device);
+            continue;
+          }
           if (!got.status().Is(Code::kNotFound)) return got.status().WithContext(label);
           report.notices.push_back(label + " vanished while syncing; will retry");
           blocked.insert(device);
