@@ -105,6 +105,26 @@ TEST_P(ConformanceTest, RoundTrip50MiB) {
   EXPECT_TRUE(ListsExactly(p(), "large/", {{"large/fifty", big.size()}}));
 }
 
+// Every read the engine makes carries a size limit: an object at the limit is read, one over it
+// is refused as corrupt with a message naming it and the limit, and nothing past the limit is
+// handed over (the host asks for [0, limit + 1) and caps what it collects; ABI-2 plugins may
+// announce the size first so nothing is downloaded).
+TEST_P(ConformanceTest, GetIsBoundedByTheLimit) {
+  const Bytes bytes = Pattern(3 * kKiB, 3);
+  ASSERT_NO_FATAL_FAILURE(Put("bounded/obj", bytes));
+  EXPECT_TRUE(SameBytes(p().Get("bounded/obj", bytes.size()), bytes)) << "exactly at the limit";
+  for (uint64_t limit : {uint64_t{0}, uint64_t{1}, uint64_t{kKiB}, uint64_t{bytes.size() - 1}}) {
+    auto over = p().Get("bounded/obj", limit);
+    ASSERT_FALSE(over.ok()) << "read " << over->size() << " bytes with a limit of " << limit;
+    EXPECT_EQ(over.status().code(), Code::kCorrupt) << over.status().ToString();
+    EXPECT_NE(over.status().message().find("bounded/obj"), std::string::npos)
+        << over.status().message();
+    EXPECT_NE(over.status().message().find("limit"), std::string::npos) << over.status().message();
+  }
+  auto missing = p().Get("bounded/none", kKiB);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound) << missing.status().ToString();
+}
+
 // PutIfAbsent: the same bytes again are success (a retried upload); other bytes — same
 // length, longer, shorter, empty — are kExists and leave the original untouched.
 TEST_P(ConformanceTest, PutIfAbsentKeepsTheFirstBytes) {
