@@ -38,8 +38,8 @@ std::string SpokenVersions() {
 std::string CheckTable(const jsync_provider* t) {
   if (t->abi_version < JSYNC_PROVIDER_ABI_MIN_VERSION ||
       t->abi_version > JSYNC_PROVIDER_ABI_VERSION) {
-    return "its provider table is for ABI version " + std::to_string(t->abi_version) +
-           ", " + SpokenVersions();
+    return "its provider table is for ABI version " + std::to_string(t->abi_version) + ", " +
+           SpokenVersions();
   }
   if (t->struct_size < offsetof(jsync_provider, close) + sizeof(t->close)) {
     return "its provider table is too small (" + std::to_string(t->struct_size) + " bytes)";

@@ -46,8 +46,8 @@ void HostRandom(void*, uint8_t* out, size_t len) {
 struct ByteCollector {
   Bytes bytes;
   uint64_t cap = kNoSizeLimit;
-  bool over = false;                     // more than `cap` bytes arrived or were announced
-  std::optional<uint64_t> announced;     // the total size the plugin reported through size()
+  bool over = false;                  // more than `cap` bytes arrived or were announced
+  std::optional<uint64_t> announced;  // the total size the plugin reported through size()
   static int Write(void* ctx, const uint8_t* data, size_t len) {
     auto* self = static_cast<ByteCollector*>(ctx);
     if (self->over) return 1;
@@ -276,9 +276,9 @@ Result<Bytes> PluginProvider::GetRange(const std::string& path, uint64_t offset,
   ByteCollector out;
   out.cap = length;  // the range bounds it
   jsync_get_sink get_sink{{&out, ByteCollector::Write}, nullptr};
-  JSYNC_CALL_PLUGIN("get " + EscapeForDisplay(path), plugin_.table->get(instance_, path.c_str(),
-                                                                        offset, length,
-                                                                        &get_sink.sink, &err));
+  JSYNC_CALL_PLUGIN(
+      "get " + EscapeForDisplay(path),
+      plugin_.table->get(instance_, path.c_str(), offset, length, &get_sink.sink, &err));
   if (!st.ok()) return st;
   return std::move(out.bytes);
 }

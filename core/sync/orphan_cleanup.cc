@@ -34,8 +34,8 @@ uint64_t Sweep(provider::Provider& provider, const std::string& prefix, int64_t 
     if (t.kind != provider::ObjectKind::kFile || !own(FileName(t.path))) continue;
     Status st = provider.Remove(t.path);
     if (!st.ok()) {
-      report.notices.push_back("could not remove leftover upload file " +
-                               EscapeForDisplay(t.path) + ": " + st.message());
+      report.notices.push_back("could not remove leftover upload file " + EscapeForDisplay(t.path) +
+                               ": " + st.message());
       continue;
     }
     ++removed;
@@ -49,8 +49,9 @@ uint64_t RemoveOwnOrphanUploads(provider::Provider& provider, const JournalId& j
                                 DeviceId device, int64_t now_ms, SyncReport& report) {
   const std::string own_hex = DeviceIdHex(device);
   // Only this device writes under changes/<device>/: every temporary file there is its own.
-  uint64_t removed = Sweep(provider, ChangesPrefix(journal) + own_hex + "/", now_ms,
-                           [](const std::string&) { return true; }, report);
+  uint64_t removed = Sweep(
+      provider, ChangesPrefix(journal) + own_hex + "/", now_ms,
+      [](const std::string&) { return true; }, report);
   // The devices folder is shared: only ".jsync-tmp-<own device file name>-..." is ours.
   const std::string own_device_temp =
       std::string(JSYNC_TEMP_PREFIX) + FileName(DevicePath(journal, device)) + "-";

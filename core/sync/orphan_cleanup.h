@@ -13,7 +13,7 @@
 
 namespace jsync::sync {
 
-inline constexpr int64_t kOrphanUploadAgeMs = 60 * 60 * 1000;     // 1 hour
+inline constexpr int64_t kOrphanUploadAgeMs = 60 * 60 * 1000;          // 1 hour
 inline constexpr int64_t kOrphanCleanupEveryMs = 24 * 60 * 60 * 1000;  // one look a day
 
 // The step itself. Never fails the sync: a listing or removal that fails is a notice, and the

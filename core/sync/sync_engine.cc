@@ -79,10 +79,10 @@ Status SyncEngine::Upload(SyncReport& report) {
     Status put = ctx_.provider.PutIfAbsent(path, row.bytes);
     if (put.Is(Code::kQuotaExceeded) || put.Is(Code::kCorrupt)) {
       // Local changes stay sealed and queued; downloads go on; the next sync retries.
-      report.problems.push_back({put.code(), put.Is(Code::kCorrupt)
-                                                 ? "uploads paused: " + put.message()
-                                                 : "uploads paused, the cloud is full: " +
-                                                       put.message()});
+      report.problems.push_back(
+          {put.code(), put.Is(Code::kCorrupt)
+                           ? "uploads paused: " + put.message()
+                           : "uploads paused, the cloud is full: " + put.message()});
       return Status::Ok();
     }
     if (put.Is(Code::kExists)) {
@@ -154,8 +154,8 @@ Status SyncEngine::LearnDevices(SyncReport& report) {
       info = Status::Corrupt("names another journal or device");
     }
     if (!info.ok()) {
-      report.problems.push_back(
-          {Code::kCorrupt, "device file " + EscapeForDisplay(obj.path) + " was refused: " + info.status().message()});
+      report.problems.push_back({Code::kCorrupt, "device file " + EscapeForDisplay(obj.path) +
+                                                     " was refused: " + info.status().message()});
       continue;
     }
     store::DeviceRow row{info->name, info->platform};
@@ -222,10 +222,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         auto got = ctx_.provider.Get(path, format::kMaxChangeFileSize);
         if (!got.ok()) {
           if (got.status().Is(Code::kCorrupt)) {  // over the limit, or not a file at all
-            report.problems.push_back({Code::kCorrupt, label + " was refused: " +
-                                                           got.status().message() +
-                                                           "; nothing from it or later changes "
-                                                           "of that device was applied"});
+            report.problems.push_back(
+                {Code::kCorrupt, label + " was refused: " + got.status().message() +
+                                     "; nothing from it or later changes "
+                                     "of that device was applied"});
             blocked.insert(device);
             continue;
           }

@@ -40,7 +40,8 @@ TEST_P(ConformanceFaultTest, TransientFaultsCorruptNothing) {
   for (int i = 0; i < 30; ++i) all["flaky/obj-" + std::to_string(i)] = Pattern(i * 700, i);
   for (const auto& [path, bytes] : all) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
   EXPECT_TRUE(ListsExactly(p(), "", Under(all, "")));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   for (int i = 0; i < 10; ++i) {
     const std::string path = "flaky/obj-" + std::to_string(i);
     Status s = p().Remove(path);
@@ -50,7 +51,8 @@ TEST_P(ConformanceFaultTest, TransientFaultsCorruptNothing) {
     EXPECT_TRUE(gone.status().Is(Code::kNotFound)) << gone.status().ToString();
   }
   EXPECT_TRUE(ListsExactly(p(), "flaky/", Under(all, "")));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   // Each isolated fault cost exactly one retry, and every 429's wait was honoured.
   EXPECT_GT(faulty_->injected(), 30u);
   EXPECT_EQ(retries(), faulty_->injected());
@@ -180,7 +182,8 @@ TEST_P(ConformanceHttpFaultTest, EveryStepOfAnUploadMayFail) {
       EXPECT_LE(retries() - before, 1u) << kind << " on request " << k;
       total_retries += retries() - before;
       http_->set_fault_plan(std::nullopt);
-      EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), all[path])) << kind << " on request " << k;
+      EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), all[path]))
+          << kind << " on request " << k;
     }
   }
   EXPECT_GT(total_retries, 0u);

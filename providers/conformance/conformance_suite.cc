@@ -90,7 +90,8 @@ TEST_P(ConformanceTest, RoundTripSmallSizes) {
     objects["roundtrip/size-" + std::to_string(size)] = Pattern(size, size + 1);
   }
   for (const auto& [path, bytes] : objects) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
-  for (const auto& [path, bytes] : objects) EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
+  for (const auto& [path, bytes] : objects)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   EXPECT_TRUE(ListsExactly(p(), "roundtrip/", Under(objects, "")));
 }
 
@@ -191,7 +192,8 @@ TEST_P(ConformanceTest, ListsManyObjectsCompletelyAndFiltersPrefixesExactly) {
     EXPECT_TRUE(ListsExactly(p(), prefix, Under(all, prefix)));
   }
   // Spot-check contents at both ends.
-  EXPECT_TRUE(SameBytes(p().Get("many/d0/obj-00000", provider::kNoSizeLimit), all["many/d0/obj-00000"]));
+  EXPECT_TRUE(
+      SameBytes(p().Get("many/d0/obj-00000", provider::kNoSizeLimit), all["many/d0/obj-00000"]));
   char last[64];
   std::snprintf(last, sizeof last, "many/d%d/obj-%05d", (n - 1) % 5, n - 1);
   EXPECT_TRUE(SameBytes(p().Get(last, provider::kNoSizeLimit), all[last]));
@@ -238,7 +240,8 @@ TEST_P(ConformanceTest, UnicodeSpacesAndLongNames) {
   std::map<std::string, Bytes> all;
   for (size_t i = 0; i < names.size(); ++i) all[names[i]] = B("content " + std::to_string(i));
   for (const auto& [path, bytes] : all) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   EXPECT_TRUE(ListsExactly(p(), "", Under(all, "")));
   EXPECT_TRUE(ListsExactly(p(), "Grüße/", Under(all, "Grüße/")));
   EXPECT_TRUE(ListsExactly(p(), "naïve", Under(all, "naïve")));

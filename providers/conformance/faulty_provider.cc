@@ -78,8 +78,7 @@ Result<std::vector<provider::ObjectInfo>> FaultyProvider::List(const std::string
   return Call("LIST", "list " + prefix, [&] { return inner_->List(prefix); });
 }
 
-Result<std::vector<provider::ObjectInfo>> FaultyProvider::ListTemporary(
-    const std::string& prefix) {
+Result<std::vector<provider::ObjectInfo>> FaultyProvider::ListTemporary(const std::string& prefix) {
   return Call("LIST", "list " + prefix, [&] { return inner_->ListTemporary(prefix); });
 }
 

@@ -138,10 +138,10 @@ int OpenDirBeneath(const Folder& f, const std::string& rel, bool create, Fd* out
     }
     int next = ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
-      struct stat st{};
+      struct stat st {};
       const int e = errno;
-      if ((e == ELOOP || e == ENOTDIR) && ::fstatat(dir.get(), part.c_str(), &st,
-                                                    AT_SYMLINK_NOFOLLOW) == 0) {
+      if ((e == ELOOP || e == ENOTDIR) &&
+          ::fstatat(dir.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISREG(st.st_mode)) {
           return Fail(err, JSYNC_FATAL_NOT_A_FILE, walked + " is a file where a folder belongs");
         }
@@ -212,7 +212,7 @@ int ReadRange(const Folder& f, const std::string& path, uint64_t offset, uint64_
   if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND) return Fail(err, JSYNC_NOT_FOUND, "no object " + path);
   if (rc != JSYNC_OK) return rc;
   Fd fd;
-  struct stat st{};
+  struct stat st {};
   rc = OpenRegular(dir.get(), name, path, &fd, &st, err);
   if (rc != JSYNC_OK) return rc;
   // Tell the host the size first: an object over its limit is refused without a read.
@@ -230,7 +230,7 @@ int SameBytes(int dir_fd, const std::string& name, const std::string& shown, con
               size_t len, bool* same, jsync_error* err) {
   *same = false;
   Fd fd;
-  struct stat st{};
+  struct stat st {};
   int rc = OpenRegular(dir_fd, name, shown, &fd, &st, err);
   if (rc != JSYNC_OK) return rc;
   if (static_cast<uint64_t>(st.st_size) != len) return JSYNC_OK;
@@ -240,8 +240,7 @@ int SameBytes(int dir_fd, const std::string& name, const std::string& shown, con
     size_t pos = 0;
     bool differ = false;
   } cmp{data, len};
-  jsync_sink sink{&cmp,
-                  [](void* ctx, const uint8_t* d, size_t n) {
+  jsync_sink sink{&cmp, [](void* ctx, const uint8_t* d, size_t n) {
                     auto* c = static_cast<Compare*>(ctx);
                     if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
                       c->differ = true;
@@ -312,7 +311,8 @@ int FolderPut(jsync_instance* inst, const char* path_c, const uint8_t* data, siz
                    0644));
     if (!fd.ok()) return FailErrno(err, "cannot create", shown_dir / temp);
     rc = WriteAll(fd.get(), data, len, shown_dir / temp, err);
-    if (rc == JSYNC_OK && ::fsync(fd.get()) != 0) rc = FailErrno(err, "cannot flush", shown_dir / temp);
+    if (rc == JSYNC_OK && ::fsync(fd.get()) != 0)
+      rc = FailErrno(err, "cannot flush", shown_dir / temp);
     fd = Fd();
     if (rc != JSYNC_OK) {
       ::unlinkat(dir.get(), temp.c_str(), 0);
@@ -381,7 +381,7 @@ int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_li
     // recursive_directory_iterator never follows directory symlinks (no follow option).
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-      struct stat st{};
+      struct stat st {};
       if (::lstat(it->path().c_str(), &st) != 0) continue;  // gone meanwhile
       // Lexically: fs::relative would resolve a planted symlink to where it points.
       const std::string rel = it->path().lexically_relative(f->root).generic_string();
@@ -392,7 +392,8 @@ int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_li
       const bool temp = it->path().filename().string().starts_with(JSYNC_TEMP_PREFIX);
       // A folder holding only temporary files is an upload's folder, not an entry either.
       {
-        for (size_t p = rel.rfind('/'); p != std::string::npos && p > 0; p = rel.rfind('/', p - 1)) {
+        for (size_t p = rel.rfind('/'); p != std::string::npos && p > 0;
+             p = rel.rfind('/', p - 1)) {
           if (!not_empty.insert(rel.substr(0, p)).second) break;
         }
       }
@@ -411,7 +412,7 @@ int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_li
     if (entries) {
       for (const std::string& d : dirs) {
         if (not_empty.count(d) || !d.starts_with(prefix)) continue;
-        struct stat st{};
+        struct stat st {};
         const int64_t mtime = ::lstat((f->root / d).c_str(), &st) == 0 ? MtimeMs(st) : -1;
         jsync_list_entry e{d.c_str(), 0, mtime, JSYNC_KIND_DIRECTORY, 0u};
         out->entry(out->ctx, &e);

@@ -229,8 +229,8 @@ int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint6
   req.sink = &sink;
   // Bounded by what was asked, not by the metadata: a server that ignores the Range (or lies
   // about the size) cannot make us hold more than the range and a little slack.
-  req.body_limit = static_cast<size_t>(std::min<uint64_t>(offset + n, SIZE_MAX - (1u << 20))) +
-                   (1u << 20);
+  req.body_limit =
+      static_cast<size_t>(std::min<uint64_t>(offset + n, SIZE_MAX - (1u << 20))) + (1u << 20);
   Response resp;
   const int rc = Exchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;

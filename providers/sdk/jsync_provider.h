@@ -116,9 +116,9 @@ typedef struct jsync_get_sink {
   ((host_abi_version) >= 2 ? (const jsync_get_sink*)(const void*)(out) : (const jsync_get_sink*)0)
 
 /* Version 2: what a listing entry is. */
-#define JSYNC_KIND_FILE 0u      /* an object get() can read */
-#define JSYNC_KIND_SPECIAL 1u   /* a symlink, FIFO, socket or device at an object name */
-#define JSYNC_KIND_DIRECTORY 2u /* a directory with nothing listable below it */
+#define JSYNC_KIND_FILE 0u              /* an object get() can read */
+#define JSYNC_KIND_SPECIAL 1u           /* a symlink, FIFO, socket or device at an object name */
+#define JSYNC_KIND_DIRECTORY 2u         /* a directory with nothing listable below it */
 #define JSYNC_ENTRY_TEMPORARY (1u << 0) /* a temporary upload file (JSYNC_TEMP_PREFIX) */
 
 typedef struct jsync_list_entry {
@@ -137,8 +137,8 @@ typedef struct jsync_list_sink {
      it, or passing NULL or "", means this was the last page. */
   void (*set_next)(void* ctx, const char* token);
   /* Version 2: read it only when the host's abi_version >= 2; when non-NULL, use it instead
-     of emit: one entry with its kind, time and flags. A plugin calls emit or entry for an object, never both.
-     Special entries, directories and temporary files go only through entry. */
+     of emit: one entry with its kind, time and flags. A plugin calls emit or entry for an object,
+     never both. Special entries, directories and temporary files go only through entry. */
   void (*entry)(void* ctx, const jsync_list_entry* e);
 } jsync_list_sink;
 

@@ -144,9 +144,8 @@ class RangeTarget final : public BodyTarget {
     if (!started_) {
       started_ = true;
       uint64_t total = 0;
-      const bool known =
-          status == 206 ? ContentRangeTotal(response.Header("content-range"), &total)
-                        : ParseLength(response.Header("content-length"), &total);
+      const bool known = status == 206 ? ContentRangeTotal(response.Header("content-range"), &total)
+                                       : ParseLength(response.Header("content-length"), &total);
       if (ext_ != nullptr && ext_->size != nullptr && offset_ == 0 && known &&
           ext_->size(out_->ctx, total) != 0) {
         consumer_stopped_ = true;

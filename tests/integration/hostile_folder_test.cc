@@ -44,30 +44,35 @@ struct Plant {
 
 std::vector<Plant> Plants() {
   return {
-      {"SymlinkToDevZero", [](const fs::path& at, const fs::path&) {
-         fs::create_symlink("/dev/zero", at);
-       }, "symbolic link"},
-      {"Fifo", [](const fs::path& at, const fs::path&) { ASSERT_EQ(::mkfifo(at.c_str(), 0644), 0); },
+      {"SymlinkToDevZero",
+       [](const fs::path& at, const fs::path&) { fs::create_symlink("/dev/zero", at); },
+       "symbolic link"},
+      {"Fifo",
+       [](const fs::path& at, const fs::path&) { ASSERT_EQ(::mkfifo(at.c_str(), 0644), 0); },
        "FIFO"},
-      {"SparseTwoGiB", [](const fs::path& at, const fs::path&) {
+      {"SparseTwoGiB",
+       [](const fs::path& at, const fs::path&) {
          const int fd = ::open(at.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
          ASSERT_GE(fd, 0);
          ASSERT_EQ(::ftruncate(fd, off_t{2} << 30), 0);
          ::close(fd);
-       }, "64.0 MiB limit"},
+       },
+       "64.0 MiB limit"},
       {"EmptyDirectory", [](const fs::path& at, const fs::path&) { fs::create_directories(at); },
        "directory"},
-      {"SymlinkToAFileOutside", [](const fs::path& at, const fs::path& outside) {
+      {"SymlinkToAFileOutside",
+       [](const fs::path& at, const fs::path& outside) {
          WriteFileBytes(outside / "elsewhere", "a file outside the cloud folder");
          fs::create_symlink(outside / "elsewhere", at);
-       }, "symbolic link"},
+       },
+       "symbolic link"},
   };
 }
 
 void PrintTo(const Plant& p, std::ostream* os) { *os << p.name; }
 
 long MaxChildRssKib() {
-  struct rusage ru{};
+  struct rusage ru {};
   ::getrusage(RUSAGE_CHILDREN, &ru);
   return ru.ru_maxrss;
 }
@@ -252,8 +257,8 @@ TEST_F(OrphanUploadTest, KilledUploadsLeftoverIsRemovedByTheNextSync) {
   std::vector<fs::path> temps;
   for (const auto& e : fs::directory_iterator(Changes(me_))) temps.push_back(e.path());
   ASSERT_EQ(temps.size(), 1u);
-  EXPECT_TRUE(temps[0].filename().string().starts_with(
-      std::string(JSYNC_TEMP_PREFIX) + "0000000000000001.jchg-"))
+  EXPECT_TRUE(temps[0].filename().string().starts_with(std::string(JSYNC_TEMP_PREFIX) +
+                                                       "0000000000000001.jchg-"))
       << temps[0];
   fs::last_write_time(temps[0], fs::file_time_type::clock::now() - std::chrono::hours(2));
   ProcessResult r = RunJsync({"--home", home, "sync", "--json"});

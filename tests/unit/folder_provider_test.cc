@@ -83,7 +83,6 @@ TEST(FolderProvider, RefusesBadPathsAndMissingRoot) {
   EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos);
 }
 
-
 // ---- a hostile cloud folder: whatever sits at a name is refused unless it is a regular file --
 
 namespace fs = std::filesystem;

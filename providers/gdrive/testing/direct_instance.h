@@ -64,8 +64,8 @@ class DirectInstance {
     // A version-2 host hands get() a jsync_get_sink (no size callback here).
     jsync_get_sink sink{{out,
                          [](void* ctx, const uint8_t* d, size_t n) {
-                           static_cast<std::string*>(ctx)->append(
-                               reinterpret_cast<const char*>(d), n);
+                           static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d),
+                                                                  n);
                            return 0;
                          }},
                         nullptr};
