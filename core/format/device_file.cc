@@ -7,7 +7,6 @@ namespace jsync::format {
 namespace {
 
 constexpr size_t kHeaderSize = 8 + 2 + 16 + 8 + 8 + crypto::kSaltSize + crypto::kNonceSize;
-constexpr size_t kMaxDeviceFileSize = 64u << 10;
 
 }  // namespace
 

@@ -10,6 +10,8 @@ namespace jsync::format {
 
 inline constexpr char kDeviceMagic[8] = {'J', 'S', 'Y', 'N', 'C', 'D', 'E', 'V'};
 inline constexpr uint16_t kDeviceVersion = 1;
+// A larger device file is refused before it is read (a device's name and platform are short).
+inline constexpr size_t kMaxDeviceFileSize = 64u << 10;
 
 struct DeviceInfo {
   JournalId journal{};

@@ -14,6 +14,8 @@ inline constexpr char kKeyMagic[8] = {'J', 'S', 'Y', 'N', 'C', 'K', 'E', 'Y'};
 inline constexpr uint16_t kKeyVersion = 1;
 inline constexpr uint8_t kKdfScrypt = 1;
 inline constexpr size_t kKeyFileSize = 136;
+// Downloads of key files stop here: room for a later version, far below anything harmful.
+inline constexpr size_t kMaxKeyFileSize = 4u << 10;
 
 struct KeyFileInfo {
   JournalId journal{};

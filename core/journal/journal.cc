@@ -131,7 +131,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     Status last = Status::Corrupt("no key file");
     bool opened = false;
     for (const auto& k : keys) {
-      JSYNC_ASSIGN_OR_RETURN(Bytes file, provider->Get(k.path));
+      JSYNC_ASSIGN_OR_RETURN(Bytes file, provider->Get(k.path, format::kMaxKeyFileSize));
       auto info = format::ReadKeyFileInfo(file);
       if (!info.ok() || info->journal != *found || sync::KeyPath(*found, info->key_id) != k.path) {
         last = Status::Corrupt("key file " + k.path + " is damaged or misplaced");

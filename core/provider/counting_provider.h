@@ -21,15 +21,19 @@ class CountingProvider final : public Provider {
     counters_.bytes_up += bytes.size();
     return inner_->PutIfAbsent(path, bytes);
   }
-  Result<Bytes> Get(const std::string& path) override {
+  Result<Bytes> Get(const std::string& path, uint64_t max_size) override {
     ++counters_.gets;
-    auto r = inner_->Get(path);
+    auto r = inner_->Get(path, max_size);
     if (r.ok()) counters_.bytes_down += r->size();
     return r;
   }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     ++counters_.lists;
     return inner_->List(prefix);
+  }
+  Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override {
+    ++counters_.lists;
+    return inner_->ListTemporary(prefix);
   }
   Status Remove(const std::string& path) override {
     ++counters_.removes;

@@ -125,8 +125,8 @@ Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   return st;
 }
 
-Result<Bytes> PolicyProvider::Get(const std::string& path) {
-  return Call("download of " + path, [&] { return inner_->Get(path); });
+Result<Bytes> PolicyProvider::Get(const std::string& path, uint64_t max_size) {
+  return Call("download of " + path, [&] { return inner_->Get(path, max_size); });
 }
 
 Result<Bytes> PolicyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
@@ -135,6 +135,10 @@ Result<Bytes> PolicyProvider::GetRange(const std::string& path, uint64_t offset,
 
 Result<std::vector<ObjectInfo>> PolicyProvider::List(const std::string& prefix) {
   return Call("listing of " + prefix, [&] { return inner_->List(prefix); });
+}
+
+Result<std::vector<ObjectInfo>> PolicyProvider::ListTemporary(const std::string& prefix) {
+  return Call("listing of " + prefix, [&] { return inner_->ListTemporary(prefix); });
 }
 
 Status PolicyProvider::Remove(const std::string& path) {

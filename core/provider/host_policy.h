@@ -52,9 +52,10 @@ class PolicyProvider final : public Provider {
 
   std::string Describe() const override { return inner_->Describe(); }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
-  Result<Bytes> Get(const std::string& path) override;
+  Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override;
   Status Remove(const std::string& path) override;
   Capabilities capabilities() const override { return inner_->capabilities(); }
   Result<QuotaInfo> Quota() override;

@@ -53,7 +53,7 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   ByteSpan body;
-  uint32_t timeout_ms = 0;  // 0: default (60 s total, 10 s to connect)
+  uint32_t timeout_ms = 0;  // 0: 300 s total, 10 s to connect; under 1 B/s for 60 s aborts
   // Test hook for torn uploads: send only this many body bytes, then drop the connection.
   size_t abort_body_after = SIZE_MAX;
 };

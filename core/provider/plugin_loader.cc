@@ -26,11 +26,20 @@ Capabilities CapabilitiesOf(uint32_t flags) {
   return c;
 }
 
+// Older plugins keep loading: the table only grows, and the host reads nothing a plugin of an
+// older version does not have (struct_size, optional slots, sink fields by the host's version).
+std::string SpokenVersions() {
+  return "this jsync speaks version " + std::to_string(JSYNC_PROVIDER_ABI_VERSION) +
+         " (and loads plugins of version " + std::to_string(JSYNC_PROVIDER_ABI_MIN_VERSION) +
+         " and later)";
+}
+
 // Checks the table a plugin returned; empty when it is usable.
 std::string CheckTable(const jsync_provider* t) {
-  if (t->abi_version != JSYNC_PROVIDER_ABI_VERSION) {
-    return "its provider table is for ABI version " + std::to_string(t->abi_version) +
-           ", this jsync speaks version " + std::to_string(JSYNC_PROVIDER_ABI_VERSION);
+  if (t->abi_version < JSYNC_PROVIDER_ABI_MIN_VERSION ||
+      t->abi_version > JSYNC_PROVIDER_ABI_VERSION) {
+    return "its provider table is for ABI version " + std::to_string(t->abi_version) + ", " +
+           SpokenVersions();
   }
   if (t->struct_size < offsetof(jsync_provider, close) + sizeof(t->close)) {
     return "its provider table is too small (" + std::to_string(t->struct_size) + " bytes)";
@@ -70,10 +79,10 @@ Result<PluginInfo> LoadPlugin(const std::string& file) {
     if (desc.magic != JSYNC_PROVIDER_DESCRIPTOR_MAGIC) {
       return Status::Invalid(who + " was refused: its descriptor is damaged (bad magic)");
     }
-    if (desc.abi_version != JSYNC_PROVIDER_ABI_VERSION) {
+    if (desc.abi_version < JSYNC_PROVIDER_ABI_MIN_VERSION ||
+        desc.abi_version > JSYNC_PROVIDER_ABI_VERSION) {
       return Status::Invalid(who + " was refused: it was built for provider ABI version " +
-                             std::to_string(desc.abi_version) + ", this jsync speaks version " +
-                             std::to_string(JSYNC_PROVIDER_ABI_VERSION));
+                             std::to_string(desc.abi_version) + ", " + SpokenVersions());
     }
     if (!lib->has(JSYNC_PROVIDER_ENTRY_SYMBOL)) {
       return Status::Invalid(who + " was refused: it has no " JSYNC_PROVIDER_ENTRY_SYMBOL

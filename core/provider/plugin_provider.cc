@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "core/crypto/primitives.h"
 #include "core/model/hlc.h"
+#include "core/util/escape.h"
 
 namespace jsync::provider {
 namespace {
@@ -39,25 +41,68 @@ void HostRandom(void*, uint8_t* out, size_t len) {
   crypto::RandomBytes(std::span<uint8_t>(out, len));
 }
 
+// Collects a download, holding at most `cap` bytes whatever the plugin sends: past the cap it
+// says stop (a plugin that ignores the range or the stop still cannot grow our memory).
 struct ByteCollector {
   Bytes bytes;
+  uint64_t cap = kNoSizeLimit;
+  bool over = false;                  // more than `cap` bytes arrived or were announced
+  std::optional<uint64_t> announced;  // the total size the plugin reported through size()
   static int Write(void* ctx, const uint8_t* data, size_t len) {
     auto* self = static_cast<ByteCollector*>(ctx);
+    if (self->over) return 1;
+    const uint64_t room = self->cap - self->bytes.size();
+    if (len > room) {
+      self->over = true;
+      return 1;
+    }
     self->bytes.insert(self->bytes.end(), data, data + len);
+    return 0;
+  }
+  static int Size(void* ctx, uint64_t total) {
+    auto* self = static_cast<ByteCollector*>(ctx);
+    self->announced = total;
+    if (total > self->cap) {
+      self->over = true;
+      return 1;
+    }
+    if (self->bytes.empty()) self->bytes.reserve(static_cast<size_t>(total));
     return 0;
   }
 };
 
 struct ListCollector {
   std::vector<ObjectInfo> objects;
+  std::vector<ObjectInfo> temporary;
   std::string next;
   static void Emit(void* ctx, const char* path, uint64_t size) {
     static_cast<ListCollector*>(ctx)->objects.push_back({path ? path : "", size});
+  }
+  static void Entry(void* ctx, const jsync_list_entry* e) {
+    if (e == nullptr) return;
+    auto* self = static_cast<ListCollector*>(ctx);
+    ObjectInfo o{e->path ? e->path : "", e->size, e->mtime_ms, ObjectKind::kFile};
+    if (e->kind == JSYNC_KIND_SPECIAL) o.kind = ObjectKind::kSpecial;
+    // Unknown kinds from a newer plugin are "not an object" too: Get will refuse them.
+    if (e->kind == JSYNC_KIND_DIRECTORY || e->kind > JSYNC_KIND_DIRECTORY) {
+      o.kind = e->kind == JSYNC_KIND_DIRECTORY ? ObjectKind::kDirectory : ObjectKind::kSpecial;
+    }
+    if (e->flags & JSYNC_ENTRY_TEMPORARY) {
+      self->temporary.push_back(std::move(o));
+    } else {
+      self->objects.push_back(std::move(o));
+    }
   }
   static void SetNext(void* ctx, const char* token) {
     static_cast<ListCollector*>(ctx)->next = token ? token : "";
   }
 };
+
+bool IsTemporaryName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return path.compare(slash == std::string::npos ? 0 : slash + 1, std::strlen(JSYNC_TEMP_PREFIX),
+                      JSYNC_TEMP_PREFIX) == 0;
+}
 
 // "https://user:secret@host/x" -> "https://host/x": locations appear in messages and status.
 std::string WithoutUserInfo(const std::string& location) {
@@ -137,6 +182,11 @@ Status StatusFromPlugin(int code, const jsync_error& err, const std::string& con
       return Status(Code::kQuotaExceeded, msg);
     case JSYNC_INVALID:
       return Status::Invalid(msg);
+    case JSYNC_FATAL:
+      // Something that is not an object sits at the name: the file is refused like a damaged
+      // one, so sync reports it and goes on with other devices.
+      if (code == JSYNC_FATAL_NOT_A_FILE) return Status::Corrupt(msg);
+      return Status::Fatal(msg);
     default:
       return Status::Fatal(msg);
   }
@@ -200,26 +250,58 @@ Status PluginProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   return st;
 }
 
-Result<Bytes> PluginProvider::Get(const std::string& path) { return GetRange(path, 0, UINT64_MAX); }
+// Bounded the same way for every plugin version: the range [0, max_size + 1) is in ABI 1, and
+// the collector's cap holds even against a plugin that ignores it. One byte more than the limit
+// tells "exactly at the limit" from "over it" without a stat call in the ABI.
+Result<Bytes> PluginProvider::Get(const std::string& path, uint64_t max_size) {
+  JSYNC_RETURN_IF_ERROR(ValidateObjectPath(path));
+  const uint64_t ask = max_size == kNoSizeLimit ? kNoSizeLimit : max_size + 1;
+  ByteCollector out;
+  out.cap = max_size;
+  jsync_get_sink get_sink{{&out, ByteCollector::Write}, ByteCollector::Size};
+  jsync_sink* sink = &get_sink.sink;
+  const std::string shown = EscapeForDisplay(path);
+  JSYNC_CALL_PLUGIN("get " + shown,
+                    plugin_.table->get(instance_, path.c_str(), 0, ask, sink, &err));
+  if (out.over) {
+    return out.announced ? TooLarge(path, *out.announced, true, max_size)
+                         : TooLarge(path, max_size, false, max_size);
+  }
+  if (!st.ok()) return st;
+  return std::move(out.bytes);
+}
 
 Result<Bytes> PluginProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
   JSYNC_RETURN_IF_ERROR(ValidateObjectPath(path));
   ByteCollector out;
-  jsync_sink sink{&out, ByteCollector::Write};
-  JSYNC_CALL_PLUGIN("get " + path,
-                    plugin_.table->get(instance_, path.c_str(), offset, length, &sink, &err));
+  out.cap = length;  // the range bounds it
+  jsync_get_sink get_sink{{&out, ByteCollector::Write}, nullptr};
+  JSYNC_CALL_PLUGIN(
+      "get " + EscapeForDisplay(path),
+      plugin_.table->get(instance_, path.c_str(), offset, length, &get_sink.sink, &err));
   if (!st.ok()) return st;
   return std::move(out.bytes);
 }
 
 Result<std::vector<ObjectInfo>> PluginProvider::List(const std::string& prefix) {
+  JSYNC_ASSIGN_OR_RETURN(auto listed, ListAll(prefix));
+  return std::move(listed.first);
+}
+
+Result<std::vector<ObjectInfo>> PluginProvider::ListTemporary(const std::string& prefix) {
+  JSYNC_ASSIGN_OR_RETURN(auto listed, ListAll(prefix));
+  return std::move(listed.second);
+}
+
+Result<std::pair<std::vector<ObjectInfo>, std::vector<ObjectInfo>>> PluginProvider::ListAll(
+    const std::string& prefix) {
   ListCollector out;
   std::string token;
   // Follow pages until the plugin reports no next one; a repeated token would loop forever.
   for (int page = 0;; ++page) {
     out.next.clear();
-    jsync_list_sink sink{&out, ListCollector::Emit, ListCollector::SetNext};
-    JSYNC_CALL_PLUGIN("list " + prefix,
+    jsync_list_sink sink{&out, ListCollector::Emit, ListCollector::SetNext, ListCollector::Entry};
+    JSYNC_CALL_PLUGIN("list " + EscapeForDisplay(prefix),
                       plugin_.table->list(instance_, prefix.c_str(), token.c_str(), &sink, &err));
     if (!st.ok()) return st;
     if (out.next.empty()) break;
@@ -228,14 +310,23 @@ Result<std::vector<ObjectInfo>> PluginProvider::List(const std::string& prefix) 
     }
     token = out.next;
   }
-  std::vector<ObjectInfo> objects;
+  std::vector<ObjectInfo> objects, temporary;
   for (auto& o : out.objects) {
-    if (o.path.starts_with(prefix) && o.path.find(JSYNC_TEMP_PREFIX) == std::string::npos) {
+    if (!o.path.starts_with(prefix)) continue;
+    // Also from a plugin that forgot to flag one, or a version-1 plugin that emitted one.
+    if (IsTemporaryName(o.path)) {
+      temporary.push_back(std::move(o));
+    } else if (o.path.find(JSYNC_TEMP_PREFIX) == std::string::npos) {
       objects.push_back(std::move(o));
     }
   }
-  std::sort(objects.begin(), objects.end(), [](auto& a, auto& b) { return a.path < b.path; });
-  return objects;
+  for (auto& o : out.temporary) {
+    if (o.path.starts_with(prefix) && IsTemporaryName(o.path)) temporary.push_back(std::move(o));
+  }
+  const auto by_path = [](auto& a, auto& b) { return a.path < b.path; };
+  std::sort(objects.begin(), objects.end(), by_path);
+  std::sort(temporary.begin(), temporary.end(), by_path);
+  return std::make_pair(std::move(objects), std::move(temporary));
 }
 
 Status PluginProvider::Remove(const std::string& path) {

@@ -20,9 +20,10 @@ class PluginProvider final : public Provider {
 
   std::string Describe() const override { return plugin_.name + " " + location_; }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
-  Result<Bytes> Get(const std::string& path) override;
+  Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override;
   Status Remove(const std::string& path) override;
   Capabilities capabilities() const override { return plugin_.capabilities; }
   Result<QuotaInfo> Quota() override;
@@ -32,6 +33,9 @@ class PluginProvider final : public Provider {
 
  private:
   PluginProvider() = default;
+  // One listing: objects (and what is not an object) first, temporary upload files second.
+  Result<std::pair<std::vector<ObjectInfo>, std::vector<ObjectInfo>>> ListAll(
+      const std::string& prefix);
   PluginInfo plugin_;
   std::string location_;
   std::unique_ptr<HttpClient> http_;

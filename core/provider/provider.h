@@ -13,10 +13,23 @@
 
 namespace jsync::provider {
 
+// What sits at a listed name. The cloud is not trusted to hold only objects: something that
+// is not a readable object is listed (and refused by Get) so the caller can report it.
+enum class ObjectKind {
+  kFile,       // an object
+  kSpecial,    // a symlink, FIFO, socket or device: never followed or opened
+  kDirectory,  // a directory with nothing listable below it
+};
+
 struct ObjectInfo {
   std::string path;
   uint64_t size = 0;
+  int64_t mtime_ms = -1;  // last modification, Unix milliseconds; -1 when the provider can't say
+  ObjectKind kind = ObjectKind::kFile;
 };
+
+// Get refuses an object over its max_size without reading it whole (see Get).
+inline constexpr uint64_t kNoSizeLimit = UINT64_MAX;
 
 struct QuotaInfo {
   uint64_t used = 0;
@@ -44,10 +57,19 @@ class Provider {
   // Creates `path` holding `bytes`. An object already there with identical bytes is success
   // (a retried upload); one with other bytes is kExists and is left untouched.
   virtual Status PutIfAbsent(const std::string& path, ByteSpan bytes) = 0;
-  // kNotFound when there is no such object.
-  virtual Result<Bytes> Get(const std::string& path) = 0;
-  // Every object whose path starts with `prefix`, at any depth, sorted by path.
+  // The whole object, at most max_size bytes: every caller passes the format's limit for what
+  // it reads. kNotFound when there is no such object; kCorrupt (naming the path and the limit)
+  // for an object larger than max_size, which is never read whole, and for anything that is
+  // not a regular object (a symlink, FIFO, device or directory at the name).
+  virtual Result<Bytes> Get(const std::string& path, uint64_t max_size) = 0;
+  // Every object whose path starts with `prefix`, at any depth, sorted by path; entries that
+  // are not objects (ObjectKind) are included, temporary upload files are not.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+  // The temporary upload files (JSYNC_TEMP_PREFIX names) under `prefix`, with their times, for
+  // removing orphans a killed upload left behind. Empty for providers that write none.
+  virtual Result<std::vector<ObjectInfo>> ListTemporary(const std::string& /*prefix*/) {
+    return std::vector<ObjectInfo>{};
+  }
   // Removing an absent object is success.
   virtual Status Remove(const std::string& path) = 0;
 
@@ -60,5 +82,11 @@ class Provider {
 
 // Checks the path rules above; kInvalid with the reason otherwise.
 Status ValidateObjectPath(const std::string& path);
+
+// The kCorrupt status Get returns for an object over its limit.
+Status TooLarge(const std::string& path, uint64_t size_or_more, bool exact, uint64_t max_size);
+
+// "1.5 MiB", "136 bytes": sizes in messages.
+std::string SizeText(uint64_t bytes);
 
 }  // namespace jsync::provider

@@ -5,10 +5,12 @@
 
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
+#include "core/sync/orphan_cleanup.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
+#include "core/util/escape.h"
 
 namespace jsync::sync {
 namespace {
@@ -44,6 +46,7 @@ Result<SyncReport> SyncEngine::Run() {
     if (floor.empty()) JSYNC_RETURN_IF_ERROR(Seal(report));
     JSYNC_RETURN_IF_ERROR(Upload(report));
   }
+  MaybeRemoveOwnOrphanUploads(ctx_, report);
   report.device = ctx_.device;
   return report;
 }
@@ -70,15 +73,21 @@ Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, Syn
     return Status::Ok();
   }
   const DeviceId old = ctx_.device;
-  ReidentifyContext rc{ctx_.store, ctx_.provider, ctx_.master, ctx_.journal,
-                       old,        ctx_.key_id,   HlcMillis(ctx_.clock.Now())};
+  ReidentifyContext rc{ctx_.store,
+                       ctx_.provider,
+                       ctx_.master,
+                       ctx_.journal,
+                       old,
+                       ctx_.key_id,
+                       HlcMillis(ctx_.clock.Now())};
   JSYNC_ASSIGN_OR_RETURN(Reidentified done, Reidentify(rc, diverged_at_));
   ctx_.device = done.device;
   report.reidentified_from = old;
   JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
   report.notices.push_back(
-      "this device's id " + DeviceIdHex(old) + " is also used by another home (" + diverged_why_ +
-      "): its home folder was probably copied or restored from a backup. It now writes as " +
+      "this device's id " + DeviceIdHex(old) + " cannot go on in the cloud (" + diverged_why_ +
+      "): its home folder was probably copied or restored from a backup, or the slot was "
+      "planted. It now writes as " +
       "device " + DeviceIdHex(done.device) + "; " +
       (done.rebuilding ? std::to_string(done.replay_ops) +
                              " of its ops the cloud did not have are re-sent under the new id "
@@ -107,7 +116,7 @@ Status SyncEngine::CheckKeyFile(SyncReport& report) {
   if (present) {
     if (kept) return Status::Ok();
     // Devices initialised before key files were kept locally fetch theirs once.
-    auto bytes = ctx_.provider.Get(path);
+    auto bytes = ctx_.provider.Get(path, format::kMaxKeyFileSize);
     if (!bytes.ok()) return bytes.status().Is(Code::kNotFound) ? Status::Ok() : bytes.status();
     auto info = format::ReadKeyFileInfo(*bytes);
     if (!info.ok() || info->journal != ctx_.journal || info->key_id != ctx_.key_id) {
@@ -177,12 +186,17 @@ Status SyncEngine::Upload(SyncReport& report) {
     if (put.Is(Code::kQuotaExceeded)) {
       // Local changes stay sealed and queued; downloads go on; the next sync retries.
       report.problems.push_back(
-          {Code::kQuotaExceeded, "uploads paused, the cloud is full: " + put.message()});
+          {put.code(), "uploads paused, the cloud is full: " + put.message()});
       return Status::Ok();
     }
-    if (put.Is(Code::kExists)) {
-      // Identical bytes would have been success: another home writes under this id.
-      Diverged(row.seq, path + " already holds other bytes");
+    if (put.Is(Code::kExists) || put.Is(Code::kCorrupt)) {
+      // Identical bytes would have been success: another home writes under this id, or
+      // something that is no file of ours (a link, a FIFO, a folder) took the slot. Either
+      // way the slot is lost to this id; a new id keeps the device syncing.
+      Diverged(row.seq, put.Is(Code::kExists)
+                            ? path + " already holds other bytes"
+                            : path + " is taken by something that is not a change file (" +
+                                  put.message() + ")");
       return Status::Ok();
     }
     if (!put.ok()) {
@@ -206,7 +220,9 @@ Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(SyncRepor
   for (const auto& obj : objects) {
     auto name = ParseChangePath(ctx_.journal, obj.path);
     if (!name) {
-      report.notices.push_back("ignored unexpected file " + obj.path);
+      // An empty directory off the layout is harmless; anything else is worth a word.
+      if (obj.kind != provider::ObjectKind::kDirectory)
+        report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
       continue;
     }
     logs[name->device].seqs.push_back(name->seq);
@@ -246,22 +262,23 @@ Status SyncEngine::LearnDevices(SyncReport& report) {
   for (const auto& obj : objects) {
     auto device = ParseDevicePath(ctx_.journal, obj.path);
     if (!device) {
-      report.notices.push_back("ignored unexpected file " + obj.path);
+      if (obj.kind != provider::ObjectKind::kDirectory)
+        report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
       continue;
     }
     if (devices_.contains(*device)) continue;
-    auto bytes = ctx_.provider.Get(obj.path);
-    if (!bytes.ok()) {
-      if (bytes.status().Is(Code::kNotFound)) continue;
-      return bytes.status();
-    }
-    auto info = format::OpenDeviceFile(ctx_.master, *bytes);
+    auto bytes = ctx_.provider.Get(obj.path, format::kMaxDeviceFileSize);
+    if (!bytes.ok() && bytes.status().Is(Code::kNotFound)) continue;
+    if (!bytes.ok() && !bytes.status().Is(Code::kCorrupt)) return bytes.status();
+    // A refused download (over the limit, not a file) is reported like a damaged file.
+    auto info = bytes.ok() ? format::OpenDeviceFile(ctx_.master, *bytes)
+                           : Result<format::DeviceInfo>(bytes.status());
     if (info.ok() && (info->journal != ctx_.journal || info->device != *device)) {
       info = Status::Corrupt("names another journal or device");
     }
     if (!info.ok()) {
-      report.problems.push_back(
-          {Code::kCorrupt, "device file " + obj.path + " was refused: " + info.status().message()});
+      report.problems.push_back({Code::kCorrupt, "device file " + EscapeForDisplay(obj.path) +
+                                                     " was refused: " + info.status().message()});
       continue;
     }
     store::DeviceRow row{info->name, info->platform};
@@ -326,8 +343,16 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         bytes = std::move(cached->second);
         fetched.erase(cached);
       } else {
-        auto got = ctx_.provider.Get(path);
+        auto got = ctx_.provider.Get(path, format::kMaxChangeFileSize);
         if (!got.ok()) {
+          if (got.status().Is(Code::kCorrupt)) {  // over the limit, or not a file at all
+            report.problems.push_back(
+                {Code::kCorrupt, label + " was refused: " + got.status().message() +
+                                     "; nothing from it or later changes "
+                                     "of that device was applied"});
+            blocked.insert(device);
+            continue;
+          }
           if (!got.status().Is(Code::kNotFound)) return got.status().WithContext(label);
           report.notices.push_back(label + " vanished while syncing; will retry");
           blocked.insert(device);
@@ -381,9 +406,8 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           auto dep_log = logs.find(dep);
           const uint64_t need = cursors[dep].seq + 1;
           if (!blocked.contains(dep) &&
-              (dep_log == logs.end() ||
-               !std::binary_search(dep_log->second.seqs.begin(), dep_log->second.seqs.end(),
-                                   need))) {
+              (dep_log == logs.end() || !std::binary_search(dep_log->second.seqs.begin(),
+                                                            dep_log->second.seqs.end(), need))) {
             missing[device] = label + " follows " + unmet + ", but " + SeqLabel(need) + " of " +
                               DeviceLabel(dep) +
                               " is missing from the cloud although it was published (the "

@@ -40,17 +40,19 @@ TEST_P(ConformanceFaultTest, TransientFaultsCorruptNothing) {
   for (int i = 0; i < 30; ++i) all["flaky/obj-" + std::to_string(i)] = Pattern(i * 700, i);
   for (const auto& [path, bytes] : all) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
   EXPECT_TRUE(ListsExactly(p(), "", Under(all, "")));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   for (int i = 0; i < 10; ++i) {
     const std::string path = "flaky/obj-" + std::to_string(i);
     Status s = p().Remove(path);
     EXPECT_TRUE(s.ok()) << s.ToString();
     all.erase(path);
-    auto gone = p().Get(path);
+    auto gone = p().Get(path, provider::kNoSizeLimit);
     EXPECT_TRUE(gone.status().Is(Code::kNotFound)) << gone.status().ToString();
   }
   EXPECT_TRUE(ListsExactly(p(), "flaky/", Under(all, "")));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   // Each isolated fault cost exactly one retry, and every 429's wait was honoured.
   EXPECT_GT(faulty_->injected(), 30u);
   EXPECT_EQ(retries(), faulty_->injected());
@@ -65,7 +67,7 @@ TEST_P(ConformanceFaultTest, FaultThatNeverClearsGivesUp) {
   ASSERT_NO_FATAL_FAILURE(Put("stuck/obj", bytes));
   faulty_->set_plan(Plan("503@1+"));
   uint64_t before = retries();
-  auto got = p().Get("stuck/obj");
+  auto got = p().Get("stuck/obj", provider::kNoSizeLimit);
   EXPECT_TRUE(got.status().Is(Code::kRetryable)) << got.status().ToString();
   EXPECT_EQ(faulty_->calls(), static_cast<uint64_t>(retry_.max_attempts));
   EXPECT_EQ(retries() - before, static_cast<uint64_t>(retry_.max_attempts - 1));
@@ -77,8 +79,8 @@ TEST_P(ConformanceFaultTest, FaultThatNeverClearsGivesUp) {
   EXPECT_EQ(faulty_->calls(), 3u) << "50 s waits fit twice into the 120 s budget";
   EXPECT_LE(time_->now_ms - start, retry_.max_total_ms);
   faulty_->set_plan(FaultPlan{});
-  EXPECT_TRUE(SameBytes(p().Get("stuck/obj"), bytes));
-  auto other = p().Get("stuck/other");
+  EXPECT_TRUE(SameBytes(p().Get("stuck/obj", provider::kNoSizeLimit), bytes));
+  auto other = p().Get("stuck/other", provider::kNoSizeLimit);
   EXPECT_TRUE(other.status().Is(Code::kNotFound)) << other.status().ToString();
   EXPECT_TRUE(ListsExactly(p(), "stuck/", {{"stuck/obj", bytes.size()}}));
 }
@@ -92,7 +94,7 @@ TEST_P(ConformanceFaultTest, FullQuotaIsSurfacedNotRetried) {
   EXPECT_TRUE(s.Is(Code::kQuotaExceeded)) << s.ToString();
   EXPECT_EQ(faulty_->calls(), 1u);
   EXPECT_EQ(retries(), before);
-  EXPECT_TRUE(SameBytes(p().Get("quota/kept"), B("kept")));
+  EXPECT_TRUE(SameBytes(p().Get("quota/kept", provider::kNoSizeLimit), B("kept")));
   EXPECT_TRUE(ListsExactly(p(), "quota/", {{"quota/kept", 4}}));
   faulty_->set_plan(FaultPlan{});
   ASSERT_NO_FATAL_FAILURE(Put("quota/new", Pattern(4096, 1)));
@@ -103,7 +105,7 @@ TEST_P(ConformanceFaultTest, ExpiredAuthIsSurfacedNotRetried) {
   ASSERT_NO_FATAL_FAILURE(Put("auth/kept", B("kept")));
   faulty_->set_plan(Plan("401@1+"));
   const uint64_t before = retries();
-  auto got = p().Get("auth/kept");
+  auto got = p().Get("auth/kept", provider::kNoSizeLimit);
   EXPECT_TRUE(got.status().Is(Code::kAuthExpired)) << got.status().ToString();
   Status put = p().PutIfAbsent("auth/new", B("x"));
   EXPECT_TRUE(put.Is(Code::kAuthExpired)) << put.ToString();
@@ -153,7 +155,7 @@ TEST_P(ConformanceHttpFaultTest, TornUploadIsNeverVisible) {
   ASSERT_NO_FATAL_FAILURE(Put("torn/obj", bytes));
   EXPECT_EQ(http_->stats().injected, 1u);
   EXPECT_EQ(retries() - before, 1u);
-  EXPECT_TRUE(SameBytes(p().Get("torn/obj"), bytes));
+  EXPECT_TRUE(SameBytes(p().Get("torn/obj", provider::kNoSizeLimit), bytes));
   EXPECT_TRUE(ListsExactly(p(), "", {{"probe/p", 5}, {"torn/obj", bytes.size()}}));
 }
 
@@ -180,7 +182,8 @@ TEST_P(ConformanceHttpFaultTest, EveryStepOfAnUploadMayFail) {
       EXPECT_LE(retries() - before, 1u) << kind << " on request " << k;
       total_retries += retries() - before;
       http_->set_fault_plan(std::nullopt);
-      EXPECT_TRUE(SameBytes(p().Get(path), all[path])) << kind << " on request " << k;
+      EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), all[path]))
+          << kind << " on request " << k;
     }
   }
   EXPECT_GT(total_retries, 0u);
@@ -200,7 +203,7 @@ TEST_P(ConformanceHttpFaultTest, ReadsListingsAndRemovalsSurviveTransportFaults)
   for (const std::string kind : {"reset", "timeout", "503", "429"}) {
     SetHttpFaults(kind + "@1");
     uint64_t before = retries();
-    EXPECT_TRUE(SameBytes(p().Get("ops/obj-5"), all["ops/obj-5"])) << kind;
+    EXPECT_TRUE(SameBytes(p().Get("ops/obj-5", provider::kNoSizeLimit), all["ops/obj-5"])) << kind;
     EXPECT_EQ(retries() - before, 1u) << kind << " on a read";
     SetHttpFaults(kind + "@1");
     before = retries();
@@ -212,7 +215,7 @@ TEST_P(ConformanceHttpFaultTest, ReadsListingsAndRemovalsSurviveTransportFaults)
     EXPECT_TRUE(s.ok()) << kind << ": " << s.ToString();
     all.erase(path);
     http_->set_fault_plan(std::nullopt);
-    auto gone = p().Get(path);
+    auto gone = p().Get(path, provider::kNoSizeLimit);
     EXPECT_TRUE(gone.status().Is(Code::kNotFound)) << kind << ": " << gone.status().ToString();
   }
   EXPECT_TRUE(ListsExactly(p(), "", Under(all, "")));
@@ -223,7 +226,7 @@ TEST_P(ConformanceHttpFaultTest, ThrottlingHonoursRetryAfter) {
   JSYNC_REQUIRE_HTTP();
   SetHttpFaults("429@1");
   const int64_t slept = time_->slept_ms;
-  EXPECT_TRUE(SameBytes(p().Get("probe/p"), B("probe")));
+  EXPECT_TRUE(SameBytes(p().Get("probe/p", provider::kNoSizeLimit), B("probe")));
   EXPECT_EQ(retries(), 1u);
   EXPECT_GE(time_->slept_ms - slept, 1000);
 }
@@ -236,7 +239,7 @@ TEST_P(ConformanceHttpFaultTest, ExpiredTokenIsRefreshedOnce) {
   }
   SetHttpFaults("401@1");
   int before = target().credentials->refreshes();
-  EXPECT_TRUE(SameBytes(p().Get("probe/p"), B("probe")));
+  EXPECT_TRUE(SameBytes(p().Get("probe/p", provider::kNoSizeLimit), B("probe")));
   EXPECT_EQ(target().credentials->refreshes() - before, 1);
   EXPECT_EQ(http_->stats().refreshes, 1u);
   EXPECT_EQ(retries(), 0u);
@@ -244,7 +247,7 @@ TEST_P(ConformanceHttpFaultTest, ExpiredTokenIsRefreshedOnce) {
   before = target().credentials->refreshes();
   ASSERT_NO_FATAL_FAILURE(Put("auth/after-refresh", B("fresh")));
   EXPECT_EQ(target().credentials->refreshes() - before, 1);
-  EXPECT_TRUE(SameBytes(p().Get("auth/after-refresh"), B("fresh")));
+  EXPECT_TRUE(SameBytes(p().Get("auth/after-refresh", provider::kNoSizeLimit), B("fresh")));
 }
 
 // Credentials that stay refused after the refresh surface as kAuthExpired, not retried.
@@ -252,7 +255,7 @@ TEST_P(ConformanceHttpFaultTest, AuthThatNeverRecoversIsAuthExpired) {
   JSYNC_REQUIRE_HTTP();
   SetHttpFaults("401@1+");
   const int before = target().credentials ? target().credentials->refreshes() : 0;
-  auto got = p().Get("probe/p");
+  auto got = p().Get("probe/p", provider::kNoSizeLimit);
   EXPECT_TRUE(got.status().Is(Code::kAuthExpired)) << got.status().ToString();
   Status put = p().PutIfAbsent("auth/never", B("x"));
   EXPECT_TRUE(put.Is(Code::kAuthExpired)) << put.ToString();
@@ -276,7 +279,7 @@ TEST_P(ConformanceHttpFaultTest, InsufficientStorageIsQuotaExceeded) {
   EXPECT_TRUE(s.Is(Code::kQuotaExceeded)) << s.ToString();
   EXPECT_EQ(retries(), 0u);
   http_->set_fault_plan(std::nullopt);
-  auto got = p().Get("quota/new");
+  auto got = p().Get("quota/new", provider::kNoSizeLimit);
   EXPECT_TRUE(got.status().Is(Code::kNotFound)) << got.status().ToString();
   EXPECT_TRUE(ListsExactly(p(), "", {{"probe/p", 5}}));
   ASSERT_NO_FATAL_FAILURE(Put("quota/new", Pattern(64 * kKiB, 2)));
@@ -286,10 +289,10 @@ TEST_P(ConformanceHttpFaultTest, InsufficientStorageIsQuotaExceeded) {
 TEST_P(ConformanceHttpFaultTest, UnavailableForeverGivesUp) {
   JSYNC_REQUIRE_HTTP();
   uint64_t start = http_->stats().requests;
-  EXPECT_TRUE(SameBytes(p().Get("probe/p"), B("probe")));
+  EXPECT_TRUE(SameBytes(p().Get("probe/p", provider::kNoSizeLimit), B("probe")));
   const uint64_t per_read = http_->stats().requests - start;
   SetHttpFaults("503@1+");
-  auto got = p().Get("probe/p");
+  auto got = p().Get("probe/p", provider::kNoSizeLimit);
   EXPECT_TRUE(got.status().Is(Code::kRetryable)) << got.status().ToString();
   EXPECT_EQ(retries(), static_cast<uint64_t>(retry_.max_attempts - 1));
   EXPECT_GE(http_->stats().requests, static_cast<uint64_t>(retry_.max_attempts));

@@ -171,7 +171,8 @@ class FeedReader {
         },
         [](void* ctx, const char* token) {
           static_cast<Collector*>(ctx)->page.next_cursor = token ? token : "";
-        }};
+        },
+        nullptr};
     jsync_error cerr{-1, {0}};
     rc = plugin_.table->changes(inst, cursor.empty() ? nullptr : cursor.c_str(), &sink, &cerr);
     plugin_.table->close(inst);

@@ -77,7 +77,7 @@ class ConformanceTest : public ConformanceBase {
 TEST_P(ConformanceTest, FreshLocationIsEmpty) {
   EXPECT_FALSE(p().Describe().empty());
   EXPECT_TRUE(ListsExactly(p(), "", {}));
-  auto missing = p().Get("nothing/here");
+  auto missing = p().Get("nothing/here", provider::kNoSizeLimit);
   EXPECT_TRUE(missing.status().Is(Code::kNotFound)) << missing.status().ToString();
   auto range = p().GetRange("nothing/here", 3, 5);
   EXPECT_TRUE(range.status().Is(Code::kNotFound)) << range.status().ToString();
@@ -90,7 +90,8 @@ TEST_P(ConformanceTest, RoundTripSmallSizes) {
     objects["roundtrip/size-" + std::to_string(size)] = Pattern(size, size + 1);
   }
   for (const auto& [path, bytes] : objects) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
-  for (const auto& [path, bytes] : objects) EXPECT_TRUE(SameBytes(p().Get(path), bytes)) << path;
+  for (const auto& [path, bytes] : objects)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   EXPECT_TRUE(ListsExactly(p(), "roundtrip/", Under(objects, "")));
 }
 
@@ -99,10 +100,30 @@ TEST_P(ConformanceTest, RoundTrip50MiB) {
   if (!target().large) GTEST_SKIP() << "large objects are off for this target (--no-large)";
   const Bytes big = Pattern(50 * kMiB, 50);
   ASSERT_NO_FATAL_FAILURE(Put("large/fifty", big));
-  EXPECT_TRUE(SameBytes(p().Get("large/fifty"), big));
+  EXPECT_TRUE(SameBytes(p().Get("large/fifty", provider::kNoSizeLimit), big));
   const Bytes tail(big.end() - static_cast<std::ptrdiff_t>(kKiB), big.end());
   EXPECT_TRUE(SameBytes(p().GetRange("large/fifty", big.size() - kKiB, UINT64_MAX), tail));
   EXPECT_TRUE(ListsExactly(p(), "large/", {{"large/fifty", big.size()}}));
+}
+
+// Every read the engine makes carries a size limit: an object at the limit is read, one over it
+// is refused as corrupt with a message naming it and the limit, and nothing past the limit is
+// handed over (the host asks for [0, limit + 1) and caps what it collects; ABI-2 plugins may
+// announce the size first so nothing is downloaded).
+TEST_P(ConformanceTest, GetIsBoundedByTheLimit) {
+  const Bytes bytes = Pattern(3 * kKiB, 3);
+  ASSERT_NO_FATAL_FAILURE(Put("bounded/obj", bytes));
+  EXPECT_TRUE(SameBytes(p().Get("bounded/obj", bytes.size()), bytes)) << "exactly at the limit";
+  for (uint64_t limit : {uint64_t{0}, uint64_t{1}, uint64_t{kKiB}, uint64_t{bytes.size() - 1}}) {
+    auto over = p().Get("bounded/obj", limit);
+    ASSERT_FALSE(over.ok()) << "read " << over->size() << " bytes with a limit of " << limit;
+    EXPECT_EQ(over.status().code(), Code::kCorrupt) << over.status().ToString();
+    EXPECT_NE(over.status().message().find("bounded/obj"), std::string::npos)
+        << over.status().message();
+    EXPECT_NE(over.status().message().find("limit"), std::string::npos) << over.status().message();
+  }
+  auto missing = p().Get("bounded/none", kKiB);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound) << missing.status().ToString();
 }
 
 // PutIfAbsent: the same bytes again are success (a retried upload); other bytes — same
@@ -118,13 +139,13 @@ TEST_P(ConformanceTest, PutIfAbsentKeepsTheFirstBytes) {
     Status s = p().PutIfAbsent("once/obj", other);
     EXPECT_TRUE(s.Is(Code::kExists)) << other.size() << " other bytes: " << s.ToString();
   }
-  EXPECT_TRUE(SameBytes(p().Get("once/obj"), original));
+  EXPECT_TRUE(SameBytes(p().Get("once/obj", provider::kNoSizeLimit), original));
   // An empty object is an object too: other bytes do not replace it.
   ASSERT_NO_FATAL_FAILURE(Put("once/empty", Bytes()));
   EXPECT_TRUE(p().PutIfAbsent("once/empty", Bytes()).ok());
   Status s = p().PutIfAbsent("once/empty", B("x"));
   EXPECT_TRUE(s.Is(Code::kExists)) << s.ToString();
-  EXPECT_TRUE(SameBytes(p().Get("once/empty"), Bytes()));
+  EXPECT_TRUE(SameBytes(p().Get("once/empty", provider::kNoSizeLimit), Bytes()));
   EXPECT_TRUE(ListsExactly(p(), "once/", {{"once/empty", 0}, {"once/obj", original.size()}}));
 }
 
@@ -138,12 +159,12 @@ TEST_P(ConformanceTest, RetryAfterALostAnswerIsIdempotent) {
   // Two lost answers, two retries (more only when the transport has faults on, JSYNC_FAULTS).
   EXPECT_GE(retries() - before, 2u);
   EXPECT_LE(retries() - before, 2u + (http_ ? http_->stats().injected : 0u));
-  EXPECT_TRUE(SameBytes(p().Get("retry/obj"), bytes));
+  EXPECT_TRUE(SameBytes(p().Get("retry/obj", provider::kNoSizeLimit), bytes));
   EXPECT_TRUE(ListsExactly(p(), "retry/", {{"retry/obj", bytes.size()}}));
   faulty_->set_plan(Plan("timeout:REMOVE@1"));
   Status removed = p().Remove("retry/obj");
   EXPECT_TRUE(removed.ok()) << removed.ToString();
-  auto gone = p().Get("retry/obj");
+  auto gone = p().Get("retry/obj", provider::kNoSizeLimit);
   EXPECT_TRUE(gone.status().Is(Code::kNotFound)) << gone.status().ToString();
   EXPECT_TRUE(ListsExactly(p(), "retry/", {}));
 }
@@ -171,10 +192,11 @@ TEST_P(ConformanceTest, ListsManyObjectsCompletelyAndFiltersPrefixesExactly) {
     EXPECT_TRUE(ListsExactly(p(), prefix, Under(all, prefix)));
   }
   // Spot-check contents at both ends.
-  EXPECT_TRUE(SameBytes(p().Get("many/d0/obj-00000"), all["many/d0/obj-00000"]));
+  EXPECT_TRUE(
+      SameBytes(p().Get("many/d0/obj-00000", provider::kNoSizeLimit), all["many/d0/obj-00000"]));
   char last[64];
   std::snprintf(last, sizeof last, "many/d%d/obj-%05d", (n - 1) % 5, n - 1);
-  EXPECT_TRUE(SameBytes(p().Get(last), all[last]));
+  EXPECT_TRUE(SameBytes(p().Get(last, provider::kNoSizeLimit), all[last]));
 }
 
 // Range reads at the start, in the middle, at and past the end, and open-ended.
@@ -218,7 +240,8 @@ TEST_P(ConformanceTest, UnicodeSpacesAndLongNames) {
   std::map<std::string, Bytes> all;
   for (size_t i = 0; i < names.size(); ++i) all[names[i]] = B("content " + std::to_string(i));
   for (const auto& [path, bytes] : all) ASSERT_NO_FATAL_FAILURE(Put(path, bytes));
-  for (const auto& [path, bytes] : all) EXPECT_TRUE(SameBytes(p().Get(path), bytes)) << path;
+  for (const auto& [path, bytes] : all)
+    EXPECT_TRUE(SameBytes(p().Get(path, provider::kNoSizeLimit), bytes)) << path;
   EXPECT_TRUE(ListsExactly(p(), "", Under(all, "")));
   EXPECT_TRUE(ListsExactly(p(), "Grüße/", Under(all, "Grüße/")));
   EXPECT_TRUE(ListsExactly(p(), "naïve", Under(all, "naïve")));
@@ -239,11 +262,11 @@ TEST_P(ConformanceTest, RemoveIsIdempotent) {
   }
   Status never = p().Remove("rm/never-existed");
   EXPECT_TRUE(never.ok()) << never.ToString();
-  auto gone = p().Get("rm/a");
+  auto gone = p().Get("rm/a", provider::kNoSizeLimit);
   EXPECT_TRUE(gone.status().Is(Code::kNotFound)) << gone.status().ToString();
   EXPECT_TRUE(ListsExactly(p(), "rm/", {{"rm/b", 5}}));
   ASSERT_NO_FATAL_FAILURE(Put("rm/a", B("second life")));
-  EXPECT_TRUE(SameBytes(p().Get("rm/a"), B("second life")));
+  EXPECT_TRUE(SameBytes(p().Get("rm/a", provider::kNoSizeLimit), B("second life")));
 }
 
 // Where the provider declares a change feed, every object added after a cursor is reported.

@@ -66,8 +66,8 @@ Status FaultyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   return Call("PUT", "put " + path, [&] { return inner_->PutIfAbsent(path, bytes); });
 }
 
-Result<Bytes> FaultyProvider::Get(const std::string& path) {
-  return Call("GET", "get " + path, [&] { return inner_->Get(path); });
+Result<Bytes> FaultyProvider::Get(const std::string& path, uint64_t max_size) {
+  return Call("GET", "get " + path, [&] { return inner_->Get(path, max_size); });
 }
 
 Result<Bytes> FaultyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
@@ -76,6 +76,10 @@ Result<Bytes> FaultyProvider::GetRange(const std::string& path, uint64_t offset,
 
 Result<std::vector<provider::ObjectInfo>> FaultyProvider::List(const std::string& prefix) {
   return Call("LIST", "list " + prefix, [&] { return inner_->List(prefix); });
+}
+
+Result<std::vector<provider::ObjectInfo>> FaultyProvider::ListTemporary(const std::string& prefix) {
+  return Call("LIST", "list " + prefix, [&] { return inner_->ListTemporary(prefix); });
 }
 
 Status FaultyProvider::Remove(const std::string& path) {

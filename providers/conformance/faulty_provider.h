@@ -32,9 +32,10 @@ class FaultyProvider final : public provider::Provider {
 
   std::string Describe() const override { return inner_->Describe() + " (faulty)"; }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
-  Result<Bytes> Get(const std::string& path) override;
+  Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<provider::ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::vector<provider::ObjectInfo>> ListTemporary(const std::string& prefix) override;
   Status Remove(const std::string& path) override;
   provider::Capabilities capabilities() const override { return inner_->capabilities(); }
   Result<provider::QuotaInfo> Quota() override;

@@ -4,7 +4,13 @@
 //
 // Creation is atomic and never replaces: bytes go to a hidden temporary file in the target
 // directory, are flushed, and are hard-linked to the final name (link() fails if the name is
-// taken, where rename() would replace it). Temporary names are never listed.
+// taken, where rename() would replace it). Temporary names are never listed as objects.
+//
+// The folder is not trusted (anyone with access to the share can plant anything): every path
+// is walked one component at a time without following symlinks, only regular files are opened
+// (O_NOFOLLOW | O_NONBLOCK, checked with fstat, so a FIFO never blocks and /dev/zero is never
+// read), reads stop at the length asked for, and what is not a regular file is listed with its
+// kind instead of being followed or skipped.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <new>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +35,28 @@ namespace {
 struct Folder {
   fs::path root;
   const jsync_host_services* host;
+  bool v2() const { return host != nullptr && host->abi_version >= 2; }
+};
+
+// A file descriptor closed on every path out.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
 };
 
 int Fail(jsync_error* err, int code, const std::string& message) {
@@ -71,49 +100,159 @@ int WriteAll(int fd, const uint8_t* data, size_t len, const fs::path& p, jsync_e
   return JSYNC_OK;
 }
 
-void SyncDirectory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+void SyncDirectory(int dir_fd) {
+  if (dir_fd >= 0) ::fsync(dir_fd);
 }
 
-int ReadRange(const fs::path& p, uint64_t offset, uint64_t length, jsync_sink* out,
-              jsync_error* err) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return FailErrno(err, "cannot read", p);
-  if (offset > 0 && ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
-    ::close(fd);
-    return FailErrno(err, "cannot seek in", p);
-  }
-  std::vector<uint8_t> buf(1 << 16);
-  uint64_t left = length;
-  while (left > 0) {
-    ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), left)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return FailErrno(err, "cannot read", p);
+const char* KindName(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "not a regular file";
+}
+
+int NotAFile(jsync_error* err, const std::string& path, mode_t mode) {
+  return Fail(err, JSYNC_FATAL_NOT_A_FILE,
+              path + " is " + KindName(mode) +
+                  ", not a regular file; it was not opened (remove it from the cloud folder)");
+}
+
+// Opens the directory `rel` (relative, '/'-separated) below the root without following a
+// symlink at any component, so nothing planted in the folder leads reads or writes outside.
+// create: make missing directories on the way.
+int OpenDirBeneath(const Folder& f, const std::string& rel, bool create, Fd* out,
+                   jsync_error* err) {
+  Fd dir(::open(f.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.ok()) return FailErrno(err, "cannot open", f.root);
+  size_t start = 0;
+  std::string walked;
+  while (start < rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    const std::string part = rel.substr(start, end - start);
+    walked += (walked.empty() ? "" : "/") + part;
+    if (create && ::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return FailErrno(err, "cannot create", f.root / walked);
     }
-    if (n == 0) break;
-    if (out->write(out->ctx, buf.data(), static_cast<size_t>(n)) != 0) break;
-    left -= static_cast<uint64_t>(n);
+    int next = ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      struct stat st {};
+      const int e = errno;
+      if ((e == ELOOP || e == ENOTDIR) &&
+          ::fstatat(dir.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISREG(st.st_mode)) {
+          return Fail(err, JSYNC_FATAL_NOT_A_FILE, walked + " is a file where a folder belongs");
+        }
+        return NotAFile(err, walked, st.st_mode);
+      }
+      errno = e;
+      return FailErrno(err, "cannot open", f.root / walked);
+    }
+    dir = Fd(next);
+    start = end + 1;
   }
-  ::close(fd);
+  *out = std::move(dir);
   return JSYNC_OK;
 }
 
-bool SameBytes(const fs::path& p, const uint8_t* data, size_t len) {
-  std::vector<uint8_t> have;
-  jsync_sink sink{&have, [](void* ctx, const uint8_t* d, size_t n) {
-                    auto* v = static_cast<std::vector<uint8_t>*>(ctx);
-                    v->insert(v->end(), d, d + n);
+std::pair<std::string, std::string> SplitParent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {"", path};
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Opens `name` in `dir_fd` for reading only when it is a regular file: checked before opening
+// (a device is never opened) and again on the descriptor (it may have been swapped meanwhile).
+// O_NONBLOCK: opening a FIFO that slipped in between returns at once instead of waiting.
+int OpenRegular(int dir_fd, const std::string& name, const std::string& shown, Fd* out,
+                struct stat* st, jsync_error* err) {
+  if (::fstatat(dir_fd, name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Fail(err, JSYNC_NOT_FOUND, "no object " + shown);
+    return FailErrno(err, "cannot read", shown);
+  }
+  if (!S_ISREG(st->st_mode)) return NotAFile(err, shown, st->st_mode);
+  Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.ok()) {
+    if (errno == ENOENT) return Fail(err, JSYNC_NOT_FOUND, "no object " + shown);
+    if (errno == ELOOP) return NotAFile(err, shown, S_IFLNK);
+    return FailErrno(err, "cannot read", shown);
+  }
+  if (::fstat(fd.get(), st) != 0) return FailErrno(err, "cannot read", shown);
+  if (!S_ISREG(st->st_mode)) return NotAFile(err, shown, st->st_mode);
+  *out = std::move(fd);
+  return JSYNC_OK;
+}
+
+// Reads [offset, offset + length) of an open regular file, stopping when the sink says so.
+int ReadFd(int fd, uint64_t offset, uint64_t length, jsync_sink* out, const std::string& shown,
+           jsync_error* err) {
+  std::vector<uint8_t> buf(1 << 16);
+  uint64_t left = length;
+  uint64_t at = offset;
+  while (left > 0) {
+    ssize_t n = ::pread(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), left)),
+                        static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return FailErrno(err, "cannot read", shown);
+    if (n == 0) break;
+    if (out->write(out->ctx, buf.data(), static_cast<size_t>(n)) != 0) break;
+    left -= static_cast<uint64_t>(n);
+    at += static_cast<uint64_t>(n);
+  }
+  return JSYNC_OK;
+}
+
+int ReadRange(const Folder& f, const std::string& path, uint64_t offset, uint64_t length,
+              jsync_sink* out, jsync_error* err) {
+  const auto [parent, name] = SplitParent(path);
+  Fd dir;
+  int rc = OpenDirBeneath(f, parent, false, &dir, err);
+  if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND) return Fail(err, JSYNC_NOT_FOUND, "no object " + path);
+  if (rc != JSYNC_OK) return rc;
+  Fd fd;
+  struct stat st {};
+  rc = OpenRegular(dir.get(), name, path, &fd, &st, err);
+  if (rc != JSYNC_OK) return rc;
+  // Tell the host the size first: an object over its limit is refused without a read.
+  const jsync_get_sink* ext = JSYNC_GET_SINK(f.host->abi_version, out);
+  if (ext != nullptr && ext->size != nullptr && offset == 0 &&
+      ext->size(out->ctx, static_cast<uint64_t>(st.st_size)) != 0) {
+    return JSYNC_OK;
+  }
+  return ReadFd(fd.get(), offset, length, out, path, err);
+}
+
+// Whether the regular file `name` in dir_fd holds exactly these bytes; compared in pieces,
+// never reading more than len + 1 bytes. JSYNC_OK with *same set, or the refusal.
+int SameBytes(int dir_fd, const std::string& name, const std::string& shown, const uint8_t* data,
+              size_t len, bool* same, jsync_error* err) {
+  *same = false;
+  Fd fd;
+  struct stat st {};
+  int rc = OpenRegular(dir_fd, name, shown, &fd, &st, err);
+  if (rc != JSYNC_OK) return rc;
+  if (static_cast<uint64_t>(st.st_size) != len) return JSYNC_OK;
+  struct Compare {
+    const uint8_t* data;
+    size_t len;
+    size_t pos = 0;
+    bool differ = false;
+  } cmp{data, len};
+  jsync_sink sink{&cmp, [](void* ctx, const uint8_t* d, size_t n) {
+                    auto* c = static_cast<Compare*>(ctx);
+                    if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
+                      c->differ = true;
+                      return 1;
+                    }
+                    c->pos += n;
                     return 0;
                   }};
-  jsync_error err{};
-  if (ReadRange(p, 0, UINT64_MAX, &sink, &err) != JSYNC_OK) return false;
-  return have.size() == len && (len == 0 || std::memcmp(have.data(), data, len) == 0);
+  rc = ReadFd(fd.get(), 0, static_cast<uint64_t>(len) + 1, &sink, shown, err);
+  if (rc != JSYNC_OK) return rc;
+  *same = !cmp.differ && cmp.pos == len;
+  return JSYNC_OK;
 }
 
 std::string RandomHex(const jsync_host_services* host) {
@@ -149,48 +288,63 @@ int FolderOpen(const jsync_host_services* host, const char* location, const char
   }
 }
 
-int FolderPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t len,
+// ".jsync-tmp-<target name>-<random>": the host tells whose upload an orphan was by the name
+// it was meant to get (docs/decisions/0018-hostile-cloud-folder.md).
+std::string TempName(const Folder& f, const std::string& target_name) {
+  return std::string(JSYNC_TEMP_PREFIX) + target_name.substr(0, 96) + "-" + RandomHex(f.host);
+}
+
+int FolderPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t len,
               int if_absent, jsync_error* err) {
   try {
     auto* f = reinterpret_cast<Folder*>(inst);
-    const fs::path target = f->root / path;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec)
-      return Fail(err, JSYNC_FATAL,
-                  "cannot create " + target.parent_path().string() + ": " + ec.message());
-    const fs::path temp = target.parent_path() / (JSYNC_TEMP_PREFIX + RandomHex(f->host));
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return FailErrno(err, "cannot create", temp);
-    int rc = WriteAll(fd, data, len, temp, err);
-    if (rc == JSYNC_OK && ::fsync(fd) != 0) rc = FailErrno(err, "cannot flush", temp);
-    ::close(fd);
+    const std::string path = path_c;
+    const auto [parent, name] = SplitParent(path);
+    Fd dir;
+    int rc = OpenDirBeneath(*f, parent, true, &dir, err);
+    // A removal elsewhere may take an emptied folder away between mkdir and open: once more.
+    if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND) rc = OpenDirBeneath(*f, parent, true, &dir, err);
+    if (rc != JSYNC_OK) return rc;
+    const fs::path shown_dir = f->root / parent;
+    const std::string temp = TempName(*f, name);
+    Fd fd(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   0644));
+    if (!fd.ok()) return FailErrno(err, "cannot create", shown_dir / temp);
+    rc = WriteAll(fd.get(), data, len, shown_dir / temp, err);
+    if (rc == JSYNC_OK && ::fsync(fd.get()) != 0)
+      rc = FailErrno(err, "cannot flush", shown_dir / temp);
+    fd = Fd();
     if (rc != JSYNC_OK) {
-      ::unlink(temp.c_str());
+      ::unlinkat(dir.get(), temp.c_str(), 0);
       return rc;
     }
     if (!if_absent) {
-      if (::rename(temp.c_str(), target.c_str()) != 0) {
-        rc = FailErrno(err, "cannot publish", target);
-        ::unlink(temp.c_str());
+      if (::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) != 0) {
+        rc = FailErrno(err, "cannot publish", f->root / path);
+        ::unlinkat(dir.get(), temp.c_str(), 0);
         return rc;
       }
-      SyncDirectory(target.parent_path());
+      SyncDirectory(dir.get());
       return JSYNC_OK;
     }
-    const int linked = ::link(temp.c_str(), target.c_str());
+    // linkat without AT_SYMLINK_FOLLOW fails with EEXIST on anything at the name, a dangling
+    // symlink included: nothing planted there is ever replaced or written through.
+    const int linked = ::linkat(dir.get(), temp.c_str(), dir.get(), name.c_str(), 0);
     const int link_errno = errno;
-    ::unlink(temp.c_str());
+    ::unlinkat(dir.get(), temp.c_str(), 0);
     if (linked == 0) {
-      SyncDirectory(target.parent_path());
+      SyncDirectory(dir.get());
       return JSYNC_OK;
     }
     if (link_errno != EEXIST) {
       errno = link_errno;
-      return FailErrno(err, "cannot publish", target);
+      return FailErrno(err, "cannot publish", f->root / path);
     }
-    if (SameBytes(target, data, len)) return JSYNC_OK;
-    return Fail(err, JSYNC_EXISTS, std::string(path) + " already exists with different content");
+    bool same = false;
+    rc = SameBytes(dir.get(), name, path, data, len, &same, err);
+    if (rc != JSYNC_OK) return rc;
+    if (same) return JSYNC_OK;
+    return Fail(err, JSYNC_EXISTS, path + " already exists with different content");
   } catch (const std::exception& e) {
     return Fail(err, JSYNC_FATAL, e.what());
   }
@@ -200,12 +354,14 @@ int FolderGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t 
               jsync_sink* out, jsync_error* err) {
   try {
     auto* f = reinterpret_cast<Folder*>(inst);
-    int rc = ReadRange(f->root / path, offset, length, out, err);
-    if (rc == JSYNC_NOT_FOUND) return Fail(err, JSYNC_NOT_FOUND, std::string("no object ") + path);
-    return rc;
+    return ReadRange(*f, path, offset, length, out, err);
   } catch (const std::exception& e) {
     return Fail(err, JSYNC_FATAL, e.what());
   }
+}
+
+int64_t MtimeMs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_list_sink* out,
@@ -213,31 +369,87 @@ int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_li
   try {
     auto* f = reinterpret_cast<Folder*>(inst);
     const std::string prefix = prefix_c ? prefix_c : "";
+    const bool entries = f->v2() && out->entry != nullptr;
     // Walk only the deepest directory the prefix names, then filter by the whole prefix.
     const size_t slash = prefix.rfind('/');
     const fs::path dir = slash == std::string::npos ? f->root : f->root / prefix.substr(0, slash);
     std::error_code ec;
-    if (!fs::exists(dir, ec)) return JSYNC_OK;
+    if (!fs::exists(fs::symlink_status(dir, ec))) return JSYNC_OK;
+    if (!fs::is_directory(fs::symlink_status(dir, ec))) return JSYNC_OK;  // not followed
+    std::vector<std::string> dirs;
+    std::set<std::string> not_empty;  // directories with something listable below
+    // recursive_directory_iterator never follows directory symlinks (no follow option).
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-      if (!it->is_regular_file(ec)) continue;
-      if (it->path().filename().string().starts_with(JSYNC_TEMP_PREFIX)) continue;
-      std::string rel = fs::relative(it->path(), f->root, ec).generic_string();
+      struct stat st {};
+      if (::lstat(it->path().c_str(), &st) != 0) continue;  // gone meanwhile
+      // Lexically: fs::relative would resolve a planted symlink to where it points.
+      const std::string rel = it->path().lexically_relative(f->root).generic_string();
+      if (S_ISDIR(st.st_mode)) {
+        dirs.push_back(rel);
+        continue;
+      }
+      const bool temp = it->path().filename().string().starts_with(JSYNC_TEMP_PREFIX);
+      // A folder holding only temporary files is an upload's folder, not an entry either.
+      {
+        for (size_t p = rel.rfind('/'); p != std::string::npos && p > 0;
+             p = rel.rfind('/', p - 1)) {
+          if (!not_empty.insert(rel.substr(0, p)).second) break;
+        }
+      }
       if (!rel.starts_with(prefix)) continue;
-      out->emit(out->ctx, rel.c_str(), static_cast<uint64_t>(it->file_size(ec)));
+      if (!entries) {
+        // A version-1 host: regular objects only, as ABI 1 says.
+        if (S_ISREG(st.st_mode) && !temp) out->emit(out->ctx, rel.c_str(), st.st_size);
+        continue;
+      }
+      jsync_list_entry e{rel.c_str(), S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0,
+                         MtimeMs(st), S_ISREG(st.st_mode) ? JSYNC_KIND_FILE : JSYNC_KIND_SPECIAL,
+                         temp ? JSYNC_ENTRY_TEMPORARY : 0u};
+      out->entry(out->ctx, &e);
     }
     if (ec) return Fail(err, JSYNC_FATAL, "cannot list " + dir.string() + ": " + ec.message());
+    if (entries) {
+      for (const std::string& d : dirs) {
+        if (not_empty.count(d) || !d.starts_with(prefix)) continue;
+        struct stat st {};
+        const int64_t mtime = ::lstat((f->root / d).c_str(), &st) == 0 ? MtimeMs(st) : -1;
+        jsync_list_entry e{d.c_str(), 0, mtime, JSYNC_KIND_DIRECTORY, 0u};
+        out->entry(out->ctx, &e);
+      }
+    }
     return JSYNC_OK;
   } catch (const std::exception& e) {
     return Fail(err, JSYNC_FATAL, e.what());
   }
 }
 
-int FolderRemove(jsync_instance* inst, const char* path, jsync_error* err) {
-  auto* f = reinterpret_cast<Folder*>(inst);
-  const fs::path p = f->root / path;
-  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return FailErrno(err, "cannot remove", p);
-  return JSYNC_OK;
+int FolderRemove(jsync_instance* inst, const char* path_c, jsync_error* err) {
+  try {
+    auto* f = reinterpret_cast<Folder*>(inst);
+    const std::string path = path_c;
+    const auto [parent, name] = SplitParent(path);
+    Fd dir;
+    int rc = OpenDirBeneath(*f, parent, false, &dir, err);
+    if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND) return JSYNC_OK;
+    if (rc != JSYNC_OK) return rc;
+    // unlinkat removes a planted symlink itself, never what it points to; a directory at the
+    // name fails (EISDIR) and is reported.
+    if (::unlinkat(dir.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+      return FailErrno(err, "cannot remove", f->root / path);
+    }
+    // Object stores have no folders: a folder emptied by a removal goes too, so an empty
+    // folder that is listed is one somebody made (and the engine can report it). rmdir fails
+    // on anything not empty, and never follows a symlink.
+    for (std::string d = parent; !d.empty();) {
+      if (::rmdir((f->root / d).c_str()) != 0) break;
+      const size_t up = d.rfind('/');
+      d = up == std::string::npos ? "" : d.substr(0, up);
+    }
+    return JSYNC_OK;
+  } catch (const std::exception& e) {
+    return Fail(err, JSYNC_FATAL, e.what());
+  }
 }
 
 void FolderClose(jsync_instance* inst) { delete reinterpret_cast<Folder*>(inst); }

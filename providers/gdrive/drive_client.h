@@ -46,7 +46,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   const uint8_t* body = nullptr;
   size_t body_len = 0;
-  size_t body_limit = 64u << 20;  // a larger answer is an error
+  size_t body_limit = 16u << 20;  // a larger answer is an error (JSON answers are small)
   BodySink* sink = nullptr;       // stream 200/206 bodies here
 };
 

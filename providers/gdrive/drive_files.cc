@@ -207,6 +207,13 @@ int GetFile(jsync_instance* inst, const std::string& id, const std::string& what
 
 int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint64_t length,
              jsync_sink* out, const std::string& what, jsync_error* err) {
+  // The size from Drive's metadata goes to the host first: an object over its limit is
+  // refused without a download.
+  const jsync_get_sink* ext = JSYNC_GET_SINK(inst->host->abi_version, out);
+  if (offset == 0 && ext != nullptr && ext->size != nullptr &&
+      ext->size(out->ctx, file.size) != 0) {
+    return JSYNC_OK;
+  }
   if (offset >= file.size || length == 0) return JSYNC_OK;  // nothing to read: no request
   const uint64_t n = std::min<uint64_t>(length, file.size - offset);
   Request req;
@@ -220,7 +227,10 @@ int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint6
   sink.skip = offset;
   sink.remaining = n;
   req.sink = &sink;
-  req.body_limit = static_cast<size_t>(file.size) + (1u << 20);
+  // Bounded by what was asked, not by the metadata: a server that ignores the Range (or lies
+  // about the size) cannot make us hold more than the range and a little slack.
+  req.body_limit =
+      static_cast<size_t>(std::min<uint64_t>(offset + n, SIZE_MAX - (1u << 20))) + (1u << 20);
   Response resp;
   const int rc = Exchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;

@@ -1,5 +1,5 @@
 /*
- * journal-sync provider plugin ABI, version 1.
+ * journal-sync provider plugin ABI, version 2 (hosts also load version-1 plugins).
  *
  * A provider is a shared library that exports two symbols:
  *   - jsync_provider_descriptor: constant data the host checks before running any plugin code;
@@ -18,6 +18,18 @@
  *     field only when struct_size covers it and uses an optional slot only when it is non-NULL.
  *   - Status codes are permanent; new ones are appended. The low 8 bits are the primary code,
  *     higher bits optional detail (JSYNC_PRIMARY extracts the primary code).
+ *   - The cloud is hostile: whatever sits at a name may be huge, endless or not a file at all.
+ *     A plugin never follows a link out of its location, never blocks on a special file, and
+ *     stops a download as soon as the sink says stop (the host asks for a bounded range and
+ *     says stop once an object passes its size limit).
+ *
+ * Version 2 (appended only; a version-2 plugin uses them only when the host's abi_version at
+ * open() is >= 2, a version-2 host reads nothing new from a version-1 plugin):
+ *   - jsync_get_sink.size: get()'s sink tells the host an object's total size before the
+ *     first write, so an object over the host's limit is refused without downloading it;
+ *   - jsync_list_sink.entry: a listing entry with a kind (file, special, directory), the
+ *     modification time, and temporary upload files flagged instead of hidden;
+ *   - JSYNC_FATAL_NOT_A_FILE: get() found something other than a regular file at the name.
  */
 #ifndef JSYNC_PROVIDER_H_
 #define JSYNC_PROVIDER_H_
@@ -29,7 +41,9 @@
 extern "C" {
 #endif
 
-#define JSYNC_PROVIDER_ABI_VERSION 1u
+#define JSYNC_PROVIDER_ABI_VERSION 2u
+/* The oldest plugin ABI this header's hosts still load. */
+#define JSYNC_PROVIDER_ABI_MIN_VERSION 1u
 #define JSYNC_PROVIDER_DESCRIPTOR_MAGIC 0x4a53594e43505631ull /* "JSYNCPV1" */
 
 #if defined(_WIN32)
@@ -38,7 +52,10 @@ extern "C" {
 #define JSYNC_PROVIDER_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* Temporary upload names start with this; list() never emits them. */
+/* Temporary upload names start with this; list() never emits them through emit (version 2:
+   through entry, flagged JSYNC_ENTRY_TEMPORARY, so their owner can remove orphans). A plugin
+   that knows the target's file name puts it right after the prefix
+   (".jsync-tmp-<target name>-<random>"): the host tells whose upload it was from it. */
 #define JSYNC_TEMP_PREFIX ".jsync-tmp-"
 
 /* ---- status ----------------------------------------------------------------------------- */
@@ -58,6 +75,9 @@ enum jsync_status_code {
 #define JSYNC_RETRYABLE_THROTTLED (JSYNC_RETRYABLE | (1 << 8))   /* 429, rate limit */
 #define JSYNC_RETRYABLE_UNAVAILABLE (JSYNC_RETRYABLE | (2 << 8)) /* 5xx */
 #define JSYNC_RETRYABLE_NETWORK (JSYNC_RETRYABLE | (3 << 8))     /* reset, timeout */
+/* Version 2: get() found a symlink, FIFO, socket, device or directory at the name and read
+   nothing from it. The host reports the object as refused (a version-1 host: as FATAL). */
+#define JSYNC_FATAL_NOT_A_FILE (JSYNC_FATAL | (1 << 8))
 
 typedef struct jsync_error {
   int64_t retry_after_ms; /* JSYNC_RETRYABLE: the wait the service asked for; -1 if none */
@@ -81,6 +101,34 @@ typedef struct jsync_sink {
   int (*write)(void* ctx, const uint8_t* data, size_t len);
 } jsync_sink;
 
+/* Version 2: what a version-2 host passes to get() (as its first member, so `out` points to
+   one). jsync_sink itself never grows: it is embedded in jsync_http_response. A plugin reads
+   the extension only when the host's abi_version at open() is >= 2 (JSYNC_GET_SINK). */
+typedef struct jsync_get_sink {
+  jsync_sink sink;
+  /* NULL or: call it once, before the first write, with the object's total size when the
+     plugin knows it (a stat, Content-Length or Content-Range, the service's metadata).
+     Nonzero: the host will not take the object (over its limit); write nothing more and
+     return JSYNC_OK. */
+  int (*size)(void* ctx, uint64_t total_size);
+} jsync_get_sink;
+#define JSYNC_GET_SINK(host_abi_version, out) \
+  ((host_abi_version) >= 2 ? (const jsync_get_sink*)(const void*)(out) : (const jsync_get_sink*)0)
+
+/* Version 2: what a listing entry is. */
+#define JSYNC_KIND_FILE 0u              /* an object get() can read */
+#define JSYNC_KIND_SPECIAL 1u           /* a symlink, FIFO, socket or device at an object name */
+#define JSYNC_KIND_DIRECTORY 2u         /* a directory with nothing listable below it */
+#define JSYNC_ENTRY_TEMPORARY (1u << 0) /* a temporary upload file (JSYNC_TEMP_PREFIX) */
+
+typedef struct jsync_list_entry {
+  const char* path;
+  uint64_t size;
+  int64_t mtime_ms; /* last modification, Unix milliseconds; -1 when unknown */
+  uint32_t kind;    /* JSYNC_KIND_* */
+  uint32_t flags;   /* JSYNC_ENTRY_* */
+} jsync_list_entry;
+
 /* Where a plugin reports a listing (or a change feed page). */
 typedef struct jsync_list_sink {
   void* ctx;
@@ -88,6 +136,10 @@ typedef struct jsync_list_sink {
   /* Call once with the token of the next page (list) or the new cursor (changes). Not calling
      it, or passing NULL or "", means this was the last page. */
   void (*set_next)(void* ctx, const char* token);
+  /* Version 2: read it only when the host's abi_version >= 2; when non-NULL, use it instead
+     of emit: one entry with its kind, time and flags. A plugin calls emit or entry for an object,
+     never both. Special entries, directories and temporary files go only through entry. */
+  void (*entry)(void* ctx, const jsync_list_entry* e);
 } jsync_list_sink;
 
 typedef struct jsync_header {
@@ -179,11 +231,18 @@ typedef struct jsync_provider {
   int (*put)(jsync_instance* inst, const char* path, const uint8_t* data, size_t len, int if_absent,
              jsync_error* err);
   /* Writes bytes [offset, offset+length) of path to out (length UINT64_MAX: to the end).
-     The host may call it again after a failure, so writes to out must restart cleanly. */
+     The host may call it again after a failure, so writes to out must restart cleanly.
+     The host bounds every read: it asks for [0, limit + 1) and refuses an object that fills
+     it. A plugin reads no more than asked, stops when the sink's write or size says stop, and
+     returns JSYNC_FATAL_NOT_A_FILE (version 1: JSYNC_FATAL) for anything but a regular file,
+     never blocking on it (a FIFO) or following it (a symlink). */
   int (*get)(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length,
              jsync_sink* out, jsync_error* err);
   /* Emits the objects under prefix (any depth), one page at a time; page_token NULL or ""
-     for the first page. Temporary upload files are never emitted. */
+     for the first page. Temporary upload files are never emitted through emit. Nothing that
+     sits at a name is skipped silently: with a version-2 host a symlink or special file is an
+     entry of kind JSYNC_KIND_SPECIAL (never followed), an empty directory one of kind
+     JSYNC_KIND_DIRECTORY, so the engine can report what it cannot read. */
   int (*list)(jsync_instance* inst, const char* prefix, const char* page_token,
               jsync_list_sink* out, jsync_error* err);
   /* Removing an absent object is success. */

@@ -128,8 +128,10 @@ bool ContentRangeTotal(const std::string& value, uint64_t* total) {
 // skipping what a server that ignored (or widened) the Range sent before the offset.
 class RangeTarget final : public BodyTarget {
  public:
-  RangeTarget(jsync_sink* out, uint64_t offset, uint64_t length)
-      : out_(out), offset_(offset), remaining_(length) {}
+  // ext (ABI 2, may be NULL): the object's total size goes to the host before the first byte,
+  // so an object over the host's limit is not downloaded.
+  RangeTarget(jsync_sink* out, uint64_t offset, uint64_t length, const jsync_get_sink* ext)
+      : out_(out), offset_(offset), remaining_(length), ext_(ext) {}
 
   bool Ready(int status, const Response& response) const override {
     if (status == 0) return false;
@@ -141,6 +143,14 @@ class RangeTarget final : public BodyTarget {
     if (status != 200 && status != 206) return true;
     if (!started_) {
       started_ = true;
+      uint64_t total = 0;
+      const bool known = status == 206 ? ContentRangeTotal(response.Header("content-range"), &total)
+                                       : ParseLength(response.Header("content-length"), &total);
+      if (ext_ != nullptr && ext_->size != nullptr && offset_ == 0 && known &&
+          ext_->size(out_->ctx, total) != 0) {
+        consumer_stopped_ = true;
+        return false;
+      }
       skip_ = offset_;  // 200: the whole object, whatever was asked
       uint64_t start = 0;
       if (status == 206) {
@@ -174,9 +184,18 @@ class RangeTarget final : public BodyTarget {
   bool bad_range() const { return bad_range_; }
 
  private:
+  static bool ParseLength(const std::string& value, uint64_t* out) {
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) return false;
+    uint64_t v = 0;
+    for (char c : value) v = v * 10 + static_cast<uint64_t>(c - '0');
+    *out = v;
+    return true;
+  }
+
   jsync_sink* out_;
   uint64_t offset_;
   uint64_t remaining_;
+  const jsync_get_sink* ext_ = nullptr;
   uint64_t skip_ = 0;
   bool started_ = false;
   bool bad_range_ = false;
@@ -271,7 +290,9 @@ int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t le
   if (data == nullptr) data = &kEmpty;
   const std::vector<std::string> dir(segs.begin(), segs.end() - 1);
   std::vector<std::string> temp_segs = dir;
-  temp_segs.push_back(JSYNC_TEMP_PREFIX + RandomHex(inst->host, 16));
+  // The target's name in the temporary one tells whose upload an orphan was.
+  temp_segs.push_back(JSYNC_TEMP_PREFIX + segs.back().substr(0, 96) + "-" +
+                      RandomHex(inst->host, 16));
   const std::string temp_url = inst->base.Url(temp_segs, false);
   const std::string final_url = inst->base.Url(segs, false);
   const std::string temp_what = Join(temp_segs, temp_segs.size());
@@ -350,7 +371,7 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
     }
     req.headers.emplace_back("Range", range);
   }
-  RangeTarget target(out, offset, length);
+  RangeTarget target(out, offset, length, JSYNC_GET_SINK(inst->host->abi_version, out));
   Response resp;
   const int rc = Exchange(inst->host, req, &resp, &target, err);
   if (rc != JSYNC_OK) return rc;

@@ -156,7 +156,7 @@ TEST_F(ClonedDeviceTest, PlantedFileAtOwnNextSeqReidentifiesAndKeepsSyncingBothW
   EXPECT_EQ(r.err.find("identity is in use elsewhere"), std::string::npos) << r.err;
   size_t reidentified = 0;
   for (const auto& n : json["notices"]) {
-    if (n.get<std::string>().find("also used by another home") != std::string::npos) {
+    if (n.get<std::string>().find("cannot go on in the cloud") != std::string::npos) {
       ++reidentified;
     }
   }
@@ -248,7 +248,7 @@ TEST_P(ClonedOrderTest, CopiedHomeAndOriginalConvergeWithEveryEditOnce) {
       Sync("b");
       // The original has made nothing since the copy; it must still learn the copy's edits.
       auto r = Sync("a");
-      EXPECT_TRUE(HasNotice(r, "also used by another home")) << "a did not notice the copy";
+      EXPECT_TRUE(HasNotice(r, "cannot go on in the cloud")) << "a did not notice the copy";
       auto j = Open("a");
       ASSERT_TRUE(j);
       auto entries = j->ListEntries();

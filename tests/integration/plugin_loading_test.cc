@@ -64,7 +64,7 @@ struct Refusal {
 
 const std::vector<Refusal>& Refusals() {
   static const std::vector<Refusal> refusals = {
-      {"wrong-abi", {"provider ABI version 2", "this jsync speaks version 1"}},
+      {"wrong-abi", {"provider ABI version 99", "this jsync speaks version 2"}},
       {"no-entry", {"has no jsync_provider_entry symbol"}},
       {"null-entry", {"entry returned NULL"}},
       {"garbage", {"cannot be loaded"}},
@@ -95,7 +95,7 @@ TEST(PluginLoading, AGoodCPluginNextToBrokenOnesLoads) {
   auto listed = (*opened)->List("");
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_TRUE(listed->empty());
-  EXPECT_TRUE((*opened)->Get("x").status().Is(Code::kNotFound));
+  EXPECT_TRUE((*opened)->Get("x", provider::kNoSizeLimit).status().Is(Code::kNotFound));
   EXPECT_TRUE((*opened)->PutIfAbsent("x", Bytes{1}).Is(Code::kInvalid));
 }
 
@@ -142,7 +142,7 @@ TEST(PluginLoading, OpenProviderWorksWithBrokenPluginsOnTheSearchPath) {
   auto folder = provider::OpenProvider("folder", dir.path().string());
   ASSERT_TRUE(folder.ok()) << folder.status().ToString();
   ASSERT_TRUE((*folder)->PutIfAbsent("a/b", Bytes{1, 2, 3}).ok());
-  auto got = (*folder)->Get("a/b");
+  auto got = (*folder)->Get("a/b", provider::kNoSizeLimit);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, (Bytes{1, 2, 3}));
 

@@ -87,7 +87,8 @@ class RawPlugin {
                          },
                          [](void* c, const char* token) {
                            if (token != nullptr && *token != '\0') ++*static_cast<Ctx*>(c)->pages;
-                         }};
+                         },
+                         nullptr};
     jsync_error err{-1, {0}};
     return table_->list(inst_, prefix.c_str(), "", &sink, &err);
   }
@@ -189,13 +190,13 @@ TEST_P(WebDavTest, PutGetRoundTrip) {
     ASSERT_TRUE(provider_->PutIfAbsent(path, bytes).ok()) << path;
   }
   for (const auto& [path, bytes] : objects) {
-    auto got = provider_->Get(path);
+    auto got = provider_->Get(path, provider::kNoSizeLimit);
     ASSERT_TRUE(got.ok()) << path << ": " << got.status().ToString();
     EXPECT_EQ(*got, bytes) << path;
     EXPECT_EQ(testing::ReadFileBytes(OnDisk(path)), AsString(bytes)) << path;
   }
   EXPECT_TRUE(TempFilesOnDisk(root()).empty());
-  auto missing = provider_->Get("changes/dev/nothing");
+  auto missing = provider_->Get("changes/dev/nothing", provider::kNoSizeLimit);
   EXPECT_TRUE(missing.status().Is(Code::kNotFound)) << missing.status().ToString();
 }
 
@@ -212,7 +213,7 @@ TEST_P(WebDavTest, PutIfAbsentSameBytesOkOtherBytesExists) {
   EXPECT_TRUE(longer.Is(Code::kExists)) << longer.ToString();
   Status empty = provider_->PutIfAbsent("changes/a/0001", Bytes());
   EXPECT_TRUE(empty.Is(Code::kExists)) << empty.ToString();
-  auto got = provider_->Get("changes/a/0001");
+  auto got = provider_->Get("changes/a/0001", provider::kNoSizeLimit);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, original);
   // The temporary uploads were cleaned up after each 412.
@@ -235,7 +236,7 @@ TEST_P(WebDavTest, RangeReads) {
     EXPECT_EQ(*got, Bytes(data.begin() + begin, data.begin() + end)) << c.offset << "+" << c.length;
   }
   ASSERT_TRUE(provider_->PutIfAbsent("r/empty", Bytes()).ok());
-  auto whole = provider_->Get("r/empty");
+  auto whole = provider_->Get("r/empty", provider::kNoSizeLimit);
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   EXPECT_TRUE(whole->empty());
   // webdav-server 2.6 answers a Range on an empty file with a broken 206 ("bytes -1--1/*",
@@ -317,7 +318,7 @@ TEST_P(WebDavTest, UnicodeAndSpacesInNames) {
     ASSERT_TRUE(s.ok()) << names[i] << ": " << s.ToString();
   }
   for (size_t i = 0; i < names.size(); ++i) {
-    auto got = provider_->Get(names[i]);
+    auto got = provider_->Get(names[i], provider::kNoSizeLimit);
     ASSERT_TRUE(got.ok()) << names[i] << ": " << got.status().ToString();
     EXPECT_EQ(AsString(*got), "content " + std::to_string(i));
     // The server stored it under the very name (percent-encoding undone).
@@ -353,7 +354,7 @@ TEST_P(WebDavTest, PlainPutReplaces) {
 TEST_P(WebDavTest, RemoveIsIdempotent) {
   ASSERT_TRUE(provider_->PutIfAbsent("d/x", B("bytes")).ok());
   EXPECT_TRUE(provider_->Remove("d/x").ok());
-  EXPECT_TRUE(provider_->Get("d/x").status().Is(Code::kNotFound));
+  EXPECT_TRUE(provider_->Get("d/x", provider::kNoSizeLimit).status().Is(Code::kNotFound));
   Status again = provider_->Remove("d/x");
   EXPECT_TRUE(again.ok()) << again.ToString();
   Status never = provider_->Remove("never/was/here");
@@ -371,14 +372,14 @@ TEST_P(WebDavTest, WrongPasswordIsAuthExpired) {
   ASSERT_NE(wrong, nullptr) << "open does not contact the server";
   Status put = wrong->PutIfAbsent("a/c", B("bytes"));
   EXPECT_TRUE(put.Is(Code::kAuthExpired)) << put.ToString();
-  auto get = wrong->Get("a/b");
+  auto get = wrong->Get("a/b", provider::kNoSizeLimit);
   EXPECT_TRUE(get.status().Is(Code::kAuthExpired)) << get.status().ToString();
   auto list = wrong->List("");
   EXPECT_TRUE(list.status().Is(Code::kAuthExpired)) << list.status().ToString();
   Status rm = wrong->Remove("a/b");
   EXPECT_TRUE(rm.Is(Code::kAuthExpired)) << rm.ToString();
   for (const Status& s : {put, get.status(), list.status(), rm}) ExpectNoPassword(s);
-  EXPECT_TRUE(provider_->Get("a/b").ok()) << "the object is still there";
+  EXPECT_TRUE(provider_->Get("a/b", provider::kNoSizeLimit).ok()) << "the object is still there";
 }
 
 TEST_P(WebDavTest, StoppedServerIsRetryable) {
@@ -386,7 +387,7 @@ TEST_P(WebDavTest, StoppedServerIsRetryable) {
   server_->Stop();
   Status put = provider_->PutIfAbsent("a/c", B("bytes"));
   EXPECT_TRUE(put.Is(Code::kRetryable)) << put.ToString();
-  auto get = provider_->Get("a/b");
+  auto get = provider_->Get("a/b", provider::kNoSizeLimit);
   EXPECT_TRUE(get.status().Is(Code::kRetryable)) << get.status().ToString();
   auto list = provider_->List("");
   EXPECT_TRUE(list.status().Is(Code::kRetryable)) << list.status().ToString();
@@ -489,7 +490,7 @@ TEST_P(WebDavStatusTest, StatusesMapToCodes) {
         Case{502, Code::kRetryable}, Case{503, Code::kRetryable}, Case{504, Code::kRetryable},
         Case{507, Code::kQuotaExceeded}}) {
     const std::string dir = "s/__status_" + std::to_string(c.status) + "__";
-    auto get = provider_->Get(dir + "/obj");
+    auto get = provider_->Get(dir + "/obj", provider::kNoSizeLimit);
     EXPECT_TRUE(get.status().Is(c.code)) << c.status << ": " << get.status().ToString();
     if (c.status != 404) {
       EXPECT_NE(get.status().message().find(std::to_string(c.status)), std::string::npos)
@@ -512,7 +513,7 @@ TEST_P(WebDavStatusTest, StatusesMapToCodes) {
     EXPECT_TRUE(c.status == 404 ? rm.ok() : rm.Is(c.code)) << c.status << ": " << rm.ToString();
   }
   // Retry-After as an HTTP date, about 30 s ahead.
-  auto get = provider_->Get("s/__status_503_date__/obj");
+  auto get = provider_->Get("s/__status_503_date__/obj", provider::kNoSizeLimit);
   ASSERT_TRUE(get.status().Is(Code::kRetryable)) << get.status().ToString();
   EXPECT_GE(get.status().retry_after_ms(), 25000) << get.status().ToString();
   EXPECT_LE(get.status().retry_after_ms(), 31000) << get.status().ToString();
@@ -532,7 +533,7 @@ TEST(WebDavNoServer, MissingServerIsRetryableAndOpenStaysOffline) {
   ASSERT_TRUE(p.ok()) << "open must not contact the server: " << p.status().ToString();
   Status put = (*p)->PutIfAbsent("a/b", B("x"));
   EXPECT_TRUE(put.Is(Code::kRetryable)) << put.ToString();
-  auto get = (*p)->Get("a/b");
+  auto get = (*p)->Get("a/b", provider::kNoSizeLimit);
   EXPECT_TRUE(get.status().Is(Code::kRetryable)) << get.status().ToString();
   auto list = (*p)->List("");
   EXPECT_TRUE(list.status().Is(Code::kRetryable)) << list.status().ToString();

@@ -24,7 +24,7 @@ class ScriptedProvider final : public Provider {
     return s;
   }
   Status PutIfAbsent(const std::string&, ByteSpan) override { return Next(); }
-  Result<Bytes> Get(const std::string&) override {
+  Result<Bytes> Get(const std::string&, uint64_t) override {
     Status s = Next();
     if (!s.ok()) return s;
     return Bytes{1, 2, 3};

@@ -61,11 +61,15 @@ class DirectInstance {
   int Get(const std::string& path, std::string* out, jsync_error* err, uint64_t offset = 0,
           uint64_t length = UINT64_MAX) {
     out->clear();
-    jsync_sink sink{out, [](void* ctx, const uint8_t* d, size_t n) {
-                      static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      return 0;
-                    }};
-    return plugin_.table->get(instance_, path.c_str(), offset, length, &sink, Clear(err));
+    // A version-2 host hands get() a jsync_get_sink (no size callback here).
+    jsync_get_sink sink{{out,
+                         [](void* ctx, const uint8_t* d, size_t n) {
+                           static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d),
+                                                                  n);
+                           return 0;
+                         }},
+                        nullptr};
+    return plugin_.table->get(instance_, path.c_str(), offset, length, &sink.sink, Clear(err));
   }
   struct Page {
     std::vector<provider::ObjectInfo> objects;
@@ -120,7 +124,8 @@ class DirectInstance {
         [](void* ctx, const char* path, uint64_t size) {
           static_cast<Page*>(ctx)->objects.push_back({path ? path : "", size});
         },
-        [](void* ctx, const char* token) { static_cast<Page*>(ctx)->next = token ? token : ""; }};
+        [](void* ctx, const char* token) { static_cast<Page*>(ctx)->next = token ? token : ""; },
+        nullptr};
   }
   // The host's own HTTP service over this instance's client.
   static int Http(void* host, const jsync_http_request* req, jsync_http_response* resp,
