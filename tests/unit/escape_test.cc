@@ -11,7 +11,7 @@ TEST(EscapeForDisplay, PassesPrintableUtf8) {
 
 TEST(EscapeForDisplay, EscapesControlsAndBackslash) {
   EXPECT_EQ(EscapeForDisplay("a\nb\tc\rd\\e"), "a\\nb\\tc\\rd\\\\e");
-  EXPECT_EQ(EscapeForDisplay(std::string("\x1b[31mred\x7f", 10)), "\\x1b[31mred\\x7f");
+  EXPECT_EQ(EscapeForDisplay(std::string("\x1b[31mred\x7f", 9)), "\\x1b[31mred\\x7f");
   EXPECT_EQ(EscapeForDisplay(std::string("x\0y", 3)), "x\\x00y");
   EXPECT_EQ(EscapeForDisplay("\xc2\x9b"), "\\u{9b}");  // C1 CSI
 }

@@ -571,6 +571,18 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
       !origin_col.AtEnd()) {
     return kBad;
   }
+  // An origin names a character of the document, so its device has a run here; one that does
+  // not would be dropped from the device table by Encode (the state would not round-trip).
+  std::vector<DeviceId> run_devices;
+  for (const Raw& raw : raws) run_devices.push_back(raw.device);
+  std::sort(run_devices.begin(), run_devices.end());
+  for (const Raw& raw : raws) {
+    for (const CharId& id : {raw.left, raw.right}) {
+      if (!id.none() && !std::binary_search(run_devices.begin(), run_devices.end(), id.device)) {
+        return kBad;
+      }
+    }
+  }
   TextDocument doc;
   size_t text_pos = 0;
   constexpr size_t kFill = kLeafItems * 3 / 4;
