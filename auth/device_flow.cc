@@ -13,12 +13,8 @@ std::string StringField(const nlohmann::json& j, const char* key) {
 
 int64_t IntField(const nlohmann::json& j, const char* key, int64_t fallback) {
   if (!j.contains(key)) return fallback;
-  if (j[key].is_number_integer()) return j[key].get<int64_t>();
-  if (j[key].is_string()) {
-    const std::string s = j[key].get<std::string>();
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
-  }
-  return fallback;
+  const int64_t v = ParseJsonSeconds(j[key]);
+  return v < 0 ? fallback : v;
 }
 
 void ShowOnStderr(const DevicePrompt& p) {
@@ -31,6 +27,22 @@ void ShowOnStderr(const DevicePrompt& p) {
 
 }  // namespace
 
+Result<DeviceAuthorization> ParseDeviceAuthorization(const nlohmann::json& body,
+                                                     int64_t default_interval_s) {
+  DeviceAuthorization a;
+  a.prompt.user_code = StringField(body, "user_code");
+  a.prompt.verification_uri = StringField(body, "verification_uri");
+  if (a.prompt.verification_uri.empty())
+    a.prompt.verification_uri = StringField(body, "verification_url");  // Google
+  a.prompt.verification_uri_complete = StringField(body, "verification_uri_complete");
+  a.prompt.expires_in = IntField(body, "expires_in", 600);
+  a.device_code = StringField(body, "device_code");
+  if (a.device_code.empty() || a.prompt.user_code.empty() || a.prompt.verification_uri.empty())
+    return Status::Invalid("the device authorization endpoint answered without a code or address");
+  a.interval_s = std::max<int64_t>(IntField(body, "interval", default_interval_s), 0);
+  return a;
+}
+
 Result<TokenSet> RunDeviceFlow(const OAuthConfig& config, const DeviceFlowOptions& options) {
   JSYNC_RETURN_IF_ERROR(CheckUsable(config, /*device_flow=*/true));
   auto now = options.now ? options.now : [] { return NowUnixSeconds(); };
@@ -42,19 +54,13 @@ Result<TokenSet> RunDeviceFlow(const OAuthConfig& config, const DeviceFlowOption
   if (!config.scopes.empty()) request.emplace_back("scope", config.scopes);
   JSYNC_ASSIGN_OR_RETURN(auto start, PostForm(http, config.device_code_url, request));
   if (start.is_error()) return ClassifyTokenError(start.error, "starting the device authorization");
-  DevicePrompt prompt;
-  prompt.user_code = StringField(start.body, "user_code");
-  prompt.verification_uri = StringField(start.body, "verification_uri");
-  if (prompt.verification_uri.empty())
-    prompt.verification_uri = StringField(start.body, "verification_url");  // Google
-  prompt.verification_uri_complete = StringField(start.body, "verification_uri_complete");
-  prompt.expires_in = IntField(start.body, "expires_in", 600);
-  const std::string device_code = StringField(start.body, "device_code");
-  if (device_code.empty() || prompt.user_code.empty() || prompt.verification_uri.empty())
-    return Status::Invalid("the device authorization endpoint answered without a code or address");
+  JSYNC_ASSIGN_OR_RETURN(DeviceAuthorization authorization,
+                         ParseDeviceAuthorization(start.body, options.default_interval_s));
+  const DevicePrompt& prompt = authorization.prompt;
+  const std::string& device_code = authorization.device_code;
   (options.show ? options.show : ShowOnStderr)(prompt);
 
-  int64_t interval = std::max<int64_t>(IntField(start.body, "interval", options.default_interval_s), 0);
+  int64_t interval = authorization.interval_s;
   const int64_t deadline = now() + prompt.expires_in;
   int64_t network_backoff_ms = 1000;
   Form poll{{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},

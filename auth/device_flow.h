@@ -29,6 +29,16 @@ struct DeviceFlowOptions {
   int64_t default_interval_s = 5;  // RFC 8628 §3.2 when the server sends none
 };
 
+// What the device authorization endpoint answered (RFC 8628 §3.2). `body` is the JSON answer;
+// kInvalid when it lacks the device code, user code or address.
+struct DeviceAuthorization {
+  DevicePrompt prompt;
+  std::string device_code;
+  int64_t interval_s = 0;  // between polls
+};
+Result<DeviceAuthorization> ParseDeviceAuthorization(const nlohmann::json& body,
+                                                     int64_t default_interval_s);
+
 // kInvalid for access_denied / authorization_declined (the user said no) and for other
 // refusals; kFatal when the code expired (start again); kRetryable when the server could not
 // be reached for too long.

@@ -1,5 +1,7 @@
 #include "auth/token_endpoint.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "core/net/local_http_server.h"
@@ -18,23 +20,14 @@ std::string EncodeForm(const Form& form) {
   return out;
 }
 
+constexpr int64_t kMaxSeconds = 100LL * 366 * 24 * 3600;  // longer is nonsense: cap it
+
 int64_t ParseRetryAfter(const std::string& value) {
   if (value.empty()) return -1;
   char* end = nullptr;
   long long seconds = std::strtoll(value.c_str(), &end, 10);
   if (end == value.c_str() || seconds < 0) return -1;
-  return seconds * 1000;
-}
-
-int64_t ParseSeconds(const nlohmann::json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_string()) {
-    // Some servers send expires_in as a string; accept digits only.
-    const std::string s = v.get<std::string>();
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos)
-      return std::stoll(s);
-  }
-  return -1;
+  return std::min<long long>(seconds, kMaxSeconds) * 1000;
 }
 
 }  // namespace
@@ -49,6 +42,25 @@ Form ClientFields(const OAuthConfig& config) {
   Form f{{"client_id", config.client_id}};
   if (!config.client_secret.empty()) f.emplace_back("client_secret", config.client_secret);
   return f;
+}
+
+int64_t ParseJsonSeconds(const nlohmann::json& v) {
+  int64_t seconds = -1;
+  if (v.is_number_unsigned()) {
+    seconds = static_cast<int64_t>(std::min<uint64_t>(v.get<uint64_t>(), kMaxSeconds));
+  } else if (v.is_number_integer()) {
+    seconds = v.get<int64_t>();
+  } else if (v.is_string()) {
+    // Some servers send expires_in as a string; accept digits only.
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return -1;
+    uint64_t parsed = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), parsed);
+    // Digits only: the one failure left is a number too large for 64 bits.
+    seconds = ec == std::errc() ? static_cast<int64_t>(std::min<uint64_t>(parsed, kMaxSeconds))
+                                : kMaxSeconds;
+  }
+  return seconds < 0 ? -1 : std::min(seconds, kMaxSeconds);
 }
 
 Result<EndpointAnswer> PostForm(provider::HttpClient& http, const std::string& url,
@@ -71,16 +83,21 @@ Result<EndpointAnswer> PostForm(provider::HttpClient& http, const std::string& u
     return Status(Code::kRetryable, "cannot reach " + url + ": " + res.status().message());
   }
   if (res->status >= 300) text = res->error_body;
+  return ReadEndpointAnswer(res->status, text, res->Header("retry-after"), url);
+}
+
+EndpointAnswer ReadEndpointAnswer(int http_status, const std::string& text,
+                                  const std::string& retry_after, const std::string& url) {
   EndpointAnswer answer;
-  answer.http_status = res->status;
+  answer.http_status = http_status;
   answer.body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (answer.body.is_object() && answer.body.contains("error") && answer.body["error"].is_string()) {
     answer.error.error = answer.body["error"].get<std::string>();
     if (answer.body.contains("error_description") && answer.body["error_description"].is_string())
       answer.error.description = answer.body["error_description"].get<std::string>();
   }
-  answer.error.http_status = res->status;
-  answer.error.retry_after_ms = ParseRetryAfter(res->Header("retry-after"));
+  answer.error.http_status = http_status;
+  answer.error.retry_after_ms = ParseRetryAfter(retry_after);
   if (answer.http_status >= 400 && answer.error.error.empty()) {
     answer.error.error = answer.http_status >= 500 || answer.http_status == 429
                              ? "temporarily_unavailable"
@@ -102,10 +119,10 @@ Result<TokenSet> ParseTokenResponse(const nlohmann::json& body, int64_t sent_at)
   if (body.contains("token_type") && body["token_type"].is_string())
     t.token_type = body["token_type"].get<std::string>();
   if (body.contains("scope") && body["scope"].is_string()) t.scope = body["scope"].get<std::string>();
-  int64_t lifetime = body.contains("expires_in") ? ParseSeconds(body["expires_in"]) : -1;
+  int64_t lifetime = body.contains("expires_in") ? ParseJsonSeconds(body["expires_in"]) : -1;
   t.expires_at = sent_at + (lifetime > 0 ? lifetime : kDefaultLifetimeSeconds);
   if (body.contains("refresh_token_expires_in")) {
-    int64_t r = ParseSeconds(body["refresh_token_expires_in"]);
+    int64_t r = ParseJsonSeconds(body["refresh_token_expires_in"]);
     if (r > 0) t.refresh_expires_at = sent_at + r;
   }
   return t;

@@ -44,6 +44,13 @@ struct EndpointAnswer {
   bool is_error() const { return !error.error.empty() || http_status >= 400; }
 };
 Result<EndpointAnswer> PostForm(provider::HttpClient& http, const std::string& url, const Form& form);
+// The reading half of PostForm: `text` is the answer's body, `retry_after` its Retry-After
+// header, `url` only names the endpoint in messages.
+EndpointAnswer ReadEndpointAnswer(int http_status, const std::string& text,
+                                  const std::string& retry_after, const std::string& url);
+// A lifetime in seconds (a JSON integer, or a string of digits): -1 when absent or unreadable,
+// capped at 100 years so adding it to a clock cannot overflow.
+int64_t ParseJsonSeconds(const nlohmann::json& v);
 
 // Parses a successful token response; `sent_at` is when the request left (unix seconds).
 Result<TokenSet> ParseTokenResponse(const nlohmann::json& body, int64_t sent_at);

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Configures and builds into BUILD_DIR (default build/). Extra arguments go to cmake.
+# Configures and builds into BUILD_DIR (default build/). Extra arguments go to cmake; a
+# TARGETS variable (space-separated) builds only those. CC/CXX pick the compiler at the first
+# configure of a build folder. ccache is used when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${BUILD_DIR:-build}"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
+targets=()
+for t in ${TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build_dir" -j"$(nproc)" "${targets[@]}"

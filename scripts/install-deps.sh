@@ -4,7 +4,10 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config git
+  g++ cmake make pkg-config git ccache
+  # The sanitizer + fuzz build (scripts/test.sh): clang 14, its sanitizer and libFuzzer
+  # runtimes (only "recommended" by clang, so named here), llvm-symbolizer for stack traces.
+  clang libclang-rt-14-dev llvm-14
   libssl-dev libsqlite3-dev libzstd-dev libcurl4-openssl-dev
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libcli11-dev libexpat1-dev

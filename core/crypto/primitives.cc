@@ -44,12 +44,21 @@ Result<SecretKey> HkdfSha256(const SecretKey& ikm, ByteSpan salt, std::string_vi
 }
 
 Status ValidateScryptParams(const ScryptParams& params) {
-  // 2^10 is the floor kept for tests and constrained devices; 2^22 needs 4 GiB at r=8.
+  // 2^10 is the floor kept for tests and constrained devices; 2^22 is reachable only with
+  // r <= 2 (the N*r cap below).
   if (params.log2_n < 10 || params.log2_n > 22) {
     return Status::Invalid("scrypt log2(N) must be between 10 and 22");
   }
   if (params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) {
     return Status::Invalid("scrypt r must be 1..32 and p 1..16");
+  }
+  // Each bound alone still lets N = 2^22, r = 32, p = 16 through: 16 GiB and many minutes,
+  // which a key file planted in the cloud could make every device attempt. Cap the product:
+  // at most 1 GiB of memory (128 * N * r) and 16 times the default work (N * r * p).
+  const uint64_t n_r = (uint64_t{1} << params.log2_n) * params.r;
+  if (n_r > kMaxScryptNR || n_r * params.p > kMaxScryptWork) {
+    return Status::Invalid("scrypt cost too high: N*r must be at most 2^23 (1 GiB of memory) "
+                           "and N*r*p at most 2^24");
   }
   return Status::Ok();
 }

@@ -32,7 +32,11 @@ struct ScryptParams {
 };
 // REQUIRES: params within the limits checked by ValidateScryptParams.
 Result<SecretKey> Scrypt(std::string_view passphrase, ByteSpan salt, const ScryptParams& params);
-// Refuses parameters that are too weak to protect a passphrase or too costly to run.
+// Largest accepted N*r (memory: 128 * N * r bytes = 1 GiB) and N*r*p (16x the default work).
+inline constexpr uint64_t kMaxScryptNR = uint64_t{1} << 23;
+inline constexpr uint64_t kMaxScryptWork = uint64_t{1} << 24;
+// Refuses parameters that are too weak to protect a passphrase or too costly to run (checked
+// before any work, so a hostile key file costs nothing).
 Status ValidateScryptParams(const ScryptParams& params);
 
 }  // namespace jsync::crypto

@@ -51,12 +51,16 @@ Result<DeviceInfo> OpenDeviceFile(const crypto::SecretKey& master, ByteSpan file
                                           file.first(kHeaderSize), file.subspan(kHeaderSize)));
   auto body =
       nlohmann::json::parse(plain.begin(), plain.end(), nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.value("name", nlohmann::json()).is_string()) {
+  // json::value() throws when a field has another type: check every type first.
+  auto has = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
+      (has("platform") && !body["platform"].is_string()) ||
+      (has("created_ms") && !body["created_ms"].is_number_unsigned())) {
     return Status::Corrupt("device file body is malformed");
   }
   info.name = body["name"].get<std::string>();
-  info.platform = body.value("platform", "");
-  info.created_ms = body.value("created_ms", uint64_t{0});
+  if (has("platform")) info.platform = body["platform"].get<std::string>();
+  if (has("created_ms")) info.created_ms = body["created_ms"].get<uint64_t>();
   return info;
 }
 

@@ -38,7 +38,53 @@ int HexValue(char c) {
   return -1;
 }
 
+// The parser every connection uses, with the server's limits.
+struct RequestParser {
+  explicit RequestParser(uint64_t max_body_bytes) {
+    parser.body_limit(max_body_bytes);
+    parser.header_limit(64 * 1024);
+  }
+  http::request_parser<http::string_body> parser;
+};
+
+LocalRequest ToLocalRequest(http::request<http::string_body>& req, std::string peer) {
+  LocalRequest in;
+  in.method = std::string(req.method_string());
+  in.target = std::string(req.target());
+  size_t q = in.target.find('?');
+  in.path = PercentDecode(in.target.substr(0, q), false);
+  in.query = q == std::string::npos ? "" : in.target.substr(q + 1);
+  for (const auto& field : req)
+    in.headers.emplace_back(Lower(std::string(field.name_string())), std::string(field.value()));
+  in.body = std::move(req.body());
+  in.peer_address = std::move(peer);
+  return in;
+}
+
 }  // namespace
+
+std::vector<LocalRequest> ParseRequestStream(std::string_view bytes, uint64_t max_body_bytes) {
+  std::vector<LocalRequest> out;
+  while (!bytes.empty()) {
+    RequestParser p(max_body_bytes);
+    beast::error_code ec;
+    // What http::read does over a socket, over the bytes at hand: feed until done or stuck.
+    while (!p.parser.is_done() && !bytes.empty()) {
+      const size_t used = p.parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(used);
+      if (ec == http::error::need_more) {
+        if (used == 0) return out;  // an incomplete request: the server would wait for more
+        ec = {};
+        continue;
+      }
+      if (ec) return out;
+    }
+    if (!p.parser.is_done()) return out;
+    out.push_back(ToLocalRequest(p.parser.get(), "127.0.0.1"));
+    if (!p.parser.get().keep_alive()) break;  // the server closes after answering it
+  }
+  return out;
+}
 
 std::string PercentDecode(const std::string& s, bool plus_as_space) {
   std::string out;
@@ -171,24 +217,12 @@ struct LocalHttpServer::Impl {
     beast::error_code ec;
     const std::string peer = socket.remote_endpoint(ec).address().to_string();
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(options.max_body_bytes);
-      parser.header_limit(64 * 1024);
-      http::read(socket, buffer, parser, ec);
+      RequestParser p(options.max_body_bytes);
+      http::read(socket, buffer, p.parser, ec);
       if (ec) break;
-      auto& req = parser.get();
-      LocalRequest in;
-      in.method = std::string(req.method_string());
-      in.target = std::string(req.target());
-      size_t q = in.target.find('?');
-      in.path = PercentDecode(in.target.substr(0, q), false);
-      in.query = q == std::string::npos ? "" : in.target.substr(q + 1);
-      for (const auto& field : req)
-        in.headers.emplace_back(Lower(std::string(field.name_string())),
-                                std::string(field.value()));
-      in.body = std::move(req.body());
-      in.peer_address = peer;
+      auto& req = p.parser.get();
       const bool keep_alive = req.keep_alive();
+      LocalRequest in = ToLocalRequest(req, peer);
       LocalResponse out;
       try {
         out = handler(in);

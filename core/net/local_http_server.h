@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,12 @@ class LocalHttpServer {
   explicit LocalHttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The requests a connection that sent `bytes` would be served, parsed exactly as the server
+// parses them (Beast, the same limits); stops at the first malformed or incomplete request and
+// after one that asks to close. For tests and fuzzing: no socket involved.
+std::vector<LocalRequest> ParseRequestStream(std::string_view bytes,
+                                             uint64_t max_body_bytes = 512ull << 20);
 
 // Percent-decoding and form/query parsing, shared by the listeners.
 std::string PercentDecode(const std::string& s, bool plus_as_space);

@@ -321,6 +321,18 @@ bool ParseFile(const void* json_object, DriveFile* out) {
   return true;
 }
 
+bool ParseInt64Value(const void* json_value, uint64_t* out) {
+  const json& v = *static_cast<const json*>(json_value);
+  if (v.is_number_unsigned() || v.is_number_integer()) {
+    *out = v.get<uint64_t>();
+    return true;
+  }
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
 bool ParseFileText(const std::string& text, DriveFile* out) {
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return ParseFile(&j, out);

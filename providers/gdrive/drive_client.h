@@ -96,6 +96,8 @@ inline constexpr const char* kFileFields = "id,name,size,md5Checksum,createdTime
 bool ParseFile(const void* json_object, DriveFile* out);
 // Parses a File from a JSON text.
 bool ParseFileText(const std::string& text, DriveFile* out);
+// Drive's int64 (a decimal string, or a JSON integer from emulators); false for anything else.
+bool ParseInt64Value(const void* json_value, uint64_t* out);
 
 // ---- URLs ------------------------------------------------------------------------------------
 

@@ -45,17 +45,7 @@ int FailFrom(jsync_instance* inst, const std::string& what, const Response& resp
   jsync_error ignored{-1, {0}};
   bool full = false;
   if (Exchange(inst->host, req, &about, what, &ignored) == JSYNC_OK && about.status == 200) {
-    const json j = json::parse(about.body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("storageQuota") && j["storageQuota"].is_object()) {
-      const json& q = j["storageQuota"];
-      auto num = [](const json& v) -> uint64_t {
-        if (v.is_string()) return std::strtoull(v.get<std::string>().c_str(), nullptr, 10);
-        return v.is_number() ? v.get<uint64_t>() : 0;
-      };
-      full = q.contains("limit") && q.contains("usage") &&
-             (upload_bytes > 0 ? num(q["usage"]) + upload_bytes > num(q["limit"])
-                               : num(q["usage"]) >= num(q["limit"]));
-    }
+    full = StorageFullFromAbout(about.body, upload_bytes);
   }
   const std::string head = "Google Drive " + what + ": HTTP 403 Forbidden";
   if (full) {
@@ -68,9 +58,18 @@ int FailFrom(jsync_instance* inst, const std::string& what, const Response& resp
   return code;
 }
 
-namespace {
-
-constexpr int kIdBatch = 10;
+bool StorageFullFromAbout(const std::string& about_body, uint64_t upload_bytes) {
+  const json j = json::parse(about_body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("storageQuota") || !j["storageQuota"].is_object()) {
+    return false;
+  }
+  const json& q = j["storageQuota"];
+  if (!q.contains("limit") || !q.contains("usage")) return false;
+  uint64_t usage = 0, limit = 0;
+  // Unreadable numbers count as 0 (not full): the caller then takes the 403 for a rate limit.
+  if (!ParseInt64Value(&q["usage"], &usage) || !ParseInt64Value(&q["limit"], &limit)) return false;
+  return upload_bytes > 0 ? usage > limit || upload_bytes > limit - usage : usage >= limit;
+}
 
 int ParseFileList(const std::string& body, const std::string& what, FilePage* page,
                   jsync_error* err) {
@@ -93,9 +92,9 @@ int ParseFileList(const std::string& body, const std::string& what, FilePage* pa
   return JSYNC_OK;
 }
 
-}  // namespace
-
 namespace {
+
+constexpr int kIdBatch = 10;
 
 // One files.list page in appDataFolder for query `q` (orderBy "" leaves Drive's order).
 int QueryPage(jsync_instance* inst, const std::string& q, const std::string& order_by,

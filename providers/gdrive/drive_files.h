@@ -34,6 +34,12 @@ struct FilePage {
   std::vector<DriveFile> files;
   std::string next_page_token;  // "" on the last page
 };
+// Reads one files.list answer (live files only); RETRYABLE_UNAVAILABLE when it is not JSON.
+int ParseFileList(const std::string& body, const std::string& what, FilePage* page,
+                  jsync_error* err);
+// Whether an about.get answer (fields=storageQuota) says the storage is full, or would be
+// with `upload_bytes` more (0: not an upload). False when the answer is unreadable.
+bool StorageFullFromAbout(const std::string& about_body, uint64_t upload_bytes);
 int ListPage(jsync_instance* inst, const std::string& name_prefix, const std::string& page_token,
              int page_size, const std::string& what, FilePage* page, jsync_error* err);
 

@@ -74,18 +74,49 @@ void Emit(jsync_list_sink* out, const std::map<std::string, uint64_t>& found,
   if (out->set_next != nullptr) out->set_next(out->ctx, cursor.c_str());
 }
 
-bool ParseInt64(const json& v, uint64_t* out) {
-  if (v.is_number_unsigned() || v.is_number_integer()) {
-    *out = v.get<uint64_t>();
-    return true;
+}  // namespace
+
+bool ParseChangesPage(const std::string& body, const std::string& location,
+                      std::map<std::string, uint64_t>* found, std::string* next_page_token,
+                      std::string* new_start_page_token) {
+  next_page_token->clear();
+  new_start_page_token->clear();
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  if (j.contains("changes") && j["changes"].is_array()) {
+    for (const json& c : j["changes"]) {
+      if (!c.is_object() || !c.contains("file") ||
+          (c.contains("removed") && c["removed"] == true)) {
+        continue;
+      }
+      DriveFile f;
+      std::string path;
+      if (!ParseFile(&c["file"], &f) || f.trashed) continue;
+      if (ObjectPathOf(location, f.name, &path)) (*found)[path] = f.size;
+    }
   }
-  if (!v.is_string()) return false;
-  const std::string s = v;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
+  if (j.contains("newStartPageToken") && j["newStartPageToken"].is_string()) {
+    *new_start_page_token = j["newStartPageToken"];
+  }
+  if (j.contains("nextPageToken") && j["nextPageToken"].is_string()) {
+    *next_page_token = j["nextPageToken"];
+  }
+  return true;
 }
 
-}  // namespace
+bool ParseStorageQuota(const std::string& body, uint64_t* used, uint64_t* total) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("storageQuota") || !j["storageQuota"].is_object()) {
+    return false;
+  }
+  const json& q = j["storageQuota"];
+  uint64_t usage = 0, limit = 0;
+  if (q.contains("usage")) ParseInt64Value(&q["usage"], &usage);
+  if (q.contains("limit")) ParseInt64Value(&q["limit"], &limit);  // absent: unlimited
+  *used = usage;
+  *total = limit;
+  return true;
+}
 
 int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, jsync_error* err) {
   if (out == nullptr || out->emit == nullptr) return Fail(err, JSYNC_INVALID, "changes: no sink");
@@ -132,32 +163,19 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
       Emit(out, found, fresh);
       return JSYNC_OK;
     }
-    const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) {
+    std::string next, new_start;
+    if (!ParseChangesPage(resp.body, inst->location, &found, &next, &new_start)) {
       return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE, "Google Drive changes: the answer is not JSON");
     }
-    if (j.contains("changes") && j["changes"].is_array()) {
-      for (const json& c : j["changes"]) {
-        if (!c.is_object() || !c.contains("file") ||
-            (c.contains("removed") && c["removed"] == true)) {
-          continue;
-        }
-        DriveFile f;
-        std::string path;
-        if (!ParseFile(&c["file"], &f) || f.trashed) continue;
-        if (ObjectPathOf(inst->location, f.name, &path)) found[path] = f.size;
-      }
-    }
-    if (j.contains("newStartPageToken") && j["newStartPageToken"].is_string()) {
-      Emit(out, found, j["newStartPageToken"]);
+    if (!new_start.empty()) {
+      Emit(out, found, new_start);
       return JSYNC_OK;
     }
-    if (!j.contains("nextPageToken") || !j["nextPageToken"].is_string() ||
-        j["nextPageToken"] == token) {
+    if (next.empty() || next == token) {
       return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
                   "Google Drive changes: the answer has neither a next page nor a new start token");
     }
-    token = j["nextPageToken"];
+    token = next;
   }
   return Fail(err, JSYNC_FATAL, "Google Drive changes: too many pages");
 }
@@ -238,17 +256,10 @@ int DoQuota(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_error* 
   const int rc = Exchange(inst->host, req, &resp, "quota", err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) return FailFrom(inst, "quota", resp, err);
-  const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("storageQuota") || !j["storageQuota"].is_object()) {
+  if (!ParseStorageQuota(resp.body, used, total)) {
     return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
                 "Google Drive quota: the answer has no storageQuota");
   }
-  const json& q = j["storageQuota"];
-  uint64_t usage = 0, limit = 0;
-  if (q.contains("usage")) ParseInt64(q["usage"], &usage);
-  if (q.contains("limit")) ParseInt64(q["limit"], &limit);  // absent: unlimited
-  *used = usage;
-  *total = limit;
   return JSYNC_OK;
 }
 

@@ -3,10 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "gdrive_instance.h"
 
 namespace jsync_gdrive {
+
+// Reads one changes.list answer: live files under `location` into *found (path -> size), and
+// the page tokens ("" when absent). False when the answer is not a JSON object.
+bool ParseChangesPage(const std::string& body, const std::string& location,
+                      std::map<std::string, uint64_t>* found, std::string* next_page_token,
+                      std::string* new_start_page_token);
+// Reads an about.get answer's storageQuota (usage, limit; 0 when absent: unlimited). False when
+// there is none.
+bool ParseStorageQuota(const std::string& body, uint64_t* used, uint64_t* total);
 
 int DoChanges(jsync_instance* inst, const char* cursor, jsync_list_sink* out, jsync_error* err);
 int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err);

@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
                        "Journal to join when the location holds several");
   init_cmd
       ->add_option("--scrypt-log-n", init.scrypt_log_n,
-                   "scrypt cost for a new journal's key file, log2(N) (default 17)")
-      ->check(CLI::Range(10, 22));
+                   "scrypt cost for a new journal's key file, log2(N) (default 17; r = 8)")
+      ->check(CLI::Range(10, 20));
 
   EntryArgs entry;
   auto* new_cmd = app.add_subcommand("new", "Create an entry and print its id");

@@ -77,12 +77,12 @@ std::string EntryText(const Entry& e) {
   for (const auto& c : e.conflicts) {
     const bool text = c.kind == "text";
     out << "conflict: " << c.field
-        << (text ? " was rewritten on several devices at once; shown are both, versions:\n"
+        << (text ? " was rewritten on several devices at once; shown merged above; each version:\n"
                  : " was changed on several devices at once; shown is the latest, others:\n");
     // A register shows its latest value above; a text field shows none of the versions.
     const size_t listed = text ? c.values.size() : c.values.size() - 1;
     for (size_t i = 0; i < listed; ++i) {
-      out << "          " << c.values[i].value << " (device " << DeviceIdHex(c.values[i].device)
+      out << "          " << EscapeForDisplay(c.values[i].value) << " (device " << DeviceIdHex(c.values[i].device)
           << ", " << IsoTime(c.values[i].wall_ms) << ")\n";
     }
   }

@@ -34,22 +34,38 @@ Result<std::string> ReadMaybeGzip(const std::string& path) {
 
 Result<EditingTrace> LoadEditingTrace(const std::string& path) {
   JSYNC_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzip(path));
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json["txns"].is_array()) {
-    return Status::Corrupt(path + " is not an editing trace");
+  return ParseEditingTrace(text, path);
+}
+
+Result<EditingTrace> ParseEditingTrace(std::string_view json_text, const std::string& name) {
+  const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("txns") || !json["txns"].is_array()) {
+    return Status::Corrupt(name + " is not an editing trace");
   }
+  // Every access is checked first: operator[] on a const json does not check, and a float or
+  // negative position would be undefined behaviour to convert to a size.
+  auto text_of = [&](const char* key, std::u32string* out) {
+    if (!json.contains(key)) return true;
+    if (!json[key].is_string()) return false;
+    *out = text::Utf8ToUtf32(json[key].get_ref<const std::string&>());
+    return true;
+  };
   EditingTrace trace;
-  try {
-    trace.start = text::Utf8ToUtf32(json.value("startContent", ""));
-    trace.end = text::Utf8ToUtf32(json.value("endContent", ""));
-    for (const auto& txn : json["txns"]) {
-      for (const auto& p : txn["patches"]) {
-        trace.patches.push_back(
-            {p[0].get<size_t>(), p[1].get<size_t>(), text::Utf8ToUtf32(p[2].get<std::string>())});
-      }
+  if (!text_of("startContent", &trace.start) || !text_of("endContent", &trace.end)) {
+    return Status::Corrupt(name + ": startContent and endContent must be strings");
+  }
+  for (const auto& txn : json["txns"]) {
+    if (!txn.is_object() || !txn.contains("patches") || !txn["patches"].is_array()) {
+      return Status::Corrupt(name + ": a txn without a patches array");
     }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corrupt(path + ": " + e.what());
+    for (const auto& p : txn["patches"]) {
+      if (!p.is_array() || p.size() != 3 || !p[0].is_number_unsigned() ||
+          !p[1].is_number_unsigned() || !p[2].is_string()) {
+        return Status::Corrupt(name + ": a patch is not [position, deleted, inserted text]");
+      }
+      trace.patches.push_back({p[0].get<size_t>(), p[1].get<size_t>(),
+                               text::Utf8ToUtf32(p[2].get_ref<const std::string&>())});
+    }
   }
   return trace;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/util/status.h"
@@ -23,5 +24,7 @@ struct EditingTrace {
 };
 
 Result<EditingTrace> LoadEditingTrace(const std::string& path);
+// The JSON text of a trace; `name` names it in messages.
+Result<EditingTrace> ParseEditingTrace(std::string_view json_text, const std::string& name);
 
 }  // namespace jsync::trace

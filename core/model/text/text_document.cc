@@ -575,6 +575,9 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
       origin_col(r.Blob());
   std::u32string text = Utf8ToUtf32(r.Str());
   if (!r.ok() || !r.AtEnd()) return kBad;
+  // One flag byte per run: a count beyond it is corrupt, and must not size the vector below
+  // (a few KB of zstd can claim 256 MiB of plain text, so `count` alone allows gigabytes).
+  if (count != flag_col.remaining()) return kBad;
 
   struct Raw {
     DeviceId device;
@@ -593,10 +596,14 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
     raw.flags = flag_col.U8();
     for (int side = 0; side < 2; ++side) {
       const int kind = (raw.flags >> (1 + 2 * side)) & 3;
+      if (kind == 3) return kBad;
       if (kind == 2) {
         CharId& id = side == 0 ? raw.left : raw.right;
         id.device = device_at(origin_col.Varint());
         id.seq = raw.seq + static_cast<uint64_t>(UnZigZag(origin_col.Varint()));
+        // An explicit origin names a listed device: {0, seq} would read as "none" but keep a
+        // seq, so the state would not survive its own encoding.
+        if (id.device == 0) return kBad;
       }
     }
     if (raw.device == 0 || raw.len == 0 || raw.len > UINT32_MAX || raw.seq == 0) return kBad;
@@ -604,6 +611,18 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
   if (!dev_col.ok() || !seq_col.ok() || !len_col.ok() || !flag_col.ok() || !origin_col.ok() ||
       !origin_col.AtEnd()) {
     return kBad;
+  }
+  // An origin names a character of the document, so its device has a run here; one that does
+  // not would be dropped from the device table by Encode (the state would not round-trip).
+  std::vector<DeviceId> run_devices;
+  for (const Raw& raw : raws) run_devices.push_back(raw.device);
+  std::sort(run_devices.begin(), run_devices.end());
+  for (const Raw& raw : raws) {
+    for (const CharId& id : {raw.left, raw.right}) {
+      if (!id.none() && !std::binary_search(run_devices.begin(), run_devices.end(), id.device)) {
+        return kBad;
+      }
+    }
   }
   TextDocument doc;
   size_t text_pos = 0;
