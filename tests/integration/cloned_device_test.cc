@@ -66,6 +66,10 @@ class ClonedDeviceTest : public ::testing::Test {
     if (!j) return {};
     auto r = j->Sync();
     EXPECT_TRUE(r.ok()) << d << ": " << r.status().ToString();
+    if (r.ok() && std::getenv("JSYNC_TEST_TRACE")) {
+      for (const auto& n : r->report.notices) std::fprintf(stderr, "[%s] notice: %s\n", d.c_str(), n.c_str());
+      for (const auto& p : r->report.problems) std::fprintf(stderr, "[%s] problem: %s\n", d.c_str(), p.message.c_str());
+    }
     return r.ok() ? r->report : sync::SyncReport{};
   }
 
