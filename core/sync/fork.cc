@@ -38,8 +38,8 @@ Result<std::optional<HeadEvidence>> LoadHeadEvidence(store::Store& store, Device
 Status RecordHeadEvidence(store::Store& store, const HeadEvidence& evidence, bool* changed) {
   if (changed) *changed = false;
   JSYNC_ASSIGN_OR_RETURN(auto known, LoadHeadEvidence(store, evidence.device));
-  if (known && (known->seq > evidence.seq ||
-                (known->seq == evidence.seq && known->head == evidence.head))) {
+  if (known &&
+      (known->seq > evidence.seq || (known->seq == evidence.seq && known->head == evidence.head))) {
     return Status::Ok();
   }
   nlohmann::json json = {{"device", DeviceIdHex(evidence.device)},
@@ -67,8 +67,7 @@ Result<OwnBranch> JudgeOwnBranch(store::Store& store, const HeadEvidence& eviden
   if (evidence.seq > last.seq) return OwnBranch::kRefuted;
   JSYNC_ASSIGN_OR_RETURN(auto row, store.GetSealed(evidence.seq));
   if (!row) return OwnBranch::kUnknown;  // sealed rows of an accepted prefix always stay
-  return format::HeadTagOf(row->hash) == evidence.head ? OwnBranch::kAccepted
-                                                       : OwnBranch::kRefuted;
+  return format::HeadTagOf(row->hash) == evidence.head ? OwnBranch::kAccepted : OwnBranch::kRefuted;
 }
 
 Result<std::optional<format::ChangeHeader>> ReadOwnSlot(const ForkContext& ctx, uint64_t seq,
