@@ -10,6 +10,11 @@
 namespace jsync::format {
 namespace {
 
+// Bytes of one version-vector entry: device u64, seq u64, and in version 2 the head tag.
+constexpr size_t VvEntrySize(uint16_t version) {
+  return version == kChangeVersionV1 ? 16 : 16 + kHeadTagSize;
+}
+
 Bytes EncodeHeader(const ChangeHeader& h) {
   ByteWriter w;
   w.Raw(AsBytes(std::string_view(kChangeMagic, sizeof kChangeMagic)));
@@ -24,9 +29,10 @@ Bytes EncodeHeader(const ChangeHeader& h) {
   w.Raw(h.nonce);
   w.Raw(h.prev_hash);
   w.U32(static_cast<uint32_t>(h.vv.size()));
-  for (const auto& [device, seq] : h.vv) {
+  for (const auto& [device, entry] : h.vv) {
     w.U64(device);
-    w.U64(seq);
+    w.U64(entry.seq);
+    w.Raw(*entry.head);
   }
   return w.Take();
 }
@@ -59,8 +65,18 @@ std::string KeyIdHex(KeyId id) {
   return buf;
 }
 
+HeadTag HeadTagOf(const crypto::Sha256& hash) {
+  HeadTag tag;
+  std::memcpy(tag.data(), hash.data(), tag.size());
+  return tag;
+}
+
 Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
                          const std::vector<Op>& ops) {
+  for (const auto& [device, entry] : header.vv) {
+    if (!entry.head) return Status::Invalid("version vector entry without a head tag");
+  }
+  header.version = kChangeVersion;
   header.salt = crypto::RandomArray<crypto::kSaltSize>();
   header.nonce = crypto::RandomArray<crypto::kNonceSize>();
   Bytes out = EncodeHeader(header);
@@ -80,9 +96,9 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
     return Status::Corrupt("not a journal-sync change file (bad magic)");
   }
   uint16_t version = r.U16();
-  if (r.ok() && version != kChangeVersion) {
+  if (r.ok() && version != kChangeVersion && version != kChangeVersionV1) {
     return Status::Corrupt("change file format version " + std::to_string(version) +
-                           " is not supported (this build reads version 1)");
+                           " is not supported (this build reads versions 1 and 2)");
   }
   uint8_t cipher = r.U8(), compression = r.U8();
   if (r.ok() && (cipher != kCipherAes256Gcm || compression != kCompressionZstd)) {
@@ -90,6 +106,7 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
   }
   ParsedChange p;
   ChangeHeader& h = p.header;
+  h.version = version;
   h.journal = r.Array<16>();
   h.device = r.U64();
   h.seq = r.U64();
@@ -98,14 +115,20 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
   h.nonce = r.Array<crypto::kNonceSize>();
   h.prev_hash = r.Array<32>();
   uint32_t vv_count = r.U32();
-  if (vv_count > kMaxVersionVectorEntries || vv_count * 16ull > r.remaining()) r.Fail();
+  const size_t entry_size = VvEntrySize(version);
+  if (vv_count > kMaxVersionVectorEntries || vv_count * uint64_t{entry_size} > r.remaining()) {
+    r.Fail();
+  }
   DeviceId last = 0;
   for (uint32_t i = 0; r.ok() && i < vv_count; ++i) {
     DeviceId d = r.U64();
-    uint64_t seq = r.U64();
+    VvEntry entry;
+    entry.seq = r.U64();
+    if (version != kChangeVersionV1) entry.head = r.Array<kHeadTagSize>();
     if (i > 0 && d <= last) return Status::Corrupt("version vector is not sorted");
+    if (d == 0 || entry.seq == 0) return Status::Corrupt("version vector names no change");
     last = d;
-    h.vv[d] = seq;
+    h.vv[d] = entry;
   }
   if (!r.ok()) return Status::Corrupt("change file header is truncated");
   if (r.remaining() < crypto::kTagSize) return Status::Corrupt("change file is truncated");

@@ -1,8 +1,10 @@
-// Change file v1: header || AES-256-GCM(zstd(ops)) || tag, the header bound as associated data.
-// Byte layout in docs/formats.md.
+// Change file v2: header || AES-256-GCM(zstd(ops)) || tag, the header bound as associated data.
+// Byte layout in docs/formats.md. Version 1 (version vector without chain-head tags) is still read.
 #pragma once
 
+#include <array>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "core/crypto/file_cipher.h"
@@ -11,7 +13,8 @@
 namespace jsync::format {
 
 inline constexpr char kChangeMagic[8] = {'J', 'S', 'Y', 'N', 'C', 'C', 'H', 'G'};
-inline constexpr uint16_t kChangeVersion = 1;
+inline constexpr uint16_t kChangeVersion = 2;  // what this build writes
+inline constexpr uint16_t kChangeVersionV1 = 1;  // still read: version vector without head tags
 inline constexpr uint8_t kCipherAes256Gcm = 1;
 inline constexpr uint8_t kCompressionZstd = 1;
 // Limits a reader enforces before allocating: larger files are refused as corrupt.
@@ -20,8 +23,22 @@ inline constexpr size_t kMaxChangeBodySize = 256u << 20;
 inline constexpr uint32_t kMaxVersionVectorEntries = 1u << 16;
 
 using KeyId = uint64_t;
-// device -> highest seq of that device merged into the sender's state when it sealed
-using VersionVector = std::map<DeviceId, uint64_t>;
+
+// The first bytes of the SHA-256 of a change file: names which change a sender merged at a
+// seq, so the owner of a forked device id can tell which branch readers hold
+// (docs/decisions/0021-fork-head-tags.md).
+inline constexpr size_t kHeadTagSize = 16;
+using HeadTag = std::array<uint8_t, kHeadTagSize>;
+HeadTag HeadTagOf(const crypto::Sha256& hash);
+
+struct VvEntry {
+  uint64_t seq = 0;            // highest seq of that device merged into the sender's state
+  std::optional<HeadTag> head; // tag of that change; absent in version 1 files
+
+  bool operator==(const VvEntry&) const = default;
+};
+// device -> what of that device the sender had merged when it sealed
+using VersionVector = std::map<DeviceId, VvEntry>;
 
 struct ChangeHeader {
   JournalId journal{};
@@ -32,6 +49,7 @@ struct ChangeHeader {
   crypto::Nonce nonce{};
   crypto::Sha256 prev_hash{};  // SHA-256 of the device's change seq-1; zeros for seq 1
   VersionVector vv;            // never contains `device` itself
+  uint16_t version = kChangeVersion;  // as read; SealChange always writes kChangeVersion
 
   bool operator==(const ChangeHeader&) const = default;
 };
@@ -41,7 +59,8 @@ struct ParsedChange {
   size_t header_size = 0;
 };
 
-// Seals ops under a fresh random salt and nonce (written into `header`).
+// Seals ops under a fresh random salt and nonce (written into `header`). Every vv entry must
+// carry its head tag (kInvalid otherwise): version 2 has no way to say "unknown".
 Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
                          const std::vector<Op>& ops);
 // Reads only the plaintext header; authenticates nothing. Use OpenChange before trusting it.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/format/device_file.h"
+#include "core/sync/fork.h"
 #include "core/sync/remote_layout.h"
 
 namespace jsync::sync {
@@ -170,6 +171,9 @@ Result<Reidentified> Reidentify(const ReidentifyContext& ctx, uint64_t first_div
   }
   JSYNC_RETURN_IF_ERROR(store.PutDevice(out.device, row));
   JSYNC_RETURN_IF_ERROR(store.SetMeta("device_id", DeviceIdHex(out.device)));
+  // Both speak of the old id's own seqs, which this device no longer writes.
+  JSYNC_RETURN_IF_ERROR(store.DeleteMeta(kForkHoldMeta));
+  JSYNC_RETURN_IF_ERROR(store.DeleteMeta(kOwnHeadEvidenceMeta));
   JSYNC_RETURN_IF_ERROR(txn.Commit());
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
+#include "core/sync/fork.h"
 #include "core/sync/orphan_cleanup.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
@@ -32,12 +33,22 @@ Result<SyncReport> SyncEngine::Run() {
   // While a re-identified device rebuilds, its own ops wait: sealing them now would give
   // them a version vector below what they follow.
   if (floor.empty()) JSYNC_RETURN_IF_ERROR(Seal(report));
+  bool forked = false;
+  JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
   JSYNC_RETURN_IF_ERROR(Upload(report));
   JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(report));
   JSYNC_RETURN_IF_ERROR(LearnDevices(report));
   JSYNC_RETURN_IF_ERROR(CheckKeyFile(report));
   JSYNC_RETURN_IF_ERROR(ReidentifyIfDiverged(logs, report));
   JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
+  if (fork_evidence_changed_ && report.reidentified_from == 0) {
+    // Merged changes named this id's accepted branch anew: act on it in this same sync.
+    JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
+    if (forked) {
+      JSYNC_ASSIGN_OR_RETURN(logs, Discover(report));
+      JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
+    }
+  }
   bool replayed = false;
   JSYNC_RETURN_IF_ERROR(ReplayIfPending(report, replayed));
   if (replayed || report.reidentified_from != 0) {
@@ -68,10 +79,103 @@ Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, Syn
   if (diverged_at_ == 0) {
     JSYNC_RETURN_IF_ERROR(RepairOwnLog(own == logs.end() ? RemoteLog{} : own->second, report));
   }
-  if (diverged_at_ == 0) {
-    if (own != logs.end()) logs.erase(own);
+  const DeviceId old = ctx_.device;
+  if (diverged_at_ != 0) {
+    const uint64_t seq = diverged_at_;
+    JSYNC_ASSIGN_OR_RETURN(bool cloud_wins, CloudWinsConflict(report));
+    if (cloud_wins) return SwitchIdentity(seq, diverged_why_, report);
+  }
+  // Still this id (its log is this device's own), or the fork was resolved by re-identifying
+  // and the old id's log is now another device's: the accepted branch.
+  if (ctx_.device == old) logs.erase(old);
+  return Status::Ok();
+}
+
+Result<bool> SyncEngine::CloudWinsConflict(SyncReport& report) {
+  const uint64_t seq = diverged_at_;
+  diverged_at_ = 0;
+  const ForkContext fc{ctx_.store,   ctx_.provider, ctx_.master,
+                       ctx_.journal, ctx_.device,   ctx_.key_id};
+  JSYNC_ASSIGN_OR_RETURN(auto evidence, LoadHeadEvidence(ctx_.store, ctx_.device));
+  OwnBranch branch = OwnBranch::kUnknown;
+  if (evidence) {
+    JSYNC_ASSIGN_OR_RETURN(branch, JudgeOwnBranch(ctx_.store, *evidence));
+  }
+  const std::string waits = "change " + std::to_string(seq) + " of this device's id " +
+                            DeviceIdHex(ctx_.device) +
+                            " is taken in the cloud by another home's change, but other devices "
+                            "merged this device's branch: it is uploaded once the other home "
+                            "(a copy of this home) has re-identified and cleared the slot";
+  if (branch == OwnBranch::kAccepted && evidence->seq >= seq) {
+    report.notices.push_back(waits);
+    return false;
+  }
+  if (branch != OwnBranch::kRefuted) {
+    crypto::Sha256 hash{};
+    JSYNC_ASSIGN_OR_RETURN(auto other, ReadOwnSlot(fc, seq, &hash));
+    JSYNC_ASSIGN_OR_RETURN(auto below, ctx_.store.GetSealed(seq - 1));
+    const crypto::Sha256 own_prev = below ? below->hash : crypto::Sha256{};
+    // Not a race at `seq` itself: the other home's branch left this one further down.
+    if (!other || other->prev_hash == own_prev) return true;
+    if (branch == OwnBranch::kAccepted && evidence->seq + 1 >= seq) {
+      report.notices.push_back(waits);
+      return false;
+    }
+    // The other home's branch goes on above the fork while this one does not: readers can
+    // only follow that one.
+    JSYNC_RETURN_IF_ERROR(
+        RecordHeadEvidence(ctx_.store, {ctx_.device, seq, format::HeadTagOf(hash)}, nullptr));
+  }
+  bool reidentified = false;
+  JSYNC_RETURN_IF_ERROR(ResolveFork(report, reidentified));
+  return false;
+}
+
+Status SyncEngine::ResolveFork(SyncReport& report, bool& reidentified) {
+  reidentified = false;
+  JSYNC_ASSIGN_OR_RETURN(auto evidence, LoadHeadEvidence(ctx_.store, ctx_.device));
+  if (!evidence) return Status::Ok();
+  JSYNC_ASSIGN_OR_RETURN(OwnBranch branch, JudgeOwnBranch(ctx_.store, *evidence));
+  if (branch != OwnBranch::kRefuted) return Status::Ok();
+  const ForkContext fc{ctx_.store,   ctx_.provider, ctx_.master,
+                       ctx_.journal, ctx_.device,   ctx_.key_id};
+  JSYNC_ASSIGN_OR_RETURN(ForkLocation at, LocateFork(fc, *evidence));
+  const uint64_t from = at.diverged_at != 0 ? at.diverged_at : at.blocked_at;
+  // The hold is durable before any own file leaves the cloud, so neither a crash nor a later
+  // repair puts a superseded file back.
+  JSYNC_ASSIGN_OR_RETURN(uint64_t hold, ForkHold(ctx_.store));
+  if (hold == 0 || hold > from) {
+    auto txn = ctx_.store.BeginDurable();
+    JSYNC_RETURN_IF_ERROR(txn.began());
+    JSYNC_RETURN_IF_ERROR(ctx_.store.SetMeta(kForkHoldMeta, std::to_string(from)));
+    JSYNC_RETURN_IF_ERROR(txn.Commit());
+  }
+  CrashPoint("sync.fork.after_hold");
+  auto removed = RemoveOwnFilesFrom(fc, from);
+  if (!removed.ok()) {
+    report.problems.push_back({removed.status().code(),
+                               "clearing this device's superseded change files from the cloud "
+                               "failed (retried next sync): " +
+                                   removed.status().message()});
     return Status::Ok();
   }
+  CrashPoint("sync.fork.after_remove");
+  const std::string branch_note = "other devices merged another home's " + SeqLabel(evidence->seq) +
+                                  " of this device's id " + DeviceIdHex(ctx_.device) +
+                                  " (its home folder was copied)";
+  if (at.diverged_at == 0) {
+    report.notices.push_back(
+        branch_note + ". This device's changes from " + std::to_string(from) + " on are held back" +
+        (*removed > 0 ? " (" + std::to_string(*removed) + " removed from the cloud)" : "") +
+        " until that home has put its " + SeqLabel(at.blocked_at) + " back into the cloud");
+    return Status::Ok();
+  }
+  reidentified = true;
+  return SwitchIdentity(
+      from, branch_note + " and this device's branch left it at " + SeqLabel(from), report);
+}
+
+Status SyncEngine::SwitchIdentity(uint64_t from, const std::string& why, SyncReport& report) {
   const DeviceId old = ctx_.device;
   ReidentifyContext rc{ctx_.store,
                        ctx_.provider,
@@ -80,12 +184,12 @@ Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, Syn
                        old,
                        ctx_.key_id,
                        HlcMillis(ctx_.clock.Now())};
-  JSYNC_ASSIGN_OR_RETURN(Reidentified done, Reidentify(rc, diverged_at_));
+  JSYNC_ASSIGN_OR_RETURN(Reidentified done, Reidentify(rc, from));
   ctx_.device = done.device;
   report.reidentified_from = old;
   JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
   report.notices.push_back(
-      "this device's id " + DeviceIdHex(old) + " cannot go on in the cloud (" + diverged_why_ +
+      "this device's id " + DeviceIdHex(old) + " cannot go on in the cloud (" + why +
       "): its home folder was probably copied or restored from a backup, or the slot was "
       "planted. It now writes as " +
       "device " + DeviceIdHex(done.device) + "; " +
@@ -93,7 +197,6 @@ Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, Syn
                              " of its ops the cloud did not have are re-sent under the new id "
                              "after its entries are rebuilt from the cloud"
                        : std::string("nothing of it was lost")));
-  // The old id's log in the cloud is now another device's: the accepted branch.
   return Status::Ok();
 }
 
@@ -163,7 +266,9 @@ Status SyncEngine::Seal(SyncReport& report) {
     header.key_id = ctx_.key_id;
     header.prev_hash = last.hash;
     for (const auto& [device, cursor] : cursors) {
-      if (device != ctx_.device && cursor.seq > 0) header.vv[device] = cursor.seq;
+      if (device != ctx_.device && cursor.seq > 0) {
+        header.vv[device] = {cursor.seq, format::HeadTagOf(cursor.hash)};
+      }
     }
     std::vector<Op> ops;
     ops.reserve(rows.size());
@@ -180,7 +285,9 @@ Status SyncEngine::Seal(SyncReport& report) {
 
 Status SyncEngine::Upload(SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(std::vector<store::SealedRow> pending, ctx_.store.SealedNotUploaded());
+  JSYNC_ASSIGN_OR_RETURN(uint64_t hold, ForkHold(ctx_.store));
   for (const auto& row : pending) {
+    if (hold != 0 && row.seq >= hold) break;  // readers hold another home's branch there
     const std::string path = ChangePath(ctx_.journal, ctx_.device, row.seq);
     Status put = ctx_.provider.PutIfAbsent(path, row.bytes);
     if (put.Is(Code::kQuotaExceeded)) {
@@ -233,6 +340,8 @@ Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(SyncRepor
 
 Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(uint64_t uploaded, ctx_.store.UploadedThrough());
+  JSYNC_ASSIGN_OR_RETURN(uint64_t hold, ForkHold(ctx_.store));
+  if (hold != 0) uploaded = std::min(uploaded, hold - 1);  // superseded files stay out
   std::set<uint64_t> present(own.seqs.begin(), own.seqs.end());
   for (uint64_t seq = 1; seq <= uploaded; ++seq) {
     if (present.contains(seq)) continue;
@@ -391,8 +500,34 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       }
       // The sender's version vector names what must be merged before this change.
       std::string unmet;
-      for (const auto& [dep, dep_seq] : verified->header.vv) {
+      for (const auto& [dep, entry] : verified->header.vv) {
+        const uint64_t dep_seq = entry.seq;
+        if (dep == ctx_.device && entry.head) {
+          // What another device merged of this id tells which branch readers hold (0021).
+          const HeadEvidence said{dep, dep_seq, *entry.head};
+          bool changed = false;
+          JSYNC_RETURN_IF_ERROR(RecordHeadEvidence(ctx_.store, said, &changed));
+          fork_evidence_changed_ |= changed;
+          JSYNC_ASSIGN_OR_RETURN(OwnBranch branch, JudgeOwnBranch(ctx_.store, said));
+          if (branch == OwnBranch::kAccepted) continue;
+          report.notices.push_back(label + " follows another home's " + SeqLabel(dep_seq) +
+                                   " of this device's id; it is merged once this device has "
+                                   "moved off that branch");
+          blocked.insert(device);
+          break;
+        }
         const uint64_t have = dep == ctx_.device ? own_sealed.seq : cursors[dep].seq;
+        if (have == dep_seq && dep != ctx_.device && entry.head &&
+            format::HeadTagOf(cursors[dep].hash) != *entry.head) {
+          report.problems.push_back(
+              {Code::kCorrupt,
+               label + " follows another " + SeqLabel(dep_seq) + " of " + DeviceLabel(dep) +
+                   " than the one this device merged: that device's log forked (its home was "
+                   "copied); nothing from it or later changes of its sender is applied here "
+                   "until the fork is resolved"});
+          blocked.insert(device);
+          break;
+        }
         if (have >= dep_seq) continue;
         if (dep == ctx_.device) {
           report.problems.push_back(

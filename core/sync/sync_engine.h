@@ -82,6 +82,13 @@ class SyncEngine {
   // Re-uploads the journal's key file from the local copy when the cloud lost it.
   Status CheckKeyFile(SyncReport& report);
   Status ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
+  // A slot of this id held other bytes (diverged_at_): true when the cloud's bytes win and this
+  // device must re-identify from there; false when its branch is the one readers merged
+  // (it waits) or the fork was resolved from what readers merged (decision 0021).
+  Result<bool> CloudWinsConflict(SyncReport& report);
+  // Acts on what other devices' version vectors say this id's accepted branch is.
+  Status ResolveFork(SyncReport& report, bool& reidentified);
+  Status SwitchIdentity(uint64_t from, const std::string& why, SyncReport& report);
   Status ReplayIfPending(SyncReport& report, bool& applied);
   void Diverged(uint64_t seq, std::string why);
   Status LearnDevices(SyncReport& report);
@@ -94,6 +101,7 @@ class SyncEngine {
   std::map<DeviceId, store::DeviceRow> devices_;
   uint64_t diverged_at_ = 0;  // first own seq whose cloud slot is not this device's
   std::string diverged_why_;
+  bool fork_evidence_changed_ = false;  // a version vector named this id further or otherwise
 };
 
 }  // namespace jsync::sync

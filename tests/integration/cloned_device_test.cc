@@ -66,6 +66,12 @@ class ClonedDeviceTest : public ::testing::Test {
     if (!j) return {};
     auto r = j->Sync();
     EXPECT_TRUE(r.ok()) << d << ": " << r.status().ToString();
+    if (r.ok() && std::getenv("JSYNC_TEST_TRACE")) {
+      for (const auto& n : r->report.notices) std::fprintf(stderr, "[%s] %s\n", d.c_str(), n.c_str());
+      for (const auto& p : r->report.problems) {
+        std::fprintf(stderr, "[%s] problem: %s\n", d.c_str(), p.message.c_str());
+      }
+    }
     return r.ok() ? r->report : sync::SyncReport{};
   }
 
@@ -391,6 +397,160 @@ TEST_F(ClonedDeviceTest, StatusShowsTheFormerIdAfterReidentifying) {
   EXPECT_EQ(st["reidentified_from"], DeviceIdHex(id));
   EXPECT_NE(st["device"]["id"], DeviceIdHex(id));
 }
+
+// --- Item 10, last scenario: the cloud lost the copy's change and the original filled the slot --
+//
+// The copy's change k was merged by readers, then deleted from the cloud; the original's own
+// change k (other bytes) took the free slot. Readers' version vectors name the copy's change by
+// its head tag (decision 0021), so the original learns that its branch was not accepted, clears
+// its files, waits for the copy to put change k back, and re-identifies from k.
+
+enum class RefillOrder {
+  kCopyRestoresFirst,   // the copy syncs right after the original cleared the slot
+  kOriginalSyncsOften,  // the original syncs (and edits) several times before the copy returns
+  kOriginalRanAhead,    // the original wrote past k before any reader said what it merged
+};
+
+class ForkRefillTest : public ClonedDeviceTest,
+                       public ::testing::WithParamInterface<std::pair<const char*, RefillOrder>> {
+ protected:
+  // Highest seq of `device` in the cloud.
+  uint64_t CloudHead(DeviceId device) const {
+    uint64_t head = 0;
+    const fs::path dir = fs::path(OwnChange(device, 1)).parent_path();
+    for (const auto& f : fs::directory_iterator(dir)) {
+      head = std::max<uint64_t>(head, std::stoull(f.path().stem().string(), nullptr, 16));
+    }
+    return head;
+  }
+
+  bool HasProblem(const sync::SyncReport& r, const std::string& part) {
+    for (const auto& p : r.problems) {
+      if (p.message.find(part) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  void ExpectEveryEditOnce(const std::vector<std::string>& devices,
+                           const std::vector<std::string>& titles,
+                           const std::vector<std::string>& marks) {
+    for (const auto& d : devices) {
+      auto j = Open(d);
+      ASSERT_TRUE(j);
+      auto entries = j->ListEntries();
+      ASSERT_TRUE(entries.ok());
+      std::map<std::string, Entry> by_title;
+      for (const auto& e : *entries) {
+        EXPECT_FALSE(by_title.contains(e.title)) << d << " lists " << e.title << " twice";
+        by_title[e.title] = e;
+      }
+      EXPECT_EQ(by_title.size(), titles.size()) << d;
+      for (const auto& t : titles) EXPECT_TRUE(by_title.contains(t)) << d << " lacks " << t;
+      const std::string& body = by_title["shared"].body;
+      for (const auto& m : marks) EXPECT_EQ(Count(body, m), 1u) << d << ": " << body;
+      EXPECT_EQ(Count(body, "base text"), 1u) << d << ": " << body;
+    }
+  }
+};
+
+TEST_P(ForkRefillTest, ReadersKeepTheCopysChangeAndEveryEditArrivesOnce) {
+  const RefillOrder order = GetParam().second;
+  Init("a");
+  Init("b");
+  Init("c");
+  const RecordId shared = Add("a", "shared", "base text");
+  for (const std::string d : {"a", "b", "c", "a"}) ASSERT_TRUE(Sync(d).ok()) << d;
+  Clone("a", "a2");
+  const DeviceId id = Id("a");
+
+  Edit("a2", shared, "[A2]");
+  Add("a2", "from-a2", "typed on the copy");
+  ASSERT_TRUE(Sync("a2").ok());
+  const uint64_t k = CloudHead(id);
+  ASSERT_TRUE(Sync("b").ok());
+  ASSERT_TRUE(Sync("c").ok());  // both merged the copy's change k
+  std::vector<std::string> titles = {"shared", "from-a2", "from-a", "from-b", "from-c"};
+  std::vector<std::string> marks = {"[A2]", "[A]"};
+  if (order != RefillOrder::kOriginalRanAhead) {
+    // Readers write, and so say which change k of the id they merged.
+    Add("b", "from-b", "b after the copy");
+    Add("c", "from-c", "c after the copy");
+    ASSERT_TRUE(Sync("b").ok());
+    ASSERT_TRUE(Sync("c").ok());
+  }
+  ASSERT_TRUE(fs::remove(OwnChange(id, k)));  // the user deletes the copy's file
+  Edit("a", shared, "[A]");
+  Add("a", "from-a", "typed on the original");
+  auto first = Sync("a");  // the original's change k lands in the free slot
+  if (order == RefillOrder::kOriginalRanAhead) {
+    Add("a", "from-a-more", "original again");
+    Sync("a");  // and change k+1 on top of it
+    titles.push_back("from-a-more");
+    auto b = Sync("b");
+    // The reader keeps the copy's branch and says the id forked.
+    EXPECT_TRUE(HasProblem(b, "forked")) << "b did not alarm";
+    Add("b", "from-b", "b after the copy");
+    Add("c", "from-c", "c after the copy");
+    ASSERT_TRUE(Sync("b").ok() || true);
+    ASSERT_TRUE(Sync("c").ok() || true);
+    first = Sync("a");
+  }
+  // The original learned from b and c that readers hold the copy's change k: it keeps its
+  // edits back and clears the slot instead of writing on.
+  EXPECT_TRUE(HasNotice(first, "held back")) << "a did not hold its branch back";
+  EXPECT_EQ(Id("a"), id);
+  EXPECT_FALSE(fs::exists(OwnChange(id, k)));
+
+  switch (order) {
+    case RefillOrder::kCopyRestoresFirst:
+    case RefillOrder::kOriginalRanAhead:
+      break;
+    case RefillOrder::kOriginalSyncsOften:
+      for (int i = 0; i < 3; ++i) {
+        Add("a", "a-wait-" + std::to_string(i), "typed while waiting");
+        titles.push_back("a-wait-" + std::to_string(i));
+        auto r = Sync("a");
+        EXPECT_TRUE(HasNotice(r, "held back")) << i;
+        EXPECT_EQ(Id("a"), id);
+        EXPECT_FALSE(fs::exists(OwnChange(id, k))) << i;
+      }
+      break;
+  }
+  // The copy, whose branch readers merged, keeps the id and puts change k back.
+  auto copy = Sync("a2");
+  EXPECT_EQ(copy.reidentified_from, 0u);
+  EXPECT_EQ(Id("a2"), id);
+  EXPECT_TRUE(fs::exists(OwnChange(id, k)));
+  // Now the original finds where its branch left the accepted one and re-identifies from k.
+  auto moved = Sync("a");
+  EXPECT_EQ(moved.reidentified_from, id);
+  EXPECT_NE(Id("a"), id);
+
+  ExpectConverged({"a", "a2", "b", "c"});
+  ExpectEveryEditOnce({"a", "a2", "b", "c"}, titles, marks);
+
+  // A device joining afterwards gets the same entries, and later edits keep flowing.
+  Init("d");
+  Edit("a", shared, "<a>");
+  Edit("a2", shared, "<a2>");
+  Add("d", "from-d", "late");
+  titles.push_back("from-d");
+  marks.push_back("<a>");
+  marks.push_back("<a2>");
+  ExpectConverged({"a", "a2", "b", "c", "d"});
+  ExpectEveryEditOnce({"a", "a2", "b", "c", "d"}, titles, marks);
+  for (const std::string d : {"a", "a2", "b", "c", "d"}) {
+    auto r = Sync(d);
+    EXPECT_TRUE(r.ok()) << d << ": " << (r.problems.empty() ? "" : r.problems[0].message);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Orders, ForkRefillTest,
+    ::testing::Values(std::make_pair("copy_restores_first", RefillOrder::kCopyRestoresFirst),
+                      std::make_pair("original_syncs_often", RefillOrder::kOriginalSyncsOften),
+                      std::make_pair("original_ran_ahead", RefillOrder::kOriginalRanAhead)),
+    [](const auto& info) { return std::string(info.param.first); });
 
 }  // namespace
 }  // namespace jsync

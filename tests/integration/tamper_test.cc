@@ -360,7 +360,7 @@ const std::string kInvalid = "it is not a valid change file: ";
 std::vector<FlipCase> FlipCases() {
   return {
       {"magic", At(0), 0x01, {kInvalid, "bad magic"}},
-      {"version", At(8), 0x01, {kInvalid, "format version 0", "not supported"}},
+      {"version", At(8), 0x02, {kInvalid, "format version 0", "not supported"}},
       {"cipher", At(10), 0x02, {kInvalid, "unknown cipher"}},
       {"journal_id", At(12 + 7), 0x01, {"belongs to another journal"}},
       {"device_id", At(28), 0x01, {"is stored under device"}},
@@ -371,6 +371,7 @@ std::vector<FlipCase> FlipCases() {
       {"prev_hash", At(kPrevHashAt + 31), 0x01, kForged},
       {"vv_count", At(kVvCountAt + 3), 0x80, {kInvalid, "truncated"}},
       {"vv_seq", At(kVvAt + 8), 0x04, kForged},
+      {"vv_head", At(kVvAt + 16 + 5), 0x01, kForged},
       {"ciphertext_first", [](size_t, size_t h) { return h; }, 0x01, kForged},
       {"ciphertext_middle", [](size_t s, size_t h) { return (h + s - 16) / 2; }, 0x20, kForged},
       {"tag_first", [](size_t s, size_t) { return s - 16; }, 0x01, kForged},
@@ -390,7 +391,7 @@ TEST_P(TamperFlipTest, FlippedByteIsRefusedAndNothingFromItIsApplied) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   // alpha's change 2 was sealed after it merged bravo's and charlie's first changes.
   ASSERT_EQ(parsed->header.vv.size(), 2u);
-  ASSERT_EQ(parsed->header_size, kVvAt + 2 * 16);
+  ASSERT_EQ(parsed->header_size, kVvAt + 2 * 32);
   const size_t offset = GetParam().offset(original.size(), parsed->header_size);
   ASSERT_LT(offset, original.size());
 

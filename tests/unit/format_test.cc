@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
+#include <zstd.h>
+
+#include <algorithm>
 
 #include "core/format/change_file.h"
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
 #include "core/format/op_codec.h"
+#include "core/crypto/file_cipher.h"
 
 namespace jsync::format {
 namespace {
@@ -39,7 +43,10 @@ ChangeHeader SampleHeader() {
   h.seq = 7;
   h.key_id = 99;
   h.prev_hash.fill(5);
-  h.vv = {{3, 10}, {0x9999, 2}};
+  HeadTag t1, t2;
+  t1.fill(0xa1);
+  t2.fill(0xb2);
+  h.vv = {{3, {10, t1}}, {0x9999, {2, t2}}};
   return h;
 }
 
@@ -133,6 +140,114 @@ TEST(ChangeFile, SealParseOpenRoundTrip) {
   auto opened = OpenChange(TestKey(), *parsed, *file);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*opened, ops);
+}
+
+// A version 1 file, as builds before chain-head tags wrote it: vv entries of 16 bytes.
+Bytes SealV1(const ChangeHeader& h, const std::vector<Op>& ops) {
+  ByteWriter w;
+  w.Raw(AsBytes(std::string_view(kChangeMagic, sizeof kChangeMagic)));
+  w.U16(1);
+  w.U8(kCipherAes256Gcm);
+  w.U8(kCompressionZstd);
+  w.Raw(h.journal);
+  w.U64(h.device);
+  w.U64(h.seq);
+  w.U64(h.key_id);
+  w.Raw(h.salt);
+  w.Raw(h.nonce);
+  w.Raw(h.prev_hash);
+  w.U32(static_cast<uint32_t>(h.vv.size()));
+  for (const auto& [device, entry] : h.vv) {
+    w.U64(device);
+    w.U64(entry.seq);
+  }
+  Bytes out = w.Take();
+  Bytes plain = EncodeOps(ops);
+  Bytes body(ZSTD_compressBound(plain.size()));
+  body.resize(ZSTD_compress(body.data(), body.size(), plain.data(), plain.size(), 3));
+  auto sealed = crypto::SealFile(TestKey(), crypto::kChangeFileInfo, h.salt, h.nonce, out, body);
+  EXPECT_TRUE(sealed.ok());
+  out.insert(out.end(), sealed->begin(), sealed->end());
+  return out;
+}
+
+TEST(ChangeFile, WritesVersion2WithHeadTags) {
+  ChangeHeader h = SampleHeader();
+  auto file = SealChange(TestKey(), h, SampleOps(h.device));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)[8], 2);
+  EXPECT_EQ((*file)[9], 0);
+  auto parsed = ParseChangeHeader(*file);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->header_size, 132u + 2 * 32);
+  EXPECT_EQ(parsed->header.version, 2);
+  ASSERT_TRUE(parsed->header.vv.at(3).head.has_value());
+  EXPECT_EQ(parsed->header.vv.at(3).seq, 10u);
+  EXPECT_EQ((*parsed->header.vv.at(3).head)[0], 0xa1);
+  EXPECT_EQ((*parsed->header.vv.at(0x9999).head)[15], 0xb2);
+  // Tag layout: device, seq, then the 16-byte tag right after.
+  EXPECT_EQ((*file)[132 + 16], 0xa1);
+  EXPECT_EQ((*file)[132 + 32 + 16 + 15], 0xb2);
+}
+
+TEST(ChangeFile, SealRefusesAVersionVectorEntryWithoutHeadTag) {
+  ChangeHeader h = SampleHeader();
+  h.vv[3].head.reset();
+  auto file = SealChange(TestKey(), h, SampleOps(h.device));
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), Code::kInvalid);
+}
+
+TEST(ChangeFile, Version1StillDecodesWithUnknownHeads) {
+  ChangeHeader h = SampleHeader();
+  h.salt.fill(3);
+  h.nonce.fill(4);
+  auto ops = SampleOps(h.device);
+  Bytes file = SealV1(h, ops);
+  auto parsed = ParseChangeHeader(file);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->header.version, 1);
+  EXPECT_EQ(parsed->header_size, 132u + 2 * 16);
+  ASSERT_EQ(parsed->header.vv.size(), 2u);
+  EXPECT_EQ(parsed->header.vv.at(3), (VvEntry{10, std::nullopt}));
+  EXPECT_EQ(parsed->header.vv.at(0x9999), (VvEntry{2, std::nullopt}));
+  auto opened = OpenChange(TestKey(), *parsed, file);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, ops);
+}
+
+TEST(ChangeFile, CorruptVersionVectorIsRefused) {
+  ChangeHeader h = SampleHeader();
+  auto file = SealChange(TestKey(), h, SampleOps(h.device));
+  ASSERT_TRUE(file.ok());
+  constexpr size_t kCount = 128, kFirst = 132, kSecond = 132 + 32;
+  auto refused = [](Bytes bad, const std::string& why) {
+    auto parsed = ParseChangeHeader(bad);
+    ASSERT_FALSE(parsed.ok()) << why;
+    EXPECT_EQ(parsed.status().code(), Code::kCorrupt) << why;
+  };
+  Bytes unsorted = *file;  // second device id below the first
+  std::fill(unsorted.begin() + kSecond, unsorted.begin() + kSecond + 8, 0);
+  unsorted[kSecond] = 1;
+  refused(unsorted, "unsorted");
+  Bytes zero_seq = *file;
+  std::fill(zero_seq.begin() + kFirst + 8, zero_seq.begin() + kFirst + 16, 0);
+  refused(zero_seq, "seq 0");
+  Bytes too_many = *file;  // more entries than bytes: refused before allocating
+  too_many[kCount + 3] = 0x7f;
+  refused(too_many, "count beyond the file");
+  Bytes over_limit = *file;
+  over_limit[kCount + 2] = 0x01;  // 65536 + 2 entries
+  refused(over_limit, "count over the limit");
+  // A version 2 file read with version 1's entry size would misparse: the count no longer
+  // fits the layout and the tag fails.
+  Bytes as_v1 = *file;
+  as_v1[8] = 1;
+  auto parsed = ParseChangeHeader(as_v1);
+  EXPECT_TRUE(!parsed.ok() || !OpenChange(TestKey(), *parsed, as_v1).ok());
+  Bytes future = *file;
+  future[8] = 3;
+  refused(future, "version 3");
 }
 
 TEST(ChangeFile, FreshSaltAndNonceEveryTime) {
