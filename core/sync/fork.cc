@@ -74,7 +74,12 @@ Result<std::optional<format::ChangeHeader>> ReadOwnSlot(const ForkContext& ctx, 
                                                         crypto::Sha256* hash) {
   using Out = std::optional<format::ChangeHeader>;
   auto got = ctx.provider.Get(ChangePath(ctx.journal, ctx.device, seq), format::kMaxChangeFileSize);
-  if (!got.ok()) return got.status().Is(Code::kNotFound) ? Result<Out>(Out()) : got.status();
+  // Nothing, or something that is no change file (a link, a FIFO, an oversized object): in
+  // either case no change of this id sits there.
+  if (!got.ok()) {
+    return got.status().Is(Code::kNotFound) || got.status().Is(Code::kCorrupt) ? Result<Out>(Out())
+                                                                               : got.status();
+  }
   auto parsed = format::ParseChangeHeader(*got);
   if (!parsed.ok()) return Out();
   const format::ChangeHeader& h = parsed->header;
@@ -112,7 +117,9 @@ Result<uint64_t> RemoveOwnFilesFrom(const ForkContext& ctx, uint64_t from) {
   for (const auto& row : rows) {
     const std::string path = ChangePath(ctx.journal, ctx.device, row.seq);
     auto got = ctx.provider.Get(path, format::kMaxChangeFileSize);
-    if (!got.ok() && got.status().Is(Code::kNotFound)) continue;
+    // Gone, or not a file of ours (refused unread): nothing of this device's to remove.
+    if (!got.ok() && (got.status().Is(Code::kNotFound) || got.status().Is(Code::kCorrupt)))
+      continue;
     if (!got.ok()) return got.status().WithContext("reading " + path);
     if (crypto::HashSha256(*got) != row.hash) continue;  // another home's file
     JSYNC_RETURN_IF_ERROR(ctx.provider.Remove(path).WithContext("removing " + path));
