@@ -106,7 +106,10 @@ void ChangeFiles() {
     h.device = kDevice;
     h.seq = with_vv ? 2 : 1;
     h.key_id = 0x0102030405060708;
-    if (with_vv) h.vv = {{kOther, 3}, {kOther + 1, 9}};
+    if (with_vv) {
+      h.vv[kOther] = format::VvEntry{3, format::HeadTag{0x11, 0x22, 0x33}};
+      h.vv[kOther + 1] = format::VvEntry{9, format::HeadTag{0x44}};
+    }
     const std::vector<Op> some(ops.begin(), ops.begin() + (with_vv ? 7 : 2));
     const Bytes file = Must(format::SealChange(fuzz::TestKey(), h, some), "seal change");
     const std::string name = with_vv ? "seq2-vv" : "seq1";
