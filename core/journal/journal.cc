@@ -242,6 +242,10 @@ Status Journal::RefuseIfReadOnly() const {
 }
 
 Status Journal::RefreshCounters(const RecordState& base) {
+  // A sync in another process may have given this home a new device id since it was opened
+  // (a copied home re-identifies): ops made now must carry the id the store holds.
+  JSYNC_ASSIGN_OR_RETURN(auto dev, store_->GetMeta("device_id"));
+  JSYNC_ASSIGN_OR_RETURN(device_, ParseDeviceId(dev.value_or("")));
   JSYNC_ASSIGN_OR_RETURN(auto hlc_text, store_->GetMeta("hlc"));
   JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
   clock_->Observe(hlc);
@@ -509,8 +513,7 @@ Result<JournalStatus> Journal::GetStatus() {
     if (json.is_array()) {
       for (const auto& p : json) {
         if (!p.is_object() || !p.value("message", nlohmann::json()).is_string()) continue;
-        s.last_sync_problems.push_back(
-            {p.value("code", ""), p["message"].get<std::string>()});
+        s.last_sync_problems.push_back({p.value("code", ""), p["message"].get<std::string>()});
       }
     }
   }

@@ -128,7 +128,8 @@ class Journal {
   // processes on one home never hand out the same op or character ids.
   Status WriteLocal(const RecordId& record, bool must_exist, const std::string& id_text,
                     const BuildOps& build);
-  // Re-reads the persisted clock and character counter; call inside the write transaction.
+  // Re-reads the device id, the persisted clock and the character counter; call inside the
+  // write transaction.
   Status RefreshCounters(const RecordState& base);
   Status RefuseIfReadOnly() const;
   // The journal's storage, opened on first use.

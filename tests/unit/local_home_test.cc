@@ -63,6 +63,21 @@ TEST_F(LocalHomeTest, TwoOpenJournalsOnOneHomeNeverShareIds) {
   for (const auto& row : *outbox) EXPECT_TRUE(ids.insert(row.op.id).second);
 }
 
+TEST_F(LocalHomeTest, AnEditAfterAnotherProcessChangedTheDeviceIdUsesTheNewId) {
+  auto editor = Open();  // opened before the id changed
+  auto id = editor->NewEntry({"t", "", {}});
+  ASSERT_TRUE(id.ok());
+  const DeviceId fresh = NewDeviceId();
+  {
+    auto other = Open();  // e.g. a sync that re-identified this home
+    ASSERT_TRUE(other->store().SetMeta("device_id", DeviceIdHex(fresh)).ok());
+  }
+  ASSERT_TRUE(editor->EditEntry(RecordIdHex(*id), Insert(0, "x")).ok());
+  auto outbox = editor->store().ReadOutbox(1000);
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_EQ(outbox->back().op.id.device, fresh);
+}
+
 TEST_F(LocalHomeTest, ACounterSetBackByAnOlderJsyncHeals) {
   auto j = Open();
   auto id = j->NewEntry({"t", "0123456789", {}});
