@@ -4,10 +4,10 @@
 # table of apply / encode / load figures with ours as ratios to each peer's.
 #
 #   bench/compare-peers.sh [TRACE.json[.gz]] [peer ...]     (peers: yjs automerge loro)
-# Default trace: ../shared/data/traces/automerge-paper.json.gz. Needs node and npm.
+# Default trace: tests/data/traces/automerge-paper.json.gz. Needs node and npm.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-trace="${1:-$root/../shared/data/traces/automerge-paper.json.gz}"
+trace="${1:-$root/tests/data/traces/automerge-paper.json.gz}"
 shift || true
 peers=("$@")
 [ -f "$trace" ] || { echo "compare-peers: no trace at $trace" >&2; exit 1; }

@@ -12,7 +12,7 @@ namespace {
 
 TEST(TextTrace, AutomergePaperReplaysToItsEndContent) {
   const std::string path = std::string(JSYNC_TRACE_DIR) + "/automerge-paper.json.gz";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found (shared/ is missing)";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found (tests/data/traces is missing)";
   auto trace = trace::LoadEditingTrace(path);
   ASSERT_TRUE(trace.ok()) << trace.status().ToString();
   ASSERT_EQ(trace->patches.size(), 259778u);
