@@ -36,16 +36,19 @@ Result<SyncReport> SyncEngine::Run() {
   bool forked = false;
   JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
   JSYNC_RETURN_IF_ERROR(Upload(report));
-  JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(report));
-  JSYNC_RETURN_IF_ERROR(LearnDevices(report));
-  JSYNC_RETURN_IF_ERROR(CheckKeyFile(report));
+  // Changes, devices and keys in one listing (one request series instead of three).
+  JSYNC_ASSIGN_OR_RETURN(Listing listing, ctx_.provider.List(JournalRoot(ctx_.journal)));
+  JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(listing, report));
+  JSYNC_RETURN_IF_ERROR(LearnDevices(listing, report));
+  JSYNC_RETURN_IF_ERROR(CheckKeyFile(listing, report));
   JSYNC_RETURN_IF_ERROR(ReidentifyIfDiverged(logs, report));
   JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
   if (fork_evidence_changed_ && report.reidentified_from == 0) {
     // Merged changes named this id's accepted branch anew: act on it in this same sync.
     JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
     if (forked) {
-      JSYNC_ASSIGN_OR_RETURN(logs, Discover(report));
+      JSYNC_ASSIGN_OR_RETURN(listing, ctx_.provider.List(ChangesPrefix(ctx_.journal)));
+      JSYNC_ASSIGN_OR_RETURN(logs, Discover(listing, report));
       JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
     }
   }
@@ -210,10 +213,9 @@ Status SyncEngine::ReplayIfPending(SyncReport& report, bool& applied) {
   return Status::Ok();
 }
 
-Status SyncEngine::CheckKeyFile(SyncReport& report) {
+Status SyncEngine::CheckKeyFile(const Listing& listing, SyncReport& report) {
   const std::string path = KeyPath(ctx_.journal, ctx_.key_id);
-  JSYNC_ASSIGN_OR_RETURN(auto objects, ctx_.provider.List(KeysPrefix(ctx_.journal)));
-  const bool present = std::any_of(objects.begin(), objects.end(),
+  const bool present = std::any_of(listing.begin(), listing.end(),
                                    [&](const provider::ObjectInfo& o) { return o.path == path; });
   JSYNC_ASSIGN_OR_RETURN(auto kept, ctx_.store.GetMeta(kKeyFileMeta));
   if (present) {
@@ -321,10 +323,12 @@ Status SyncEngine::Upload(SyncReport& report) {
   return Status::Ok();
 }
 
-Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(SyncReport& report) {
-  JSYNC_ASSIGN_OR_RETURN(auto objects, ctx_.provider.List(ChangesPrefix(ctx_.journal)));
+Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(const Listing& listing,
+                                                                      SyncReport& report) {
+  const std::string prefix = ChangesPrefix(ctx_.journal);
   std::map<DeviceId, RemoteLog> logs;
-  for (const auto& obj : objects) {
+  for (const auto& obj : listing) {
+    if (!obj.path.starts_with(prefix)) continue;
     auto name = ParseChangePath(ctx_.journal, obj.path);
     if (!name) {
       // An empty directory off the layout is harmless; anything else is worth a word.
@@ -366,9 +370,10 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
   return Status::Ok();
 }
 
-Status SyncEngine::LearnDevices(SyncReport& report) {
-  JSYNC_ASSIGN_OR_RETURN(auto objects, ctx_.provider.List(DevicesPrefix(ctx_.journal)));
-  for (const auto& obj : objects) {
+Status SyncEngine::LearnDevices(const Listing& listing, SyncReport& report) {
+  const std::string prefix = DevicesPrefix(ctx_.journal);
+  for (const auto& obj : listing) {
+    if (!obj.path.starts_with(prefix)) continue;
     auto device = ParseDevicePath(ctx_.journal, obj.path);
     if (!device) {
       if (obj.kind != provider::ObjectKind::kDirectory)

@@ -77,10 +77,12 @@ class SyncEngine {
   // Upload failures become problems (downloads never depend on them); a slot holding other
   // bytes marks this device's id as diverged instead.
   Status Upload(SyncReport& report);
-  Result<std::map<DeviceId, RemoteLog>> Discover(SyncReport& report);
+  // One listing of the journal's folder a cycle, shared by the steps that read the layout.
+  using Listing = std::vector<provider::ObjectInfo>;
+  Result<std::map<DeviceId, RemoteLog>> Discover(const Listing& listing, SyncReport& report);
   Status RepairOwnLog(const RemoteLog& own, SyncReport& report);
   // Re-uploads the journal's key file from the local copy when the cloud lost it.
-  Status CheckKeyFile(SyncReport& report);
+  Status CheckKeyFile(const Listing& listing, SyncReport& report);
   Status ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
   // A slot of this id held other bytes (diverged_at_): true when the cloud's bytes win and this
   // device must re-identify from there; false when its branch is the one readers merged
@@ -91,7 +93,7 @@ class SyncEngine {
   Status SwitchIdentity(uint64_t from, const std::string& why, SyncReport& report);
   Status ReplayIfPending(SyncReport& report, bool& applied);
   void Diverged(uint64_t seq, std::string why);
-  Status LearnDevices(SyncReport& report);
+  Status LearnDevices(const Listing& listing, SyncReport& report);
   Status MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
   Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
                      const std::vector<Op>& ops);
