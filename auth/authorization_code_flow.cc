@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "auth/pkce.h"
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 extern char** environ;
 

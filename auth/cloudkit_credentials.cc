@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/accounts.h"
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 namespace jsync::auth {
 namespace {

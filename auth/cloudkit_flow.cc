@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "core/net/local_http_server.h"
-#include "core/provider/http_client.h"
+#include "net/local_http_server.h"
+#include "host/http_client.h"
 
 namespace jsync::auth {
 namespace {

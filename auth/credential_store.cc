@@ -7,7 +7,7 @@
 #include "auth/cloudkit_credentials.h"
 #include "auth/cloudkit_flow.h"
 #include "auth/oauth_credentials.h"
-#include "core/provider/open_provider.h"
+#include "host/open_provider.h"
 
 namespace jsync::auth {
 namespace {
@@ -250,9 +250,10 @@ Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::s
   return CredentialsFor(home, provider, account);
 }
 
-Result<LinkedProvider> OpenLinkedProvider(const std::string& home, const std::string& provider) {
+Result<provider::AccountForStorage> LinkedAccountFor(const std::string& home,
+                                                     const std::string& provider) {
   JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
-  LinkedProvider linked;
+  provider::AccountForStorage linked;
   JSYNC_ASSIGN_OR_RETURN(linked.credentials, CredentialsFor(home, provider, account));
   if (account) linked.config_json = account->config.dump();
   return linked;

@@ -12,7 +12,8 @@
 #include "auth/device_flow.h"
 #include "auth/oauth_config.h"
 #include "auth/secret_store.h"
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
+#include "host/open_provider.h"
 
 namespace jsync::auth {
 
@@ -68,11 +69,9 @@ Result<std::shared_ptr<provider::CredentialSource>> LoadCredentials(const std::s
                                                                    const std::string& provider);
 // What a journal opens its provider with: the credentials (nullptr when no account is linked)
 // and the plugin's configuration JSON ("{}" when nothing was linked), from one account read.
-struct LinkedProvider {
-  std::shared_ptr<provider::CredentialSource> credentials;
-  std::string config_json = "{}";
-};
-Result<LinkedProvider> OpenLinkedProvider(const std::string& home, const std::string& provider);
+// The host's AccountLookup (host/open_provider.h): the CLI wires it into the storage opener.
+Result<provider::AccountForStorage> LinkedAccountFor(const std::string& home,
+                                                     const std::string& provider);
 
 // A PassphraseSource reading JSYNC_PASSPHRASE (null when it is unset): what unattended runs
 // have to unlock the file store if its cached key is gone.

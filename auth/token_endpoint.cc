@@ -4,7 +4,7 @@
 #include <charconv>
 #include <chrono>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 namespace jsync::auth {
 namespace {

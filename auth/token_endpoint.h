@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "auth/oauth_config.h"
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 
 namespace jsync::auth {
 

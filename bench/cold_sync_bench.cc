@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "bench/prose.h"
+#include "host/open_provider.h"
 #include "core/journal/journal.h"
+#include "host/open_provider.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -113,7 +115,7 @@ uint64_t CountFiles(const fs::path& dir, const std::string& only_under) {
 }
 
 std::unique_ptr<jsync::Journal> OpenJournal(const std::string& home) {
-  auto j = jsync::Journal::Open(home);
+  auto j = jsync::Journal::Open(home, jsync::provider::MakeStorageOpener());
   if (!j.ok()) Die("open " + home, j.status());
   return std::move(j).value();
 }
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
   fs::create_directories(cloud);
 
   jsync::InitOptions init;
+  init.storage = jsync::provider::MakeStorageOpener();
   init.location = cloud;
   init.passphrase = "correct horse battery staple";
   init.scrypt.log2_n = static_cast<uint8_t>(opt.scrypt_log2n);

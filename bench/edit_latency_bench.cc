@@ -24,6 +24,7 @@
 
 #include "bench/prose.h"
 #include "core/journal/journal.h"
+#include "host/open_provider.h"
 
 namespace fs = std::filesystem;
 using jsync::bench::ProseGenerator;
@@ -79,12 +80,13 @@ std::unique_ptr<BenchJournal> MakeJournal(int64_t prefill, uint64_t seed) {
   const std::string cloud = root + "/cloud", home = root + "/home";
   fs::create_directories(cloud);
   jsync::InitOptions opt;
+  opt.storage = jsync::provider::MakeStorageOpener();
   opt.location = cloud;
   opt.passphrase = "benchmark passphrase";
   opt.device_name = "bench";
   opt.scrypt.log2_n = 10;  // key wrapping cost is irrelevant to edit latency
   if (auto r = jsync::Journal::Init(home, opt); !r.ok()) Die("init", r.status());
-  auto opened = jsync::Journal::Open(home);
+  auto opened = jsync::Journal::Open(home, jsync::provider::MakeStorageOpener());
   if (!opened.ok()) Die("open", opened.status());
   auto bj = std::make_unique<BenchJournal>();
   bj->journal = std::move(opened).value();

@@ -2,7 +2,7 @@
 // as the server parses a connection (Beast), then read the way the handlers read requests.
 #include <string_view>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace jsync::net;

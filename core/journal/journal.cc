@@ -9,11 +9,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "auth/credential_store.h"
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
 #include "core/journal/local_key.h"
-#include "core/provider/open_provider.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/util/utf8.h"
@@ -111,10 +109,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
     return Status::Invalid(home + " already holds journal " + *existing +
                            "; use another --home for another device or journal");
   }
-  JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home, options.provider));
-  JSYNC_ASSIGN_OR_RETURN(auto provider,
-                         provider::OpenProvider(options.provider, options.location,
-                                                {true, linked.config_json, linked.credentials}));
+  if (!options.storage) return Status::Invalid("no storage opener given to Journal::Init");
+  JSYNC_ASSIGN_OR_RETURN(auto storage,
+                         options.storage({home, options.provider, options.location, true}));
+  std::unique_ptr<provider::Provider> provider = std::move(storage.provider);
   JSYNC_ASSIGN_OR_RETURN(auto found, FindJournal(*provider, options.journal_id));
 
   InitResult result;
@@ -175,10 +173,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta(sync::kKeyFileMeta, ToHex(key_file_bytes)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
-  JSYNC_RETURN_IF_ERROR(
-      store->SetMeta("location", options.provider == "folder"
-                                     ? fs::absolute(options.location).lexically_normal().string()
-                                     : options.location));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta("location", storage.location));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
   JSYNC_RETURN_IF_ERROR(store->PutDevice(result.device, {options.device_name, Platform()}));
   // Written last: its presence marks a finished init.
@@ -187,12 +182,14 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   return result;
 }
 
-Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home, ClockFn clock) {
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home,
+                                               provider::StorageOpener storage, ClockFn clock) {
   if (!fs::exists(DbPath(home))) {
     return Status::NotFound("no journal in " + home + "; create or join one with 'jsync init'");
   }
   std::unique_ptr<Journal> j(new Journal());
   j->home_ = home;
+  j->open_storage_ = std::move(storage);
   JSYNC_ASSIGN_OR_RETURN(j->store_, store::Store::Open(DbPath(home)));
   if (!j->store_->read_only()) {
     // Homes made by an older jsync may be 0755; nothing in one is for other users.
@@ -220,18 +217,16 @@ Result<provider::CountingProvider*> Journal::Storage() {
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, store_->GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto location, store_->GetMeta("location"));
   const std::string name = provider_name.value_or("");
-  auto opened = [&]() -> Result<std::unique_ptr<provider::Provider>> {
-    JSYNC_ASSIGN_OR_RETURN(auto linked, auth::OpenLinkedProvider(home_, name));
-    return provider::OpenProvider(name, location.value_or(""),
-                                  {false, linked.config_json, linked.credentials});
-  }();
+  auto opened = open_storage_
+                    ? open_storage_({home_, name, location.value_or(""), false})
+                    : Result<provider::OpenedStorage>(Status::Invalid("no storage opener given"));
   if (!opened.ok()) {
     // Said once, here: only sync needs the storage; entries can still be written and read.
     return opened.status().WithContext(
         "the journal's storage (" + name + (location && !location->empty() ? " " + *location : "") +
         ") cannot be opened; local edits keep working and wait for the next sync");
   }
-  provider_ = std::make_unique<provider::CountingProvider>(std::move(opened).value());
+  provider_ = std::make_unique<provider::CountingProvider>(std::move(opened->provider));
   return provider_.get();
 }
 

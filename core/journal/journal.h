@@ -4,7 +4,8 @@
 // journal's master key, so the passphrase is typed once per device), sync.lock.
 // Not thread-safe. Several processes may use one home at once: local edits are serialised by
 // the store's write transaction (ids are allocated inside it), syncs by a file lock.
-// The storage provider is opened on first use, so local commands work while it is offline.
+// The storage provider is opened on first use, through the opener the embedder injected, so
+// local commands work while it is offline and never load a plugin.
 #pragma once
 
 #include <functional>
@@ -18,12 +19,14 @@
 #include "core/journal/text_diff.h"
 #include "core/model/hlc.h"
 #include "core/provider/counting_provider.h"
+#include "core/provider/storage_opener.h"
 #include "core/store/store.h"
 #include "core/sync/sync_engine.h"
 
 namespace jsync {
 
 struct InitOptions {
+  provider::StorageOpener storage;  // required: opens (and may create) the location
   std::string provider = "folder";
   std::string location;
   std::string passphrase;
@@ -95,8 +98,10 @@ class Journal {
   // open its key file). REQUIRES: `home` holds no journal yet.
   static Result<InitResult> Init(const std::string& home, const InitOptions& options,
                                  ClockFn clock = SystemMillis);
-  // kNotFound when `home` holds no journal.
+  // kNotFound when `home` holds no journal. `storage` is called on the first Sync or
+  // GetStatus only: local commands never open a provider or load a plugin.
   static Result<std::unique_ptr<Journal>> Open(const std::string& home,
+                                               provider::StorageOpener storage,
                                                ClockFn clock = SystemMillis);
 
   Result<RecordId> NewEntry(const NewEntryInput& input);
@@ -139,6 +144,7 @@ class Journal {
                   const std::vector<Splice>& splices, std::vector<Op>& ops);
 
   std::string home_;
+  provider::StorageOpener open_storage_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<provider::CountingProvider> provider_;
   crypto::SecretKey master_;

@@ -7,51 +7,52 @@ namespace jsync::provider {
 
 struct ProviderCounters {
   uint64_t puts = 0, gets = 0, lists = 0, removes = 0;
+  uint64_t feeds = 0;  // change feed reads (Changes)
   uint64_t bytes_up = 0, bytes_down = 0;
-  uint64_t calls() const { return puts + gets + lists + removes; }
+  uint64_t calls() const { return puts + gets + lists + removes + feeds; }
 };
 
-class CountingProvider final : public Provider {
+class CountingProvider final : public ProviderWrapper {
  public:
-  explicit CountingProvider(std::unique_ptr<Provider> inner) : inner_(std::move(inner)) {}
+  explicit CountingProvider(std::unique_ptr<Provider> inner) : ProviderWrapper(std::move(inner)) {}
 
-  std::string Describe() const override { return inner_->Describe(); }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override {
     ++counters_.puts;
     counters_.bytes_up += bytes.size();
-    return inner_->PutIfAbsent(path, bytes);
+    return target().PutIfAbsent(path, bytes);
   }
   Result<Bytes> Get(const std::string& path, uint64_t max_size) override {
     ++counters_.gets;
-    auto r = inner_->Get(path, max_size);
+    auto r = target().Get(path, max_size);
     if (r.ok()) counters_.bytes_down += r->size();
     return r;
   }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     ++counters_.lists;
-    return inner_->List(prefix);
+    return target().List(prefix);
   }
   Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override {
     ++counters_.lists;
-    return inner_->ListTemporary(prefix);
+    return target().ListTemporary(prefix);
   }
   Status Remove(const std::string& path) override {
     ++counters_.removes;
-    return inner_->Remove(path);
+    return target().Remove(path);
   }
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override {
     ++counters_.gets;
-    auto r = inner_->GetRange(path, offset, length);
+    auto r = target().GetRange(path, offset, length);
     if (r.ok()) counters_.bytes_down += r->size();
     return r;
   }
-  Capabilities capabilities() const override { return inner_->capabilities(); }
-  Result<QuotaInfo> Quota() override { return inner_->Quota(); }
+  Result<ChangePage> Changes(const std::string& cursor) override {
+    ++counters_.feeds;
+    return target().Changes(cursor);
+  }
 
   const ProviderCounters& counters() const { return counters_; }
 
  private:
-  std::unique_ptr<Provider> inner_;
   ProviderCounters counters_;
 };
 

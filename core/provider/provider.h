@@ -45,6 +45,19 @@ struct Capabilities {
   bool oauth = false;
 };
 
+// One answer of a change feed (Provider::Changes).
+struct ChangePage {
+  std::vector<ObjectInfo> changed;   // objects created (or rewritten) since the cursor
+  std::vector<std::string> removed;  // paths removed since the cursor
+  std::string cursor;                // where the next call starts
+  // The cursor given is no longer valid (Drive's refused page token, Graph's 410
+  // resyncRequired): nothing else is set; take a start cursor and list everything again.
+  bool expired = false;
+  // Something was removed that the feed cannot name (a permanently deleted Drive file): a full
+  // listing tells what.
+  bool unnamed_removals = false;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -78,6 +91,54 @@ class Provider {
   virtual Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length);
   // kNotFound ("not supported") unless capabilities().quota.
   virtual Result<QuotaInfo> Quota() { return Status::NotFound(Describe() + " reports no quota"); }
+  // The change feed (capabilities().change_feed; kNotFound otherwise): what changed under the
+  // location since `cursor`, all pages of it. An empty cursor asks for a start cursor only
+  // (nothing in changed): take it before a full listing, so nothing written meanwhile is missed.
+  virtual Result<ChangePage> Changes(const std::string& /*cursor*/) {
+    return Status::NotFound(Describe() + " has no change feed");
+  }
+  // Asks the service to call `webhook_url` on changes (capabilities().push; kNotFound
+  // otherwise). Empty: the address the provider was configured with.
+  virtual Status Watch(const std::string& /*webhook_url*/) {
+    return Status::NotFound(Describe() + " has no push notifications");
+  }
+};
+
+// Forwards every call to another provider: the base of the layers the host stacks around a
+// plugin (policy, counting, faults), as LevelDB's EnvWrapper. A layer overrides what it adds.
+class ProviderWrapper : public Provider {
+ public:
+  explicit ProviderWrapper(std::unique_ptr<Provider> target) : target_(std::move(target)) {}
+
+  std::string Describe() const override { return target_->Describe(); }
+  Status PutIfAbsent(const std::string& path, ByteSpan bytes) override {
+    return target_->PutIfAbsent(path, bytes);
+  }
+  Result<Bytes> Get(const std::string& path, uint64_t max_size) override {
+    return target_->Get(path, max_size);
+  }
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    return target_->List(prefix);
+  }
+  Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override {
+    return target_->ListTemporary(prefix);
+  }
+  Status Remove(const std::string& path) override { return target_->Remove(path); }
+  Capabilities capabilities() const override { return target_->capabilities(); }
+  Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override {
+    return target_->GetRange(path, offset, length);
+  }
+  Result<QuotaInfo> Quota() override { return target_->Quota(); }
+  Result<ChangePage> Changes(const std::string& cursor) override {
+    return target_->Changes(cursor);
+  }
+  Status Watch(const std::string& webhook_url) override { return target_->Watch(webhook_url); }
+
+  Provider& target() { return *target_; }
+  const Provider& target() const { return *target_; }
+
+ private:
+  std::unique_ptr<Provider> target_;
 };
 
 // Checks the path rules above; kInvalid with the reason otherwise.

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "core/provider/plugin_provider.h"
+#include "host/plugin_provider.h"
 #include "providers/sdk/jsync_provider.h"
 
 namespace jsync::conformance::internal {

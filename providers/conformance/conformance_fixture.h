@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/host_policy.h"
-#include "core/provider/http_client.h"
+#include "host/host_policy.h"
+#include "host/http_client.h"
 #include "providers/conformance/conformance_suite.h"
 #include "providers/conformance/faulty_provider.h"
 

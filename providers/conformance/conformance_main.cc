@@ -9,7 +9,7 @@
 // subdirectory of a folder LOCATION (removed afterwards unless --keep), or a new path segment
 // appended to a URL LOCATION (left in place). Credentials: --user with --password-file (read
 // again on every refresh), else JSYNC_<NAME>_USER / JSYNC_<NAME>_PASSWORD from the environment.
-// JSYNC_FAULTS (see core/provider/http_client.h) turns transport faults on for every test;
+// JSYNC_FAULTS (see host/http_client.h) turns transport faults on for every test;
 // --provider-faults does the same one layer up, per provider call. The exit code is gtest's.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -24,9 +24,9 @@
 #include <random>
 #include <sstream>
 
-#include "core/provider/open_provider.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/open_provider.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
 
 namespace fs = std::filesystem;

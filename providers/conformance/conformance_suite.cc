@@ -29,7 +29,7 @@ namespace {
 
 using provider::FaultPlan;
 
-// The fault-plan syntax JSYNC_FAULTS and --provider-faults use (core/provider/http_client.h).
+// The fault-plan syntax JSYNC_FAULTS and --provider-faults use (host/http_client.h).
 TEST(FaultPlanSyntax, ParsesSchedulesAndRejectsTypos) {
   auto plan = FaultPlan::Parse("429@3, 503@5-6,reset@7+,torn:put@2,401@11,507@13,timeout@1");
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 #include "core/provider/provider.h"
 
 namespace jsync::conformance {

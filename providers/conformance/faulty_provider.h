@@ -1,7 +1,7 @@
 // FaultyProvider: a Provider decorator that fails calls the way a flaky or full cloud does,
 // stacked *below* the host policy (PolicyProvider) so retries, backoff and status surfacing are
 // exercised end to end without a network — the provider-level counterpart of the HTTP
-// FaultPlan in core/provider/http_client.h (LevelDB's fault-injection Env, SQLite's shim VFS).
+// FaultPlan in host/http_client.h (LevelDB's fault-injection Env, SQLite's shim VFS).
 //
 // It takes the same FaultPlan. Calls are numbered from 1 per decorator, every call counting
 // (retries too); a plan entry's METHOD is one of PUT, GET (Get and GetRange), LIST, REMOVE,
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 #include "core/provider/provider.h"
 
 namespace jsync::conformance {

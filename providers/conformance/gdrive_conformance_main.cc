@@ -13,11 +13,11 @@
 // --faults is the emulator's own schedule (rate, 429, 500, 502, 503, drop, drop-upload,
 // expire-token, quota @N, @N-M, @N+), counted over every Drive request the emulator receives,
 // so it lands in whichever test runs at that moment: run it on tests without exact retry
-// counts (tests/CMakeLists.txt does). JSYNC_FAULTS (core/provider/http_client.h) adds the host
+// counts (tests/CMakeLists.txt does). JSYNC_FAULTS (host/http_client.h) adds the host
 // client's transport faults, as for WebDAV. Every test gets a fresh location (journal
 // namespace) in the one emulator. The account is linked once, through the real OAuth code of
 // auth/ (the device grant against the emulator's Google endpoints, tokens in the file store of a
-// temporary home: providers/gdrive/testing/linked_account.h), and the credentials are the
+// temporary home: tests/support/linked_account.h), and the credentials are the
 // host's auth::OAuthCredentialSource, which refreshes at the emulator's /token after a 401.
 #include <gtest/gtest.h>
 
@@ -29,11 +29,11 @@
 #include <optional>
 #include <string>
 
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
-#include "providers/gdrive/testing/direct_instance.h"
-#include "providers/gdrive/testing/linked_account.h"
+#include "tests/support/direct_instance.h"
+#include "tests/support/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
 #include "tests/support/test_support.h"
 

@@ -5,7 +5,7 @@
 //   jsync_conformance_webdav [--server rclone|webdav-server] [--list-files N] [--no-large]
 //                            [gtest flags]
 //
-// Every test gets a fresh collection on the server. JSYNC_FAULTS (core/provider/http_client.h)
+// Every test gets a fresh collection on the server. JSYNC_FAULTS (host/http_client.h)
 // turns transport faults on for every test. The credentials are the server's Basic ones,
 // wrapped so the suite can count refreshes (a refresh re-issues the same password).
 #include <gtest/gtest.h>
@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
-#include "core/provider/open_provider.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/open_provider.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
 #include "tests/support/test_support.h"
 #include "tests/support/webdav_servers.h"

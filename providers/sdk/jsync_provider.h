@@ -30,6 +30,12 @@
  *   - jsync_list_sink.entry: a listing entry with a kind (file, special, directory), the
  *     modification time, and temporary upload files flagged instead of hidden;
  *   - JSYNC_FATAL_NOT_A_FILE: get() found something other than a regular file at the name.
+ *
+ * Version 3 (appended the same way; read with the host's abi_version at open() >= 3):
+ *   - changes() reports removals (an entry flagged JSYNC_ENTRY_REMOVED; without a path when
+ *     the service cannot name what went) and says when a cursor is no longer valid
+ *     (JSYNC_NOT_FOUND_CURSOR_EXPIRED) instead of answering with a listing of its own: the
+ *     host lists again itself, and says so.
  */
 #ifndef JSYNC_PROVIDER_H_
 #define JSYNC_PROVIDER_H_
@@ -41,7 +47,7 @@
 extern "C" {
 #endif
 
-#define JSYNC_PROVIDER_ABI_VERSION 2u
+#define JSYNC_PROVIDER_ABI_VERSION 3u
 /* The oldest plugin ABI this header's hosts still load. */
 #define JSYNC_PROVIDER_ABI_MIN_VERSION 1u
 #define JSYNC_PROVIDER_DESCRIPTOR_MAGIC 0x4a53594e43505631ull /* "JSYNCPV1" */
@@ -78,6 +84,10 @@ enum jsync_status_code {
 /* Version 2: get() found a symlink, FIFO, socket, device or directory at the name and read
    nothing from it. The host reports the object as refused (a version-1 host: as FATAL). */
 #define JSYNC_FATAL_NOT_A_FILE (JSYNC_FATAL | (1 << 8))
+/* Version 3: changes() was given a cursor the service no longer accepts (Drive's refused page
+   token, Graph's 410 resyncRequired). Nothing was emitted; the host takes a start cursor and
+   lists everything again. */
+#define JSYNC_NOT_FOUND_CURSOR_EXPIRED (JSYNC_NOT_FOUND | (1 << 8))
 
 typedef struct jsync_error {
   int64_t retry_after_ms; /* JSYNC_RETRYABLE: the wait the service asked for; -1 if none */
@@ -120,6 +130,9 @@ typedef struct jsync_get_sink {
 #define JSYNC_KIND_SPECIAL 1u           /* a symlink, FIFO, socket or device at an object name */
 #define JSYNC_KIND_DIRECTORY 2u         /* a directory with nothing listable below it */
 #define JSYNC_ENTRY_TEMPORARY (1u << 0) /* a temporary upload file (JSYNC_TEMP_PREFIX) */
+/* Version 3, changes() only: the object at path was removed (path NULL or "": something was
+   removed that the service cannot name; the host lists again to learn what). */
+#define JSYNC_ENTRY_REMOVED (1u << 1)
 
 typedef struct jsync_list_entry {
   const char* path;
@@ -248,7 +261,9 @@ typedef struct jsync_provider {
   /* Removing an absent object is success. */
   int (*remove)(jsync_instance* inst, const char* path, jsync_error* err);
   /* Optional (JSYNC_CAP_CHANGE_FEED): objects added since cursor (NULL/"": a start cursor
-     only, nothing emitted); reports the new cursor through set_next. */
+     only, nothing emitted), all pages of the service's feed in one call; reports the new
+     cursor through set_next. Version 3: removals as entries flagged JSYNC_ENTRY_REMOVED, and
+     JSYNC_NOT_FOUND_CURSOR_EXPIRED for a cursor the service refuses. */
   int (*changes)(jsync_instance* inst, const char* cursor, jsync_list_sink* out, jsync_error* err);
   /* Optional (JSYNC_CAP_PUSH): asks the service to call webhook_url on changes. */
   int (*watch)(jsync_instance* inst, const char* webhook_url, jsync_error* err);

@@ -51,7 +51,7 @@ class ClonedDeviceTest : public ::testing::Test {
   }
 
   std::unique_ptr<Journal> Open(const std::string& d) {
-    auto j = Journal::Open(Home(d));
+    auto j = Journal::Open(Home(d), ::jsync::testing::HostStorage());
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return j.ok() ? std::move(j).value() : nullptr;
   }

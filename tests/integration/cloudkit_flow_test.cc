@@ -13,9 +13,9 @@
 #include "auth/cloudkit_credentials.h"
 #include "auth/cloudkit_flow.h"
 #include "auth/credential_store.h"
-#include "core/net/local_http_server.h"
-#include "core/provider/http_client.h"
-#include "core/provider/open_provider.h"
+#include "net/local_http_server.h"
+#include "host/http_client.h"
+#include "host/open_provider.h"
 #include "tests/support/test_support.h"
 
 namespace jsync::auth {

@@ -85,7 +85,7 @@ void RunScenario(uint64_t seed, int steps) {
         Journal::Init(home, TestInitOptions(dir / "cloud", "dev" + std::to_string(i)), clock);
     ASSERT_TRUE(init.ok()) << init.status().ToString();
     ASSERT_EQ(init->joined, i > 0);
-    auto j = Journal::Open(home, clock);
+    auto j = Journal::Open(home, ::jsync::testing::HostStorage(), clock);
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     devices[i].journal = std::move(*j);
   }

@@ -29,7 +29,7 @@
 
 #include "core/journal/journal.h"
 #include "core/journal/local_key.h"
-#include "core/provider/open_provider.h"
+#include "host/open_provider.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
@@ -133,7 +133,7 @@ class World {
   std::map<std::string, ModelEntry>& model() { return model_; }
 
   std::unique_ptr<Journal> Open(const std::string& device) {
-    auto j = Journal::Open(Home(device));
+    auto j = Journal::Open(Home(device), ::jsync::testing::HostStorage());
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return j.ok() ? std::move(j).value() : nullptr;
   }

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/plugin_loader.h"
-#include "providers/gdrive/testing/direct_instance.h"
-#include "providers/gdrive/testing/linked_account.h"
+#include "host/plugin_loader.h"
+#include "tests/support/direct_instance.h"
+#include "tests/support/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
 #include "tests/support/test_support.h"
 

@@ -20,7 +20,7 @@
 
 #include "core/journal/journal.h"
 #include "core/model/hlc.h"
-#include "core/provider/open_provider.h"
+#include "host/open_provider.h"
 #include "core/sync/orphan_cleanup.h"
 #include "core/sync/remote_layout.h"
 #include "providers/sdk/jsync_provider.h"
@@ -88,7 +88,7 @@ class HostileFolderTest : public ::testing::TestWithParam<Plant> {
     ids_[d] = r->device;
   }
   void Add(const std::string& d, const std::string& title) {
-    auto j = Journal::Open(Home(d));
+    auto j = Journal::Open(Home(d), ::jsync::testing::HostStorage());
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     NewEntryInput in;
     in.title = title;
@@ -96,7 +96,7 @@ class HostileFolderTest : public ::testing::TestWithParam<Plant> {
   }
   std::set<std::string> Titles(const std::string& d) {
     std::set<std::string> out;
-    auto j = Journal::Open(Home(d));
+    auto j = Journal::Open(Home(d), ::jsync::testing::HostStorage());
     if (!j.ok()) return out;
     auto entries = (*j)->ListEntries();
     EXPECT_TRUE(entries.ok()) << entries.status().ToString();
@@ -239,7 +239,7 @@ TEST_F(OrphanUploadTest, KilledUploadsLeftoverIsRemovedByTheNextSync) {
   journal_ = init->journal;
   me_ = init->device;
   {
-    auto j = Journal::Open(home);
+    auto j = Journal::Open(home, ::jsync::testing::HostStorage());
     ASSERT_TRUE(j.ok());
     NewEntryInput in;
     in.title = "kept";

@@ -11,7 +11,7 @@
 #include "auth/device_flow.h"
 #include "auth/oauth_credentials.h"
 #include "auth/pkce.h"
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 #include "tests/support/oauth_servers.h"
 #include "tests/support/test_support.h"
 

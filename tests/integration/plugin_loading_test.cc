@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/open_provider.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/open_provider.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "tests/support/test_support.h"
 #include "tests/support/webdav_servers.h"
 

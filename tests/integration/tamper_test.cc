@@ -130,7 +130,7 @@ class TamperTest : public ::testing::Test {
   }
 
   std::unique_ptr<Journal> Open(const std::string& device) {
-    auto j = Journal::Open(Home(device));
+    auto j = Journal::Open(Home(device), ::jsync::testing::HostStorage());
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return j.ok() ? std::move(j).value() : nullptr;
   }
@@ -533,7 +533,7 @@ TEST_F(TamperTest, ChangeFileFromAnotherJournalIsRefused) {
     auto r = j->Sync();
     ASSERT_TRUE(r.ok() && r->report.ok());
   }
-  auto other_journal = Journal::Open(Home("x-ray"));
+  auto other_journal = Journal::Open(Home("x-ray"), ::jsync::testing::HostStorage());
   ASSERT_TRUE(other_journal.ok());
   const JournalId other = (*other_journal)->journal_id();
   ASSERT_NE(other, journal_);
@@ -582,7 +582,7 @@ TEST_F(TamperTest, WrongPassphraseAtJoinFailsCleanly) {
   EXPECT_NE(lines[0].find("wrong passphrase"), std::string::npos) << lines[0];
   // Nothing was created or changed in the cloud, and the home holds no journal.
   EXPECT_EQ(Snapshot(cloud_), before);
-  auto opened = Journal::Open(Home("delta"));
+  auto opened = Journal::Open(Home("delta"), ::jsync::testing::HostStorage());
   ASSERT_FALSE(opened.ok());
   EXPECT_TRUE(opened.status().Is(Code::kNotFound)) << opened.status().ToString();
   // Other commands on that home say there is no journal rather than half-working.
@@ -595,7 +595,7 @@ TEST_F(TamperTest, WrongPassphraseAtJoinFailsCleanly) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, JournalIdHex(journal_) + "\n");
   EXPECT_NE(r.err.find("joined journal"), std::string::npos) << r.err;
-  auto delta = Journal::Open(Home("delta"));
+  auto delta = Journal::Open(Home("delta"), ::jsync::testing::HostStorage());
   ASSERT_TRUE(delta.ok());
   devices_["delta"] = (*delta)->device_id();
   delta->reset();

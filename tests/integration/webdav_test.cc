@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "core/provider/http_client.h"
-#include "core/provider/open_provider.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/http_client.h"
+#include "host/open_provider.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "tests/support/test_support.h"
 #include "tests/support/webdav_servers.h"
 

@@ -58,7 +58,7 @@ class GdriveEmulator {
   // requests and returns the tokens; empty access_token with *error set on failure. For the
   // emulator's own tests (tests/integration/gdrive_emulator_test.cc), which check its endpoints
   // byte by byte. Clients of the emulator link through auth/ instead, as the host does
-  // (providers/gdrive/testing/linked_account.h: the device grant, then OAuthCredentialSource).
+  // (tests/support/linked_account.h: the device grant, then OAuthCredentialSource).
   GdriveTokens AuthorizeWithCode(std::string* error,
                                  const std::string& client_id = "jsync-test-client",
                                  const std::string& scope =

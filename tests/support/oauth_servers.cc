@@ -3,7 +3,7 @@
 #include <curl/curl.h>
 
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 #include "tests/support/webdav_servers.h"
 
 namespace jsync::testing {

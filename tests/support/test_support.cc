@@ -98,12 +98,15 @@ ProcessResult RunJsync(const std::vector<std::string>& args,
 
 InitOptions TestInitOptions(const std::string& location, const std::string& device_name) {
   InitOptions o;
+  o.storage = HostStorage();
   o.location = location;
   o.passphrase = "correct horse battery staple";
   o.device_name = device_name;
   o.scrypt.log2_n = kTestScryptLogN;
   return o;
 }
+
+provider::StorageOpener HostStorage() { return provider::MakeStorageOpener(); }
 
 uint64_t SeedFromEnv(uint64_t fallback) {
   if (const char* s = std::getenv("JSYNC_SEED"); s && *s) return std::strtoull(s, nullptr, 0);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/journal/journal.h"
+#include "host/open_provider.h"
 
 namespace jsync::testing {
 
@@ -60,6 +61,8 @@ class JsyncProcess {
 
 // Low-cost scrypt for tests: the cost is a parameter stored in the key file.
 inline constexpr int kTestScryptLogN = 10;
+// The host's storage opener without accounts (folder, and plugins with environment credentials).
+provider::StorageOpener HostStorage();
 InitOptions TestInitOptions(const std::string& location, const std::string& device_name);
 
 // The seed to use for randomized tests: JSYNC_SEED if set, else `fallback`.

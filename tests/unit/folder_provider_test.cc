@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "core/format/change_file.h"
-#include "core/provider/open_provider.h"
+#include "host/open_provider.h"
 #include "providers/sdk/jsync_provider.h"
 #include "tests/support/test_support.h"
 

@@ -1,5 +1,5 @@
 // The host's retry, pacing and quota policy, on a simulated clock (nothing sleeps for real).
-#include "core/provider/host_policy.h"
+#include "host/host_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@ class JournalTest : public ::testing::Test {
   void SetUp() override {
     auto init = Journal::Init(dir_ / "home", TestInitOptions(dir_ / "cloud", "dev"));
     ASSERT_TRUE(init.ok()) << init.status().ToString();
-    auto j = Journal::Open(dir_ / "home");
+    auto j = Journal::Open(dir_ / "home", ::jsync::testing::HostStorage());
     ASSERT_TRUE(j.ok()) << j.status().ToString();
     journal_ = std::move(*j);
   }
@@ -82,7 +82,7 @@ TEST_F(JournalTest, InitTwiceInOneHomeIsRefused) {
 }
 
 TEST_F(JournalTest, OpenWithoutInitSaysSo) {
-  auto none = Journal::Open(dir_ / "elsewhere");
+  auto none = Journal::Open(dir_ / "elsewhere", ::jsync::testing::HostStorage());
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), Code::kNotFound);
 }
@@ -93,7 +93,7 @@ TEST_F(JournalTest, JoinWithWrongPassphraseIsRefused) {
   auto join = Journal::Init(dir_ / "home2", opts);
   ASSERT_FALSE(join.ok());
   EXPECT_NE(join.status().message().find("wrong passphrase"), std::string::npos);
-  EXPECT_FALSE(Journal::Open(dir_ / "home2").ok());
+  EXPECT_FALSE(Journal::Open(dir_ / "home2", ::jsync::testing::HostStorage()).ok());
 }
 
 TEST_F(JournalTest, TwoDevicesSeeEachOthersEntries) {
@@ -101,7 +101,7 @@ TEST_F(JournalTest, TwoDevicesSeeEachOthersEntries) {
   ASSERT_TRUE(join.ok());
   EXPECT_TRUE(join->joined);
   EXPECT_EQ(join->journal, journal_->journal_id());
-  auto other = Journal::Open(dir_ / "home2");
+  auto other = Journal::Open(dir_ / "home2", ::jsync::testing::HostStorage());
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(journal_->NewEntry({"from one", "", {}}).ok());
   ASSERT_TRUE((*other)->NewEntry({"from two", "", {}}).ok());
@@ -130,7 +130,7 @@ class TwoDevices : public ::testing::Test {
   void SetUp() override {
     for (const char* name : {"a", "b"}) {
       ASSERT_TRUE(Journal::Init(dir_ / name, testing::TestInitOptions(dir_ / "cloud", name)).ok());
-      auto j = Journal::Open(dir_ / name);
+      auto j = Journal::Open(dir_ / name, ::jsync::testing::HostStorage());
       ASSERT_TRUE(j.ok());
       devices_.push_back(std::move(*j));
     }
@@ -300,8 +300,8 @@ TEST(DisplayTime, AClockTenYearsAheadDoesNotMoveOtherDevicesTimes) {
   ASSERT_TRUE(
       Journal::Init(dir / "fast", testing::TestInitOptions(dir / "cloud", "fast"), fast_clock)
           .ok());
-  auto good = Journal::Open(dir / "good", good_clock);
-  auto fast = Journal::Open(dir / "fast", fast_clock);
+  auto good = Journal::Open(dir / "good", ::jsync::testing::HostStorage(), good_clock);
+  auto fast = Journal::Open(dir / "fast", ::jsync::testing::HostStorage(), fast_clock);
   ASSERT_TRUE(good.ok() && fast.ok());
   auto before = (*good)->NewEntry({"before", "", {}});
   auto future = (*fast)->NewEntry({"from the future", "", {}});

@@ -25,7 +25,7 @@ class LocalHomeTest : public ::testing::Test {
   }
   std::string home() const { return dir_ / "home"; }
   std::unique_ptr<Journal> Open() {
-    auto j = Journal::Open(home(), clock_);
+    auto j = Journal::Open(home(), ::jsync::testing::HostStorage(), clock_);
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return j.ok() ? std::move(*j) : nullptr;
   }

@@ -1,11 +1,11 @@
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <string>
 
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 
 namespace jsync::net {
 namespace {

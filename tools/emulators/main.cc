@@ -12,7 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <curl/curl.h>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 #include "tools/emulators/gdrive/drive_api.h"
 #include "tools/emulators/gdrive/oauth_endpoints.h"
 

@@ -10,7 +10,8 @@
 
 #include "auth/credential_store.h"
 #include "core/journal/journal.h"
-#include "core/provider/plugin_loader.h"
+#include "host/open_provider.h"
+#include "host/plugin_loader.h"
 #include "core/util/utf8.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
@@ -19,6 +20,9 @@ namespace jsync::cli {
 namespace {
 
 bool json_errors = false;
+
+// The composition root: the engine gets the host's providers with this home's linked accounts.
+provider::StorageOpener Storage() { return provider::MakeStorageOpener(auth::LinkedAccountFor); }
 
 int FailStatus(const Status& s) { return Fail(s.message(), kExitError, s.code()); }
 
@@ -107,6 +111,7 @@ int RunInit(const std::string& home, const InitArgs& args) {
   opts.device_name = args.device_name.empty() ? Hostname() : args.device_name;
   opts.journal_id = args.journal_id;
   opts.scrypt.log2_n = static_cast<uint8_t>(args.scrypt_log_n);
+  opts.storage = Storage();
   auto result = Journal::Init(home, opts);
   if (!result.ok()) return FailStatus(result.status());
   std::fprintf(stderr, "%s journal; this device is %s (%s)\n",
@@ -117,7 +122,7 @@ int RunInit(const std::string& home, const InitArgs& args) {
 }
 
 int RunNew(const std::string& home, const EntryArgs& args) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   NewEntryInput input;
   auto title = ReadTitle(args);
@@ -136,7 +141,7 @@ int RunNew(const std::string& home, const EntryArgs& args) {
 }
 
 int RunEdit(const std::string& home, const EntryArgs& args) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   EntryEdit edit;
   auto title = ReadTitle(args);
@@ -169,14 +174,14 @@ int RunEdit(const std::string& home, const EntryArgs& args) {
 }
 
 int RunRemove(const std::string& home, const std::string& id) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   Status s = (*journal)->RemoveEntry(id);
   return s.ok() ? kExitOk : FailStatus(s);
 }
 
 int RunShow(const std::string& home, const std::string& id, bool json) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   auto entry = (*journal)->GetEntry(id);
   if (!entry.ok()) return FailStatus(entry.status());
@@ -185,7 +190,7 @@ int RunShow(const std::string& home, const std::string& id, bool json) {
 }
 
 int RunList(const std::string& home, bool json) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   auto entries = (*journal)->ListEntries();
   if (!entries.ok()) return FailStatus(entries.status());
@@ -200,7 +205,7 @@ int RunList(const std::string& home, bool json) {
 }
 
 int RunSync(const std::string& home, bool json) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   auto result = (*journal)->Sync();
   if (!result.ok()) return FailStatus(result.status());
@@ -212,7 +217,7 @@ int RunSync(const std::string& home, bool json) {
 }
 
 int RunStatus(const std::string& home, bool json) {
-  auto journal = Journal::Open(home);
+  auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
   auto status = (*journal)->GetStatus();
   if (!status.ok()) return FailStatus(status.status());

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/credential_store.h"
-#include "core/provider/plugin_loader.h"
+#include "host/plugin_loader.h"
 #include "tools/jsync/commands.h"
 #include "tools/jsync/passphrase.h"
 

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 #include "tools/emulators/gdrive/drive_state.h"
 #include "tools/emulators/gdrive/fault_spec.h"
 #include "tools/emulators/gdrive/field_mask.h"

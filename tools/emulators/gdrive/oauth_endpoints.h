@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 #include "core/util/status.h"
 
 namespace jsync::emulator::gdrive {

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 namespace jsync::emulator::gdrive {
 

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/provider/http_client.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/http_client.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 #include "core/provider/provider.h"
 #include "providers/sdk/jsync_provider.h"
 

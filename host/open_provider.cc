@@ -1,4 +1,4 @@
-#include "core/provider/open_provider.h"
+#include "host/open_provider.h"
 
 #include <openssl/evp.h>
 
@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/provider/host_policy.h"
-#include "core/provider/plugin_loader.h"
-#include "core/provider/plugin_provider.h"
+#include "host/host_policy.h"
+#include "host/plugin_loader.h"
+#include "host/plugin_provider.h"
 
 namespace jsync::provider {
 namespace {
@@ -55,6 +55,23 @@ std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& 
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                const OpenOptions& options) {
+  JSYNC_ASSIGN_OR_RETURN(OpenedStorage opened, OpenStorage(name, location, options));
+  return std::move(opened.provider);
+}
+
+StorageOpener MakeStorageOpener(AccountLookup accounts) {
+  return [accounts = std::move(accounts)](const StorageSpec& spec) -> Result<OpenedStorage> {
+    AccountForStorage account;
+    if (accounts) {
+      JSYNC_ASSIGN_OR_RETURN(account, accounts(spec.home, spec.provider));
+    }
+    return OpenStorage(spec.provider, spec.location,
+                       {spec.create, account.config_json, account.credentials});
+  };
+}
+
+Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& location,
+                                  const OpenOptions& options) {
   if (name == "folder" && options.create_location && !location.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(location, ec);
@@ -90,11 +107,15 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
     credentials = std::make_shared<FailingCredentials>(Status(Code::kAuthExpired, why));
   }
   const std::string where =
-      name == "folder" ? std::filesystem::absolute(where_in).string() : where_in;
+      name == "folder" ? std::filesystem::absolute(where_in).lexically_normal().string() : where_in;
   JSYNC_ASSIGN_OR_RETURN(auto plugin,
                          PluginProvider::Open(chosen, where, options.config_json, credentials));
-  return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
-      std::move(plugin), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, PolicyEnv::Real()));
+  OpenedStorage opened;
+  opened.location = where;
+  opened.provider = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{},
+                                                     PacerPolicy{}, QuotaPolicy{},
+                                                     PolicyEnv::Real());
+  return opened;
 }
 
 }  // namespace jsync::provider

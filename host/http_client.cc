@@ -1,4 +1,4 @@
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 
 #include <curl/curl.h>
 

@@ -1,4 +1,4 @@
-#include "core/provider/host_policy.h"
+#include "host/host_policy.h"
 
 #include <algorithm>
 #include <chrono>
@@ -44,7 +44,7 @@ int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_aft
 
 PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
                                PacerPolicy pacer, QuotaPolicy quota, PolicyEnv env)
-    : inner_(std::move(inner)),
+    : ProviderWrapper(std::move(inner)),
       retry_(retry),
       pacer_(pacer),
       quota_policy_(quota),
@@ -96,10 +96,10 @@ auto PolicyProvider::Call(const std::string& what, Fn fn) -> decltype(fn()) {
 }
 
 Status PolicyProvider::CheckQuota(uint64_t size) {
-  if (size < quota_policy_.check_above_bytes || !inner_->capabilities().quota) return Status::Ok();
+  if (size < quota_policy_.check_above_bytes || !target().capabilities().quota) return Status::Ok();
   const int64_t now = env_.now_ms();
   if (!quota_ || now - quota_at_ms_ > quota_policy_.cache_ms) {
-    auto q = Call("quota", [&] { return inner_->Quota(); });
+    auto q = Call("quota", [&] { return target().Quota(); });
     if (!q.ok()) return Status::Ok();  // unknown quota: let the upload find out
     quota_ = *q;
     quota_at_ms_ = now;
@@ -117,7 +117,7 @@ Status PolicyProvider::CheckQuota(uint64_t size) {
 
 Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
   JSYNC_RETURN_IF_ERROR(CheckQuota(bytes.size()));
-  Status st = Call("upload of " + path, [&] { return inner_->PutIfAbsent(path, bytes); });
+  Status st = Call("upload of " + path, [&] { return target().PutIfAbsent(path, bytes); });
   if (st.Is(Code::kQuotaExceeded))
     quota_.reset();
   else if (st.ok() && quota_)
@@ -126,27 +126,39 @@ Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
 }
 
 Result<Bytes> PolicyProvider::Get(const std::string& path, uint64_t max_size) {
-  return Call("download of " + path, [&] { return inner_->Get(path, max_size); });
+  return Call("download of " + path, [&] { return target().Get(path, max_size); });
 }
 
 Result<Bytes> PolicyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
-  return Call("download of " + path, [&] { return inner_->GetRange(path, offset, length); });
+  return Call("download of " + path, [&] { return target().GetRange(path, offset, length); });
 }
 
 Result<std::vector<ObjectInfo>> PolicyProvider::List(const std::string& prefix) {
-  return Call("listing of " + prefix, [&] { return inner_->List(prefix); });
+  return Call("listing of " + prefix, [&] { return target().List(prefix); });
 }
 
 Result<std::vector<ObjectInfo>> PolicyProvider::ListTemporary(const std::string& prefix) {
-  return Call("listing of " + prefix, [&] { return inner_->ListTemporary(prefix); });
+  return Call("listing of " + prefix, [&] { return target().ListTemporary(prefix); });
 }
 
 Status PolicyProvider::Remove(const std::string& path) {
-  return Call("removal of " + path, [&] { return inner_->Remove(path); });
+  return Call("removal of " + path, [&] { return target().Remove(path); });
 }
 
 Result<QuotaInfo> PolicyProvider::Quota() {
-  return Call("quota", [&] { return inner_->Quota(); });
+  return Call("quota", [&] { return target().Quota(); });
+}
+
+}  // namespace jsync::provider
+
+namespace jsync::provider {
+
+Result<ChangePage> PolicyProvider::Changes(const std::string& cursor) {
+  return Call("change feed", [&] { return target().Changes(cursor); });
+}
+
+Status PolicyProvider::Watch(const std::string& webhook_url) {
+  return Call("watch", [&] { return target().Watch(webhook_url); });
 }
 
 }  // namespace jsync::provider

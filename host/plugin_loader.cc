@@ -1,4 +1,4 @@
-#include "core/provider/plugin_loader.h"
+#include "host/plugin_loader.h"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>

@@ -2,11 +2,13 @@
 // in the host's retry, pacing and quota policy.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "core/provider/http_client.h"
+#include "host/http_client.h"
 #include "core/provider/provider.h"
+#include "core/provider/storage_opener.h"
 
 namespace jsync::provider {
 
@@ -18,6 +20,20 @@ struct OpenOptions {
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
                                                const OpenOptions& options = {});
+// OpenProvider, also returning the location in canonical form (what a journal stores).
+Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& location,
+                                  const OpenOptions& options = {});
+
+// What the host needs of a linked account to open a provider: its options and credentials.
+struct AccountForStorage {
+  std::string config_json = "{}";
+  std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
+};
+using AccountLookup = std::function<Result<AccountForStorage>(const std::string& home,
+                                                              const std::string& provider)>;
+// The opener an embedder hands Journal: providers by name through this host, with accounts
+// from `accounts` (null: no accounts, credentials from the environment only).
+StorageOpener MakeStorageOpener(AccountLookup accounts = nullptr);
 
 // Basic credentials for HTTP providers (WebDAV): JSYNC_<NAME>_USER / JSYNC_<NAME>_PASSWORD.
 std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& provider_name);

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "core/provider/http_client.h"
-#include "core/provider/plugin_loader.h"
+#include "host/http_client.h"
+#include "host/plugin_loader.h"
 
 namespace jsync::provider {
 
@@ -27,6 +27,8 @@ class PluginProvider final : public Provider {
   Status Remove(const std::string& path) override;
   Capabilities capabilities() const override { return plugin_.capabilities; }
   Result<QuotaInfo> Quota() override;
+  Result<ChangePage> Changes(const std::string& cursor) override;
+  Status Watch(const std::string& webhook_url) override;
 
   // The host services table handed to the plugin (exposed for the conformance kit).
   HttpClient& http() { return *http_; }

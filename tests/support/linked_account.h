@@ -19,7 +19,7 @@
 #include "auth/credential_store.h"
 #include "auth/oauth_credentials.h"
 #include "auth/secret_store.h"
-#include "core/provider/plugin_loader.h"
+#include "host/plugin_loader.h"
 #include "providers/sdk/jsync_provider.h"
 
 namespace jsync::gdrive_testing {

@@ -45,20 +45,20 @@ struct PolicyStats {
   uint64_t waited_ms = 0;
 };
 
-class PolicyProvider final : public Provider {
+class PolicyProvider final : public ProviderWrapper {
  public:
   PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry, PacerPolicy pacer,
                  QuotaPolicy quota, PolicyEnv env);
 
-  std::string Describe() const override { return inner_->Describe(); }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
   Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override;
   Status Remove(const std::string& path) override;
-  Capabilities capabilities() const override { return inner_->capabilities(); }
   Result<QuotaInfo> Quota() override;
+  Result<ChangePage> Changes(const std::string& cursor) override;
+  Status Watch(const std::string& webhook_url) override;
 
   const PolicyStats& stats() const { return stats_; }
 
@@ -68,7 +68,6 @@ class PolicyProvider final : public Provider {
   void Pace();
   Status CheckQuota(uint64_t size);
 
-  std::unique_ptr<Provider> inner_;
   RetryPolicy retry_;
   PacerPolicy pacer_;
   QuotaPolicy quota_policy_;

@@ -1,4 +1,4 @@
-#include "core/provider/plugin_provider.h"
+#include "host/plugin_provider.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +95,36 @@ struct ListCollector {
   }
   static void SetNext(void* ctx, const char* token) {
     static_cast<ListCollector*>(ctx)->next = token ? token : "";
+  }
+};
+
+// A change feed answer: created objects, removals (version 3) and the new cursor.
+struct FeedCollector {
+  ChangePage page;
+  static void Emit(void* ctx, const char* path, uint64_t size) {
+    if (path != nullptr) static_cast<FeedCollector*>(ctx)->page.changed.push_back({path, size});
+  }
+  static void Entry(void* ctx, const jsync_list_entry* e) {
+    if (e == nullptr) return;
+    auto* self = static_cast<FeedCollector*>(ctx);
+    const std::string path = e->path ? e->path : "";
+    if (e->flags & JSYNC_ENTRY_REMOVED) {
+      if (path.empty()) {
+        self->page.unnamed_removals = true;
+      } else {
+        self->page.removed.push_back(path);
+      }
+      return;
+    }
+    if (e->flags & JSYNC_ENTRY_TEMPORARY || path.empty()) return;
+    ObjectInfo o{path, e->size, e->mtime_ms, ObjectKind::kFile};
+    if (e->kind != JSYNC_KIND_FILE) {
+      o.kind = e->kind == JSYNC_KIND_DIRECTORY ? ObjectKind::kDirectory : ObjectKind::kSpecial;
+    }
+    self->page.changed.push_back(std::move(o));
+  }
+  static void SetNext(void* ctx, const char* token) {
+    static_cast<FeedCollector*>(ctx)->page.cursor = token ? token : "";
   }
 };
 
@@ -332,6 +362,38 @@ Result<std::pair<std::vector<ObjectInfo>, std::vector<ObjectInfo>>> PluginProvid
 Status PluginProvider::Remove(const std::string& path) {
   JSYNC_RETURN_IF_ERROR(ValidateObjectPath(path));
   JSYNC_CALL_PLUGIN("remove " + path, plugin_.table->remove(instance_, path.c_str(), &err));
+  return st;
+}
+
+Result<ChangePage> PluginProvider::Changes(const std::string& cursor) {
+  if (!plugin_.capabilities.change_feed || plugin_.table->changes == nullptr) {
+    return Status::NotFound(plugin_.name + " has no change feed");
+  }
+  FeedCollector out;
+  jsync_list_sink sink{&out, FeedCollector::Emit, FeedCollector::SetNext, FeedCollector::Entry};
+  JSYNC_CALL_PLUGIN("change feed", plugin_.table->changes(instance_, cursor.c_str(), &sink, &err));
+  if (rc == JSYNC_NOT_FOUND_CURSOR_EXPIRED) {
+    ChangePage expired;
+    expired.expired = true;
+    return expired;
+  }
+  if (!st.ok()) return st;
+  if (out.page.cursor.empty()) {
+    return Status::Retryable("change feed: " + plugin_.name + " answered without a cursor");
+  }
+  // Only what sits under a journal's layout matters; temporary names never do.
+  std::erase_if(out.page.changed, [](const ObjectInfo& o) {
+    return o.path.find(JSYNC_TEMP_PREFIX) != std::string::npos ||
+           !ValidateObjectPath(o.path).ok();
+  });
+  return std::move(out.page);
+}
+
+Status PluginProvider::Watch(const std::string& webhook_url) {
+  if (!plugin_.capabilities.push || plugin_.table->watch == nullptr) {
+    return Status::NotFound(plugin_.name + " has no push notifications");
+  }
+  JSYNC_CALL_PLUGIN("watch", plugin_.table->watch(instance_, webhook_url.c_str(), &err));
   return st;
 }
 

@@ -1,4 +1,4 @@
-#include "core/net/local_http_server.h"
+#include "net/local_http_server.h"
 
 #include <algorithm>
 #include <atomic>
