@@ -437,7 +437,7 @@ Result<std::vector<Entry>> Journal::ListEntries() {
   return out;
 }
 
-Result<SyncResult> Journal::Sync() {
+Result<SyncResult> Journal::Sync(const sync::DiscoveryOptions& options) {
   JSYNC_RETURN_IF_ERROR(RefuseIfReadOnly());
   JSYNC_ASSIGN_OR_RETURN(provider::CountingProvider * storage, Storage());
   const std::string lock_path = home_ + "/sync.lock";
@@ -448,7 +448,8 @@ Result<SyncResult> Journal::Sync() {
   }
   auto start = std::chrono::steady_clock::now();
   provider::ProviderCounters before = storage->counters();
-  sync::SyncEngine engine({*store_, *storage, master_, journal_, device_, key_id_, *clock_});
+  sync::SyncEngine engine(
+      {*store_, *storage, master_, journal_, device_, key_id_, *clock_, options});
   auto report = engine.Run();
   Status meta = Status::Ok();
   if (report.ok()) {
@@ -472,9 +473,13 @@ Result<SyncResult> Journal::Sync() {
   SyncResult result;
   result.report = std::move(report).value();
   const auto& after = storage->counters();
-  result.calls = {after.puts - before.puts,         after.gets - before.gets,
-                  after.lists - before.lists,       after.removes - before.removes,
-                  after.bytes_up - before.bytes_up, after.bytes_down - before.bytes_down};
+  result.calls.puts = after.puts - before.puts;
+  result.calls.gets = after.gets - before.gets;
+  result.calls.lists = after.lists - before.lists;
+  result.calls.removes = after.removes - before.removes;
+  result.calls.feeds = after.feeds - before.feeds;
+  result.calls.bytes_up = after.bytes_up - before.bytes_up;
+  result.calls.bytes_down = after.bytes_down - before.bytes_down;
   result.elapsed_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - start)
                                                 .count());

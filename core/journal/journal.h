@@ -112,7 +112,9 @@ class Journal {
   // Visible entries, oldest first.
   Result<std::vector<Entry>> ListEntries();
 
-  Result<SyncResult> Sync();
+  // One sync cycle; `options.full_listing` lists the whole journal folder instead of reading
+  // the provider's change feed or probing (finds lost files and re-uploads own ones).
+  Result<SyncResult> Sync(const sync::DiscoveryOptions& options = {});
   Result<JournalStatus> GetStatus();
 
   JournalId journal_id() const { return journal_; }

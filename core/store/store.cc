@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS devices(
   device INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
   platform TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS remote_names(
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  kind INTEGER NOT NULL);
 )sql";
 
 crypto::Sha256 ToHash(const Bytes& b) {
@@ -313,5 +317,39 @@ Result<std::map<DeviceId, DeviceRow>> Store::Devices() {
   JSYNC_RETURN_IF_ERROR(st.Done());
   return out;
 }
+
+Result<std::vector<provider::ObjectInfo>> Store::RemoteNames() {
+  Stmt st = db_->Prepare("SELECT path, size, kind FROM remote_names ORDER BY path");
+  std::vector<provider::ObjectInfo> out;
+  while (st.Step()) {
+    const int64_t kind = st.Int(2);
+    out.push_back({st.Text(0), st.U64(1), -1,
+                   kind == 1   ? provider::ObjectKind::kSpecial
+                   : kind == 2 ? provider::ObjectKind::kDirectory
+                               : provider::ObjectKind::kFile});
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  return out;
+}
+
+Status Store::PutRemoteName(const provider::ObjectInfo& o) {
+  const int64_t kind = o.kind == provider::ObjectKind::kSpecial     ? 1
+                       : o.kind == provider::ObjectKind::kDirectory ? 2
+                                                                    : 0;
+  return db_
+      ->Prepare(
+          "INSERT INTO remote_names(path, size, kind) VALUES(?, ?, ?) "
+          "ON CONFLICT(path) DO UPDATE SET size=excluded.size, kind=excluded.kind")
+      .Bind(1, o.path)
+      .Bind(2, o.size)
+      .Bind(3, kind)
+      .Run();
+}
+
+Status Store::RemoveRemoteName(const std::string& path) {
+  return db_->Prepare("DELETE FROM remote_names WHERE path = ?").Bind(1, path).Run();
+}
+
+Status Store::ClearRemoteNames() { return db_->Exec("DELETE FROM remote_names"); }
 
 }  // namespace jsync::store

@@ -17,6 +17,7 @@
 #include "core/crypto/primitives.h"
 #include "core/model/op.h"
 #include "core/model/record_state.h"
+#include "core/provider/provider.h"
 #include "core/store/sqlite_db.h"
 
 namespace jsync::store {
@@ -108,6 +109,13 @@ class Store {
 
   Status PutDevice(DeviceId device, const DeviceRow& row);
   Result<std::map<DeviceId, DeviceRow>> Devices();
+
+  // What this device knows the cloud holds under the journal's folder, kept up to date from
+  // the provider's change feed (core/sync/discovery.h), sorted by path.
+  Result<std::vector<provider::ObjectInfo>> RemoteNames();
+  Status PutRemoteName(const provider::ObjectInfo& object);
+  Status RemoveRemoteName(const std::string& path);
+  Status ClearRemoteNames();
 
  private:
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}

@@ -36,8 +36,17 @@ Result<SyncReport> SyncEngine::Run() {
   bool forked = false;
   JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
   JSYNC_RETURN_IF_ERROR(Upload(report));
-  // Changes, devices and keys in one listing (one request series instead of three).
-  JSYNC_ASSIGN_OR_RETURN(Listing listing, ctx_.provider.List(JournalRoot(ctx_.journal)));
+  // Changes, devices and keys from one look at the cloud: the feed, probes or a listing.
+  // A slot of this id taken by someone else, or a fork just resolved: what follows (judging
+  // the fork, re-identifying, rebuilding) reads this id's own log, which only a full listing
+  // shows.
+  DiscoveryOptions discovery = ctx_.discovery;
+  discovery.full_listing |= diverged_at_ != 0 || forked;
+  JSYNC_ASSIGN_OR_RETURN(RemoteView view, LookAtRemote(Discovery(), discovery, report.notices));
+  listing_complete_ = view.complete;
+  prefetched_ = std::move(view.prefetched);
+  report.discovery = view.method;
+  Listing listing = std::move(view.listing);
   JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(listing, report));
   JSYNC_RETURN_IF_ERROR(LearnDevices(listing, report));
   JSYNC_RETURN_IF_ERROR(CheckKeyFile(listing, report));
@@ -48,6 +57,7 @@ Result<SyncReport> SyncEngine::Run() {
     JSYNC_RETURN_IF_ERROR(ResolveFork(report, forked));
     if (forked) {
       JSYNC_ASSIGN_OR_RETURN(listing, ctx_.provider.List(ChangesPrefix(ctx_.journal)));
+      listing_complete_ = true;
       JSYNC_ASSIGN_OR_RETURN(logs, Discover(listing, report));
       JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
     }
@@ -65,6 +75,10 @@ Result<SyncReport> SyncEngine::Run() {
   return report;
 }
 
+DiscoveryContext SyncEngine::Discovery() const {
+  return {ctx_.store, ctx_.provider, ctx_.journal, ctx_.device, ctx_.clock.WallNow()};
+}
+
 void SyncEngine::Diverged(uint64_t seq, std::string why) {
   if (diverged_at_ != 0 && diverged_at_ <= seq) return;
   diverged_at_ = seq;
@@ -74,12 +88,14 @@ void SyncEngine::Diverged(uint64_t seq, std::string why) {
 Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(store::Cursor sealed, ctx_.store.LastSealed());
   auto own = logs.find(ctx_.device);
+  // Probes look at other devices' logs only; own files are checked on full listings.
+  if (!listing_complete_) own = logs.end();
   if (own != logs.end() && !own->second.seqs.empty() && own->second.seqs.back() > sealed.seq) {
     // Only this device writes its log, and it stores a change before uploading it.
     Diverged(sealed.seq + 1, "the cloud holds change " + std::to_string(sealed.seq + 1) +
                                  " of this device's id, which this device never sealed");
   }
-  if (diverged_at_ == 0) {
+  if (diverged_at_ == 0 && listing_complete_) {
     JSYNC_RETURN_IF_ERROR(RepairOwnLog(own == logs.end() ? RemoteLog{} : own->second, report));
   }
   const DeviceId old = ctx_.device;
@@ -214,6 +230,7 @@ Status SyncEngine::ReplayIfPending(SyncReport& report, bool& applied) {
 }
 
 Status SyncEngine::CheckKeyFile(const Listing& listing, SyncReport& report) {
+  if (!listing_complete_) return Status::Ok();  // probes do not look at keys/
   const std::string path = KeyPath(ctx_.journal, ctx_.key_id);
   const bool present = std::any_of(listing.begin(), listing.end(),
                                    [&](const provider::ObjectInfo& o) { return o.path == path; });
@@ -317,6 +334,7 @@ Status SyncEngine::Upload(SyncReport& report) {
     }
     CrashPoint("sync.upload.after_put");
     JSYNC_RETURN_IF_ERROR(ctx_.store.MarkUploaded(row.seq));
+    JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, row.bytes.size()));
     ++report.uploaded_changes;
     report.uploaded_bytes += row.bytes.size();
   }
@@ -346,6 +364,12 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(uint64_t uploaded, ctx_.store.UploadedThrough());
   JSYNC_ASSIGN_OR_RETURN(uint64_t hold, ForkHold(ctx_.store));
   if (hold != 0) uploaded = std::min(uploaded, hold - 1);  // superseded files stay out
+  // The usual case, checked without walking the history: every uploaded seq is listed.
+  const auto listed_end = std::upper_bound(own.seqs.begin(), own.seqs.end(), uploaded);
+  if (static_cast<uint64_t>(std::distance(own.seqs.begin(), listed_end)) == uploaded &&
+      (uploaded == 0 || own.seqs.front() == 1)) {
+    return Status::Ok();
+  }
   std::set<uint64_t> present(own.seqs.begin(), own.seqs.end());
   for (uint64_t seq = 1; seq <= uploaded; ++seq) {
     if (present.contains(seq)) continue;
@@ -361,6 +385,7 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
       report.problems.push_back({put.code(), "re-uploading " + path + " failed: " + put.message()});
       break;
     }
+    JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, row->bytes.size()));
     ++report.repaired_changes;
   }
   if (report.repaired_changes > 0) {
@@ -456,6 +481,11 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       if (cached != fetched.end()) {
         bytes = std::move(cached->second);
         fetched.erase(cached);
+      } else if (auto probed = prefetched_.find(path); probed != prefetched_.end()) {
+        bytes = std::move(probed->second);
+        prefetched_.erase(probed);
+        ++report.downloaded_changes;
+        report.downloaded_bytes += bytes.size();
       } else {
         auto got = ctx_.provider.Get(path, format::kMaxChangeFileSize);
         if (!got.ok()) {
@@ -609,6 +639,8 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
     }
   }
   for (const auto& [device, cursor] : cursors) {
+    // After probes, a device without a log is one whose next change is not there yet.
+    if (!listing_complete_) break;
     if (cursor.seq > 0 && !logs.contains(device)) {
       report.problems.push_back(
           {Code::kGap, DeviceLabel(device) +

@@ -1,4 +1,5 @@
 // One sync cycle: seal -> upload -> discover -> download -> verify -> merge.
+// Discovery costs the same whatever the history's length (core/sync/discovery.h).
 //
 // Every step commits its own progress, so a crash at any point is repaired by the next run:
 // sealed bytes are stored before the first upload attempt and re-sent unchanged; a remote
@@ -16,6 +17,7 @@
 #include "core/model/hlc.h"
 #include "core/provider/provider.h"
 #include "core/store/store.h"
+#include "core/sync/discovery.h"
 
 namespace jsync::sync {
 
@@ -43,6 +45,7 @@ struct SyncReport {
   // (docs/decisions/0019-cloned-devices.md); `device` is then the new id.
   DeviceId reidentified_from = 0;
   DeviceId device = 0;
+  std::string discovery;  // how the cloud was looked at: "feed", "listing" or "probe"
 
   bool ok() const { return problems.empty(); }
 };
@@ -55,6 +58,7 @@ struct SyncContext {
   DeviceId device = 0;  // may change during Run(): see SyncReport::reidentified_from
   format::KeyId key_id = 0;
   HybridClock& clock;
+  DiscoveryOptions discovery{};
 };
 
 // Meta key holding the journal's key file bytes (hex), kept to restore it in the cloud.
@@ -98,12 +102,17 @@ class SyncEngine {
   Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
                      const std::vector<Op>& ops);
   std::string DeviceLabel(DeviceId d);
+  DiscoveryContext Discovery() const;
 
   SyncContext ctx_;
   std::map<DeviceId, store::DeviceRow> devices_;
   uint64_t diverged_at_ = 0;  // first own seq whose cloud slot is not this device's
   std::string diverged_why_;
   bool fork_evidence_changed_ = false;  // a version vector named this id further or otherwise
+  // From this cycle's look at the cloud (core/sync/discovery.h): whether the listing names
+  // everything (else only what the probes found), and the changes the probes downloaded.
+  bool listing_complete_ = true;
+  std::map<std::string, Bytes> prefetched_;
 };
 
 }  // namespace jsync::sync

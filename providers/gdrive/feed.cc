@@ -69,8 +69,12 @@ int ListAll(jsync_instance* inst, const std::string& what, std::map<std::string,
 }
 
 void Emit(jsync_list_sink* out, const std::map<std::string, uint64_t>& found,
-          const std::string& cursor) {
+          const std::string& cursor, bool removals = false) {
   for (const auto& [path, size] : found) out->emit(out->ctx, path.c_str(), size);
+  if (removals && out->entry != nullptr) {
+    const jsync_list_entry unnamed{nullptr, 0, -1, JSYNC_KIND_FILE, JSYNC_ENTRY_REMOVED};
+    out->entry(out->ctx, &unnamed);
+  }
   if (out->set_next != nullptr) out->set_next(out->ctx, cursor.c_str());
 }
 
@@ -78,21 +82,32 @@ void Emit(jsync_list_sink* out, const std::map<std::string, uint64_t>& found,
 
 bool ParseChangesPage(const std::string& body, const std::string& location,
                       std::map<std::string, uint64_t>* found, std::string* next_page_token,
-                      std::string* new_start_page_token) {
+                      std::string* new_start_page_token, bool* removals,
+                      std::map<std::string, std::vector<DriveFile>>* by_name) {
   next_page_token->clear();
   new_start_page_token->clear();
   const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return false;
   if (j.contains("changes") && j["changes"].is_array()) {
     for (const json& c : j["changes"]) {
-      if (!c.is_object() || !c.contains("file") ||
-          (c.contains("removed") && c["removed"] == true)) {
+      if (!c.is_object()) continue;
+      // A removed change names only the file id, and a trashed name may still be held by a
+      // duplicate: either way the host relists rather than trust a guess.
+      if ((c.contains("removed") && c["removed"] == true) || !c.contains("file")) {
+        if (removals != nullptr) *removals = true;
         continue;
       }
       DriveFile f;
       std::string path;
-      if (!ParseFile(&c["file"], &f) || f.trashed) continue;
-      if (ObjectPathOf(location, f.name, &path)) (*found)[path] = f.size;
+      if (!ParseFile(&c["file"], &f)) continue;
+      if (f.trashed) {
+        if (removals != nullptr && ObjectPathOf(location, f.name, &path)) *removals = true;
+        continue;
+      }
+      if (ObjectPathOf(location, f.name, &path)) {
+        (*found)[path] = f.size;
+        if (by_name != nullptr) (*by_name)[f.name].push_back(f);
+      }
     }
   }
   if (j.contains("newStartPageToken") && j["newStartPageToken"].is_string()) {
@@ -129,6 +144,11 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
     Emit(out, {}, start);
     return JSYNC_OK;
   }
+  // A version-3 host hears of removals and of a refused cursor, and lists again itself.
+  const bool v3 = inst->host->abi_version >= 3;
+  bool removals = false;
+  // The files the feed names, so a get that follows needs no lookup by name.
+  std::map<std::string, std::vector<DriveFile>> seen;
   // Collect every page first: the host gets all changes or an error, never half.
   std::map<std::string, uint64_t> found;
   std::string token = cursor;
@@ -139,7 +159,7 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
         {{"pageToken", token},
          {"spaces", "appDataFolder"},
          {"pageSize", std::to_string(inst->page_size)},
-         {"includeRemoved", "false"},
+         {"includeRemoved", v3 ? "true" : "false"},
          {"fields", std::string("nextPageToken,newStartPageToken,changes(fileId,removed,file(") +
                         kFileFields + "))"}});
     Response resp;
@@ -147,9 +167,14 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
     if (rc != JSYNC_OK) return rc;
     if (resp.status != 200) {
       if (!InvalidToken(resp)) return FailFrom(inst, what, resp, err);
-      // Drive refused the token: start over from a listing (fetch the new start token first,
-      // so nothing created during the listing is missed).
       const DriveError e = ParseDriveError(resp.body);
+      if (v3) {
+        return Fail(err, JSYNC_NOT_FOUND_CURSOR_EXPIRED,
+                    "Google Drive refused the change token (HTTP " +
+                        std::to_string(resp.status) + ")");
+      }
+      // An older host: start over from a listing (fetch the new start token first, so
+      // nothing created during the listing is missed).
       Log(inst, 2,
           "Google Drive refused the change token (HTTP " + std::to_string(resp.status) +
               (e.message.empty() ? std::string() : ": " + e.message) +
@@ -164,11 +189,24 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
       return JSYNC_OK;
     }
     std::string next, new_start;
-    if (!ParseChangesPage(resp.body, inst->location, &found, &next, &new_start)) {
+    if (!ParseChangesPage(resp.body, inst->location, &found, &next, &new_start,
+                          v3 ? &removals : nullptr, &seen)) {
       return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE, "Google Drive changes: the answer is not JSON");
     }
     if (!new_start.empty()) {
-      Emit(out, found, new_start);
+      // A name this instance has not resolved yet takes the feed's file as its winner (the
+      // same rule as a listing among the files the feed shows); a known one is looked up
+      // again on the next get, in case the feed shows a duplicate.
+      for (auto& [name, files] : seen) {
+        auto known = inst->winners.find(name);
+        if (known != inst->winners.end()) {
+          const bool same = files.size() == 1 && files[0].id == known->second.id;
+          if (!same) inst->winners.erase(known);
+        } else {
+          inst->winners[name] = files[static_cast<size_t>(WinnerIndex(files))];
+        }
+      }
+      Emit(out, found, new_start, removals);
       return JSYNC_OK;
     }
     if (next.empty() || next == token) {

@@ -150,16 +150,19 @@ class TamperTest : public ::testing::Test {
     if (in_this_journal) all_[in.title] = {in.body, in.tags};
   }
 
+  // Full listings: what these cases check (lost, rolled-back, misplaced and foreign files) is
+  // what a complete view of the cloud finds (decision 0024); the probes that quiet polls use
+  // are tested on hostile files in discovery_test.cc and hostile_folder_test.cc.
   sync::SyncReport ApiSync(const std::string& device) {
     auto j = Open(device);
     if (!j) return {};
-    auto r = j->Sync();
+    auto r = j->Sync({.full_listing = true});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->report : sync::SyncReport{};
   }
 
   ProcessResult CliSync(const std::string& device) {
-    return RunJsync({"--home", Home(device), "sync", "--json"});
+    return RunJsync({"--home", Home(device), "sync", "--json", "--full"});
   }
 
   EntryMap Entries(const std::string& device) {

@@ -204,10 +204,12 @@ int RunList(const std::string& home, bool json) {
   return kExitOk;
 }
 
-int RunSync(const std::string& home, bool json) {
+int RunSync(const std::string& home, bool json, bool full) {
   auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
-  auto result = (*journal)->Sync();
+  sync::DiscoveryOptions options;
+  options.full_listing = full;
+  auto result = (*journal)->Sync(options);
   if (!result.ok()) return FailStatus(result.status());
   std::cout << (json ? SyncJson(*result).dump(2) + "\n" : SyncText(*result));
   for (const auto& p : result->report.problems) {

@@ -39,7 +39,8 @@ int RunEdit(const std::string& home, const EntryArgs& args);
 int RunRemove(const std::string& home, const std::string& id);
 int RunShow(const std::string& home, const std::string& id, bool json);
 int RunList(const std::string& home, bool json);
-int RunSync(const std::string& home, bool json);
+// `full`: list the whole journal folder instead of the change feed or probes (docs/cli.md).
+int RunSync(const std::string& home, bool json, bool full);
 int RunStatus(const std::string& home, bool json);
 int RunProviders(bool json);
 

@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
   list_cmd->add_flag("--json", json, "Print one JSON array");
   auto* sync_cmd = app.add_subcommand("sync", "Upload local changes and merge other devices'");
   sync_cmd->add_flag("--json", json, "Print JSON");
+  bool full_listing = false;
+  sync_cmd->add_flag("--full", full_listing,
+                     "List the whole journal folder (finds lost files; costs one listing of all)");
   auto* status_cmd = app.add_subcommand("status", "Show this device's sync state");
   status_cmd->add_flag("--json", json, "Print JSON");
 
@@ -180,7 +183,7 @@ int main(int argc, char** argv) {
     if (rm_cmd->parsed()) return RunRemove(home, entry.id);
     if (show_cmd->parsed()) return RunShow(home, entry.id, json);
     if (list_cmd->parsed()) return RunList(home, json);
-    if (sync_cmd->parsed()) return RunSync(home, json);
+    if (sync_cmd->parsed()) return RunSync(home, json, full_listing);
     if (status_cmd->parsed()) return RunStatus(home, json);
     if (providers_cmd->parsed()) return RunProviders(json);
     if (link_cmd->parsed()) return RunLink(home, link);

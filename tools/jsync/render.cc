@@ -122,7 +122,9 @@ nlohmann::json SyncJson(const SyncResult& r) {
            {{"put", r.calls.puts},
             {"get", r.calls.gets},
             {"list", r.calls.lists},
-            {"remove", r.calls.removes}}},
+            {"remove", r.calls.removes},
+            {"feed", r.calls.feeds}}},
+          {"discovery", rep.discovery},
           {"elapsed_ms", r.elapsed_ms},
           {"notices", rep.notices},
           {"problems", problems}};
