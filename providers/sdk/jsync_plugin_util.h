@@ -105,7 +105,7 @@ inline int Fail(jsync_error* err, int code, std::string_view message,
 
 // Runs `body` (a callable returning a JSYNC_* code) and turns any exception into JSYNC_FATAL
 // with "<what>: <e.what()>": no C++ exception may cross the ABI. Use it in every slot:
-//   int MyGet(...) { return jsync_plugin::CatchAll(err, "myprovider get", [&] { ... }); }
+//   int MyGet(...) { return jsync_plugin::CatchAll(err, "myprovider get", [&]() -> int {...}); }
 template <typename Body>
 int CatchAll(jsync_error* err, std::string_view what, Body&& body) noexcept {
   try {
