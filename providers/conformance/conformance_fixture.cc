@@ -42,17 +42,15 @@ FaultPlan Plan(const std::string& spec) {
   return plan.ok() ? *plan : FaultPlan{};
 }
 
-std::string Guide(const std::string& section) {
-  return " [plugin guide: \"" + section + "\"]";
-}
+std::string Guide(const std::string& section) { return " [plugin guide: \"" + section + "\"]"; }
 
 ::testing::AssertionResult SameBytes(const Result<Bytes>& got, const Bytes& want) {
   if (!got.ok()) {
     return ::testing::AssertionFailure() << got.status().ToString() << Guide("Slot by slot: get");
   }
   if (got->size() != want.size()) {
-    return ::testing::AssertionFailure() << "got " << got->size() << " bytes, want "
-                                         << want.size() << Guide("Slot by slot: get");
+    return ::testing::AssertionFailure()
+           << "got " << got->size() << " bytes, want " << want.size() << Guide("Slot by slot: get");
   }
   auto diff = std::mismatch(got->begin(), got->end(), want.begin());
   if (diff.first != got->end()) {
@@ -76,7 +74,8 @@ std::string Guide(const std::string& section) {
   auto listed = p.List(prefix);
   if (!listed.ok()) {
     // The status names "list <prefix>" already.
-    return ::testing::AssertionFailure() << listed.status().ToString() << Guide("Slot by slot: list");
+    return ::testing::AssertionFailure()
+           << listed.status().ToString() << Guide("Slot by slot: list");
   }
   std::vector<std::string> problems;
   for (size_t i = 0; i < listed->size(); ++i) {

@@ -276,7 +276,8 @@ int FolderOpen(const jsync_host_services* host, const char* location, const char
 // ".jsync-tmp-<target name>-<random>": the host tells whose upload an orphan was by the name
 // it was meant to get (docs/decisions/0018-hostile-cloud-folder.md).
 std::string TempName(const Folder& f, const std::string& target_name) {
-  return std::string(JSYNC_TEMP_PREFIX) + target_name.substr(0, 96) + "-" + jsync_plugin::RandomHex(f.host, 8);
+  return std::string(JSYNC_TEMP_PREFIX) + target_name.substr(0, 96) + "-" +
+         jsync_plugin::RandomHex(f.host, 8);
 }
 
 int FolderPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t len,

@@ -37,8 +37,8 @@ std::string WithQuery(const std::string& base, const Params& params);
 // One exchange (jsync_plugin::Exchange) whose failure messages start "Google Drive <what>:".
 // JSYNC_OK when a response arrived (any status, in *response), else the host's transport code
 // with `err` filled.
-inline int DriveExchange(const jsync_host_services* host, const Request& request, Response* response,
-                    std::string_view what, jsync_error* err) {
+inline int DriveExchange(const jsync_host_services* host, const Request& request,
+                         Response* response, std::string_view what, jsync_error* err) {
   return jsync_plugin::Exchange(host, request, response, "Google Drive " + std::string(what), err);
 }
 

@@ -237,8 +237,8 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
     sreq.body_len = stop.size();
     Response sresp;
     jsync_error ignored{-1, {0}};
-    if (DriveExchange(inst->host, sreq, &sresp, "watch (stopping the previous channel)", &ignored) !=
-            JSYNC_OK ||
+    if (DriveExchange(inst->host, sreq, &sresp, "watch (stopping the previous channel)",
+                      &ignored) != JSYNC_OK ||
         sresp.status >= 300) {
       Log(inst, 1,
           "Google Drive watch: the previous channel was not stopped; it expires by itself");

@@ -79,7 +79,8 @@ int StartSession(jsync_instance* inst, const std::string& id, const std::string&
   req.body = reinterpret_cast<const uint8_t*>(meta.data());
   req.body_len = meta.size();
   Response resp;
-  const int rc = DriveExchange(inst->host, req, &resp, what + " (starting a resumable upload)", err);
+  const int rc =
+      DriveExchange(inst->host, req, &resp, what + " (starting a resumable upload)", err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status == 409) {
     result->id_in_use = true;

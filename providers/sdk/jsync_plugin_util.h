@@ -129,44 +129,82 @@ int CatchAll(jsync_error* err, std::string_view what, Body&& body) noexcept {
 // "" for others.
 inline const char* ReasonPhrase(int status) noexcept {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    default: return "";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 207:
+      return "Multi-Status";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 422:
+      return "Unprocessable Content";
+    case 423:
+      return "Locked";
+    case 424:
+      return "Failed Dependency";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    case 507:
+      return "Insufficient Storage";
+    case 508:
+      return "Loop Detected";
+    default:
+      return "";
   }
 }
 
@@ -196,9 +234,17 @@ inline int CodeFromHttpStatus(int status) noexcept {
   if (status >= 200 && status < 300) return JSYNC_OK;
   if (status >= 300 && status < 400) return JSYNC_INVALID;
   switch (status) {
-    case 400: case 405: case 409: case 411: case 414: case 415: case 416: case 422:
+    case 400:
+    case 405:
+    case 409:
+    case 411:
+    case 414:
+    case 415:
+    case 416:
+    case 422:
       return JSYNC_INVALID;
-    case 401: case 403:
+    case 401:
+    case 403:
       return JSYNC_AUTH_EXPIRED;
     case 404:
       return JSYNC_NOT_FOUND;
@@ -210,7 +256,10 @@ inline int CodeFromHttpStatus(int status) noexcept {
       return JSYNC_RETRYABLE_THROTTLED;
     case 507:
       return JSYNC_QUOTA_EXCEEDED;
-    case 501: case 505: case 508: case 510:
+    case 501:
+    case 505:
+    case 508:
+    case 510:
       return JSYNC_FATAL;
     default:
       break;
@@ -341,9 +390,7 @@ inline std::string FormatContentRange(uint64_t first, uint64_t last, uint64_t to
 
 // "bytes */total": no bytes in this message, the object has `total` (asking a resumable upload
 // session how much it holds, or answering an unsatisfiable range).
-inline std::string FormatContentRange(uint64_t total) {
-  return "bytes */" + std::to_string(total);
-}
+inline std::string FormatContentRange(uint64_t total) { return "bytes */" + std::to_string(total); }
 
 // The Range request header value for get()'s [offset, offset + length): "bytes=10-19", or
 // "bytes=10-" when length is UINT64_MAX (to the end) or the end does not fit 64 bits.
@@ -561,11 +608,11 @@ inline int Exchange(const jsync_host_services* host, const Request& request, Res
     if (code != JSYNC_OK && !state.stopped) {
       // The host's message describes the transport failure; it carries no credential.
       const char* begin = err->message;
-      const std::string host_message(
-          begin, std::find(begin, begin + sizeof err->message, '\0'));
-      return Fail(err, code,
-                  prefix + (host_message.empty() ? std::string("the request failed") : host_message),
-                  err->retry_after_ms);
+      const std::string host_message(begin, std::find(begin, begin + sizeof err->message, '\0'));
+      return Fail(
+          err, code,
+          prefix + (host_message.empty() ? std::string("the request failed") : host_message),
+          err->retry_after_ms);
     }
     response->status = state.raw.status != 0 ? state.raw.status : state.delivered_status;
     if (response->status == 0) {

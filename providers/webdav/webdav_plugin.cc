@@ -90,8 +90,7 @@ int InvalidPath(jsync_error* err, const char* path) {
 class CompareTarget final : public BodyTarget {
  public:
   CompareTarget(const uint8_t* data, size_t len) : data_(data), len_(len) {}
-  bool Write(int status, const Response& /*response*/, const uint8_t* data,
-             size_t len) override {
+  bool Write(int status, const Response& /*response*/, const uint8_t* data, size_t len) override {
     if (status != 200) return true;
     if (differ_ || pos_ + len > len_ || (len > 0 && std::memcmp(data_ + pos_, data, len) != 0)) {
       differ_ = true;
@@ -251,7 +250,8 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
   const bool whole = offset == 0 && length == UINT64_MAX;
   if (!whole) {
     // length 0 asks for one byte; none is passed on.
-    req.headers.emplace_back("Range", jsync_plugin::RangeHeaderValue(offset, length == 0 ? 1 : length));
+    req.headers.emplace_back("Range",
+                             jsync_plugin::RangeHeaderValue(offset, length == 0 ? 1 : length));
   }
   jsync_plugin::RangeTarget target(out, offset, length,
                                    JSYNC_GET_SINK(inst->host->abi_version, out));
@@ -269,8 +269,8 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
   if (resp.status == 416) {
     // Nothing at or after `offset`: an empty read, unless the server says the object is longer.
     jsync_plugin::ContentRange range;
-    if (jsync_plugin::ParseContentRange(resp.Header("content-range"), &range) &&
-        range.has_total && offset < range.total) {
+    if (jsync_plugin::ParseContentRange(resp.Header("content-range"), &range) && range.has_total &&
+        offset < range.total) {
       return FailFromStatus(inst->host, "GET", path, resp, err);
     }
     return JSYNC_OK;

@@ -2,14 +2,14 @@
 // forms, Content-Range, random hex through the host, the HTTP status mapping, errors, and one
 // exchange over a scripted host->http that behaves like the real host (body bytes first,
 // status and headers once the transfer ends).
-#include "providers/sdk/jsync_plugin_util.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "providers/sdk/jsync_plugin_util.h"
 
 namespace {
 
@@ -37,8 +37,7 @@ TEST(PluginUtilRetryAfter, HttpDateInTheFutureIsTheWaitFromNow) {
   EXPECT_EQ(pu::ParseRetryAfter("Sunday, 06-Nov-94 08:50:07 GMT", kExampleMs), 30000);
   EXPECT_EQ(pu::ParseRetryAfter("Sun Nov  6 08:50:07 1994", kExampleMs), 30000);
   // A year ahead is capped like a huge delta.
-  EXPECT_EQ(pu::ParseRetryAfter("Mon, 06 Nov 1995 08:49:37 GMT", kExampleMs),
-            pu::kMaxRetryAfterMs);
+  EXPECT_EQ(pu::ParseRetryAfter("Mon, 06 Nov 1995 08:49:37 GMT", kExampleMs), pu::kMaxRetryAfterMs);
 }
 
 TEST(PluginUtilRetryAfter, HttpDateInThePastMeansNow) {
@@ -112,20 +111,33 @@ TEST(PluginUtilContentRange, ParsesTheThreeForms) {
   ASSERT_TRUE(pu::ParseContentRange("bytes 0-0/1", &r));
   ASSERT_TRUE(pu::ParseContentRange("bytes */0", &r)) << "an empty object";
   EXPECT_EQ(r.total, 0u);
-  ASSERT_TRUE(
-      pu::ParseContentRange("bytes 0-18446744073709551614/18446744073709551615", &r));
+  ASSERT_TRUE(pu::ParseContentRange("bytes 0-18446744073709551614/18446744073709551615", &r));
   EXPECT_EQ(r.last, UINT64_MAX - 1);
   ASSERT_TRUE(pu::ParseContentRange("bytes 0-18446744073709551615/*", &r));
   EXPECT_EQ(r.length(), UINT64_MAX) << "saturates";
 }
 
 TEST(PluginUtilContentRange, RefusesMalformedValues) {
-  for (const char* bad :
-       {"", "bytes", "bytes ", "bytes */*", "bytes 10-5/100", "bytes 0-100/100",
-        "bytes 5-5/5", "bytes 0-99", "items 0-9/10", "bytes=0-9/10", "bytes -9/10",
-        "bytes 0-/10", "bytes 0-9/", "bytes 0-9/x", "bytes a-b/c", "bytes 0 - 9/10",
-        "bytes 0-99999999999999999999/*", "bytes 0-9/99999999999999999999", "bytes0-9/10",
-        "bytes +0-9/10"}) {
+  for (const char* bad : {"",
+                          "bytes",
+                          "bytes ",
+                          "bytes */*",
+                          "bytes 10-5/100",
+                          "bytes 0-100/100",
+                          "bytes 5-5/5",
+                          "bytes 0-99",
+                          "items 0-9/10",
+                          "bytes=0-9/10",
+                          "bytes -9/10",
+                          "bytes 0-/10",
+                          "bytes 0-9/",
+                          "bytes 0-9/x",
+                          "bytes a-b/c",
+                          "bytes 0 - 9/10",
+                          "bytes 0-99999999999999999999/*",
+                          "bytes 0-9/99999999999999999999",
+                          "bytes0-9/10",
+                          "bytes +0-9/10"}) {
     pu::ContentRange r;
     r.first = 77;
     EXPECT_FALSE(pu::ParseContentRange(bad, &r)) << "'" << bad << "'";
@@ -183,8 +195,8 @@ int ScriptedHttp(void* host, const jsync_http_request* req, jsync_http_response*
   const bool success = s->status >= 200 && s->status < 300;
   if (success && resp->body.write != nullptr) {
     for (const std::string& c : s->chunks) {
-      if (resp->body.write(resp->body.ctx, reinterpret_cast<const uint8_t*>(c.data()),
-                           c.size()) != 0) {
+      if (resp->body.write(resp->body.ctx, reinterpret_cast<const uint8_t*>(c.data()), c.size()) !=
+          0) {
         ++s->writes_refused;
         break;
       }
@@ -203,14 +215,20 @@ int ScriptedHttp(void* host, const jsync_http_request* req, jsync_http_response*
 }
 
 void ScriptedRandom(void* host, uint8_t* out, size_t len) {
-  for (size_t i = 0; i < len; ++i) out[i] = static_cast<uint8_t>(static_cast<Script*>(host)->random_byte + i);
+  for (size_t i = 0; i < len; ++i)
+    out[i] = static_cast<uint8_t>(static_cast<Script*>(host)->random_byte + i);
 }
 
 int64_t ScriptedNow(void* host) { return static_cast<Script*>(host)->now_ms; }
 
 jsync_host_services HostOf(Script* s) {
-  return {JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), s, ScriptedHttp, nullptr,
-          ScriptedNow, ScriptedRandom};
+  return {JSYNC_PROVIDER_ABI_VERSION,
+          sizeof(jsync_host_services),
+          s,
+          ScriptedHttp,
+          nullptr,
+          ScriptedNow,
+          ScriptedRandom};
 }
 
 // ---- random, errors, statuses ------------------------------------------------------------------
@@ -259,22 +277,37 @@ TEST(PluginUtilStatus, OneMappingForEveryPlugin) {
     int status;
     int code;
   };
-  for (const Case c : {Case{200, JSYNC_OK}, Case{206, JSYNC_OK}, Case{207, JSYNC_OK},
-                       Case{301, JSYNC_INVALID}, Case{308, JSYNC_INVALID},
-                       Case{400, JSYNC_INVALID}, Case{401, JSYNC_AUTH_EXPIRED},
-                       Case{403, JSYNC_AUTH_EXPIRED}, Case{404, JSYNC_NOT_FOUND},
-                       Case{405, JSYNC_INVALID}, Case{408, JSYNC_RETRYABLE_NETWORK},
-                       Case{409, JSYNC_INVALID}, Case{410, JSYNC_FATAL}, Case{412, JSYNC_FATAL},
-                       Case{413, JSYNC_FATAL}, Case{416, JSYNC_INVALID},
-                       Case{418, JSYNC_FATAL}, Case{423, JSYNC_RETRYABLE_UNAVAILABLE},
+  for (const Case c : {Case{200, JSYNC_OK},
+                       Case{206, JSYNC_OK},
+                       Case{207, JSYNC_OK},
+                       Case{301, JSYNC_INVALID},
+                       Case{308, JSYNC_INVALID},
+                       Case{400, JSYNC_INVALID},
+                       Case{401, JSYNC_AUTH_EXPIRED},
+                       Case{403, JSYNC_AUTH_EXPIRED},
+                       Case{404, JSYNC_NOT_FOUND},
+                       Case{405, JSYNC_INVALID},
+                       Case{408, JSYNC_RETRYABLE_NETWORK},
+                       Case{409, JSYNC_INVALID},
+                       Case{410, JSYNC_FATAL},
+                       Case{412, JSYNC_FATAL},
+                       Case{413, JSYNC_FATAL},
+                       Case{416, JSYNC_INVALID},
+                       Case{418, JSYNC_FATAL},
+                       Case{423, JSYNC_RETRYABLE_UNAVAILABLE},
                        Case{429, JSYNC_RETRYABLE_THROTTLED},
-                       Case{500, JSYNC_RETRYABLE_UNAVAILABLE}, Case{501, JSYNC_FATAL},
+                       Case{500, JSYNC_RETRYABLE_UNAVAILABLE},
+                       Case{501, JSYNC_FATAL},
                        Case{502, JSYNC_RETRYABLE_UNAVAILABLE},
                        Case{503, JSYNC_RETRYABLE_UNAVAILABLE},
-                       Case{504, JSYNC_RETRYABLE_UNAVAILABLE}, Case{505, JSYNC_FATAL},
-                       Case{507, JSYNC_QUOTA_EXCEEDED}, Case{508, JSYNC_FATAL},
-                       Case{520, JSYNC_RETRYABLE_UNAVAILABLE}, Case{100, JSYNC_FATAL},
-                       Case{0, JSYNC_FATAL}, Case{600, JSYNC_FATAL}}) {
+                       Case{504, JSYNC_RETRYABLE_UNAVAILABLE},
+                       Case{505, JSYNC_FATAL},
+                       Case{507, JSYNC_QUOTA_EXCEEDED},
+                       Case{508, JSYNC_FATAL},
+                       Case{520, JSYNC_RETRYABLE_UNAVAILABLE},
+                       Case{100, JSYNC_FATAL},
+                       Case{0, JSYNC_FATAL},
+                       Case{600, JSYNC_FATAL}}) {
     EXPECT_EQ(pu::CodeFromHttpStatus(c.status), c.code) << c.status;
   }
   EXPECT_EQ(pu::HttpStatusText(503), "HTTP 503 Service Unavailable");
