@@ -24,6 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)StorageFullFromAbout(body, UINT64_MAX);
   uint64_t used = 0, total = 0;
   (void)ParseStorageQuota(body, &used, &total);
-  if (size <= 64) (void)ParseRetryAfter(body, 0);
+  if (size <= 64) (void)jsync_plugin::ParseRetryAfter(body, 0);
   return 0;
 }

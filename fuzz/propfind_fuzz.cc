@@ -1,4 +1,5 @@
-// A WebDAV server's PROPFIND answer (multistatus XML, libexpat), and its Retry-After header.
+// A WebDAV server's PROPFIND answer (multistatus XML, libexpat), and the headers the plugin
+// reads through the SDK's helpers (Retry-After, Content-Range).
 #include <string_view>
 #include <vector>
 
@@ -10,6 +11,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<jsync_webdav::DavEntry> entries;
   std::string error;
   (void)jsync_webdav::ParseMultistatus(text, &entries, &error);
-  if (size <= 64) (void)jsync_webdav::ParseRetryAfter(text, /*now_ms=*/1'700'000'000'000);
+  if (size <= 64) {
+    (void)jsync_plugin::ParseRetryAfter(text, /*now_ms=*/1'700'000'000'000);
+    jsync_plugin::ContentRange range;
+    (void)jsync_plugin::ParseContentRange(text, &range);
+  }
   return 0;
 }

@@ -42,25 +42,40 @@ FaultPlan Plan(const std::string& spec) {
   return plan.ok() ? *plan : FaultPlan{};
 }
 
+std::string Guide(const std::string& section) { return " [plugin guide: \"" + section + "\"]"; }
+
 ::testing::AssertionResult SameBytes(const Result<Bytes>& got, const Bytes& want) {
-  if (!got.ok()) return ::testing::AssertionFailure() << got.status().ToString();
+  if (!got.ok()) {
+    return ::testing::AssertionFailure() << got.status().ToString() << Guide("Slot by slot: get");
+  }
   if (got->size() != want.size()) {
-    return ::testing::AssertionFailure() << "got " << got->size() << " bytes, want " << want.size();
+    return ::testing::AssertionFailure()
+           << "got " << got->size() << " bytes, want " << want.size() << Guide("Slot by slot: get");
   }
   auto diff = std::mismatch(got->begin(), got->end(), want.begin());
   if (diff.first != got->end()) {
     return ::testing::AssertionFailure()
-           << "bytes differ from offset " << (diff.first - got->begin()) << " of " << want.size();
+           << "bytes differ from offset " << (diff.first - got->begin()) << " of " << want.size()
+           << Guide("Slot by slot: get");
   }
   return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult ReadsBack(Provider& p, const std::string& path, const Bytes& want) {
+  auto got = p.Get(path, provider::kNoSizeLimit);
+  if (!got.ok()) return SameBytes(got, want);  // the status names "get <path>" already
+  auto same = SameBytes(got, want);
+  if (same) return same;
+  return ::testing::AssertionFailure() << "get " << path << ": " << same.message();
 }
 
 ::testing::AssertionResult ListsExactly(Provider& p, const std::string& prefix,
                                         const std::map<std::string, uint64_t>& want) {
   auto listed = p.List(prefix);
   if (!listed.ok()) {
+    // The status names "list <prefix>" already.
     return ::testing::AssertionFailure()
-           << "List('" << prefix << "'): " << listed.status().ToString();
+           << listed.status().ToString() << Guide("Slot by slot: list");
   }
   std::vector<std::string> problems;
   for (size_t i = 0; i < listed->size(); ++i) {
@@ -87,10 +102,10 @@ FaultPlan Plan(const std::string& spec) {
   }
   if (problems.empty()) return ::testing::AssertionSuccess();
   auto failure = ::testing::AssertionFailure();
-  failure << "List('" << prefix << "') returned " << listed->size() << " objects, want "
+  failure << "list '" << prefix << "' returned " << listed->size() << " objects, want "
           << want.size() << "; " << problems.size() << " problems:";
   for (size_t i = 0; i < problems.size() && i < 20; ++i) failure << "\n  " << problems[i];
-  return failure;
+  return failure << "\n " << Guide("Slot by slot: list");
 }
 
 std::map<std::string, uint64_t> Under(const std::map<std::string, Bytes>& all,
@@ -119,7 +134,8 @@ void ConformanceBase::Open(const std::string& provider_faults, bool real_time) {
 
 void ConformanceBase::Put(const std::string& path, const Bytes& bytes) {
   Status s = p().PutIfAbsent(path, bytes);
-  ASSERT_TRUE(s.ok()) << "put " << path << ": " << s.ToString();
+  // The status names "put <path>" already.
+  ASSERT_TRUE(s.ok()) << s.ToString() << Guide("Slot by slot: put");
 }
 
 std::string TargetName(const ::testing::TestParamInfo<size_t>& info) {

@@ -34,8 +34,16 @@ inline Bytes B(const std::string& s) { return Bytes(s.begin(), s.end()); }
 // Parses a fault plan spec, failing the test when it is malformed.
 provider::FaultPlan Plan(const std::string& spec);
 
-// Compares without printing megabytes when they differ.
+// Where a failure's explanation is: a section of the plugin guide, which installs with the SDK
+// (share/doc/JournalSync/plugin-guide.md), where this kit's sources do not.
+std::string Guide(const std::string& section);
+
+// Compares without printing megabytes when they differ. A failed read is its status, which
+// already names the operation and the object (the host's context: "get a/b: ...").
 ::testing::AssertionResult SameBytes(const Result<Bytes>& got, const Bytes& want);
+// Get(path) returns exactly `want`; a failure names the object once.
+::testing::AssertionResult ReadsBack(provider::Provider& p, const std::string& path,
+                                     const Bytes& want);
 // Lists `prefix` and checks the answer is exactly `want` (path -> size): sorted, no
 // duplicates, no temporary upload names, nothing missing or extra, sizes right.
 ::testing::AssertionResult ListsExactly(provider::Provider& p, const std::string& prefix,

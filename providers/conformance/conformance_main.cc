@@ -28,6 +28,7 @@
 #include "host/plugin_loader.h"
 #include "host/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
+#include "providers/conformance/plain_failures.h"
 
 namespace fs = std::filesystem;
 
@@ -362,6 +363,7 @@ int Main(int argc, char** argv) {
   int gtest_argc = static_cast<int>(rest.size());
   rest.push_back(nullptr);
   ::testing::InitGoogleTest(&gtest_argc, rest.data());
+  UsePlainFailures();  // an installed kit's failures point to the guide, not to its sources
   const int rc = RUN_ALL_TESTS();
   locations->RemoveCreated();
   return rc;

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "jsync_plugin_util.h"
 #include "jsync_provider.h"
 
 namespace fs = std::filesystem;
@@ -59,11 +60,7 @@ class Fd {
   int fd_;
 };
 
-int Fail(jsync_error* err, int code, const std::string& message) {
-  std::snprintf(err->message, sizeof err->message, "%s", message.c_str());
-  err->retry_after_ms = -1;
-  return code;
-}
+using jsync_plugin::Fail;
 
 int FailErrno(jsync_error* err, const std::string& what, const fs::path& p) {
   const int e = errno;
@@ -255,18 +252,6 @@ int SameBytes(int dir_fd, const std::string& name, const std::string& shown, con
   return JSYNC_OK;
 }
 
-std::string RandomHex(const jsync_host_services* host) {
-  uint8_t b[8];
-  host->random(host->host, b, sizeof b);
-  static const char* kDigits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s.push_back(kDigits[x >> 4]);
-    s.push_back(kDigits[x & 15]);
-  }
-  return s;
-}
-
 int FolderOpen(const jsync_host_services* host, const char* location, const char*,
                jsync_instance** out, jsync_error* err) {
   try {
@@ -291,7 +276,8 @@ int FolderOpen(const jsync_host_services* host, const char* location, const char
 // ".jsync-tmp-<target name>-<random>": the host tells whose upload an orphan was by the name
 // it was meant to get (docs/decisions/0018-hostile-cloud-folder.md).
 std::string TempName(const Folder& f, const std::string& target_name) {
-  return std::string(JSYNC_TEMP_PREFIX) + target_name.substr(0, 96) + "-" + RandomHex(f.host);
+  return std::string(JSYNC_TEMP_PREFIX) + target_name.substr(0, 96) + "-" +
+         jsync_plugin::RandomHex(f.host, 8);
 }
 
 int FolderPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t len,

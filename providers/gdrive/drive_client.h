@@ -1,6 +1,7 @@
 // The Drive plugin's HTTP layer: request URLs (query encoding), one exchange through the
-// host's services table (host->http), Drive's JSON (int64 values as strings), and the mapping
-// of Drive's errors (HTTP status + errors[0].reason) onto the provider status taxonomy.
+// host's services table (the SDK's jsync_plugin::Exchange over host->http), Drive's JSON
+// (int64 values as strings), and the mapping of Drive's errors (HTTP status +
+// errors[0].reason) onto the provider status taxonomy.
 //
 // Nothing here retries or sleeps: the host does that around every provider call. Messages
 // name the operation and say what Drive said; they never contain a credential or an upload
@@ -14,9 +15,17 @@
 #include <utility>
 #include <vector>
 
+#include "jsync_plugin_util.h"
 #include "jsync_provider.h"
 
 namespace jsync_gdrive {
+
+// The SDK's request and answer (jsync_plugin_util.h): Response::body holds a JSON answer
+// (2xx, up to Request::body_limit) or Drive's error document (status >= 300); a download
+// streams through a Request::target instead.
+using jsync_plugin::Fail;
+using jsync_plugin::Request;
+using jsync_plugin::Response;
 
 using Params = std::vector<std::pair<std::string, std::string>>;
 
@@ -25,40 +34,15 @@ std::string QueryEscape(std::string_view s);
 // base + "?" + k=v&... (nothing appended for no params).
 std::string WithQuery(const std::string& base, const Params& params);
 
-struct Response {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;  // collected 2xx/4xx/5xx body (up to the request's limit)
-  std::string Header(std::string_view lower_name) const;  // last value, "" when absent
-};
-
-// Where the body of a download goes (instead of Response::body). Called only for 200/206.
-struct BodySink {
-  jsync_sink* out = nullptr;
-  uint64_t skip = 0;       // bytes to drop first (a server that ignored Range)
-  uint64_t remaining = 0;  // bytes to pass on, then stop
-  bool consumer_stopped = false;
-};
-
-struct Request {
-  const char* method = "GET";
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  const uint8_t* body = nullptr;
-  size_t body_len = 0;
-  size_t body_limit = 16u << 20;  // a larger answer is an error (JSON answers are small)
-  BodySink* sink = nullptr;       // stream 200/206 bodies here
-};
-
-// One exchange. JSYNC_OK when a response arrived (any status, in *response), else the host's
-// transport code with `err` filled (message prefixed by `what`).
-int Exchange(const jsync_host_services* host, const Request& request, Response* response,
-             std::string_view what, jsync_error* err);
+// One exchange (jsync_plugin::Exchange) whose failure messages start "Google Drive <what>:".
+// JSYNC_OK when a response arrived (any status, in *response), else the host's transport code
+// with `err` filled.
+inline int DriveExchange(const jsync_host_services* host, const Request& request,
+                         Response* response, std::string_view what, jsync_error* err) {
+  return jsync_plugin::Exchange(host, request, response, "Google Drive " + std::string(what), err);
+}
 
 // ---- errors ----------------------------------------------------------------------------------
-
-// Fills err (retry_after_ms -1) and returns code.
-int Fail(jsync_error* err, int code, std::string_view message);
 
 // Drive's error body: {"error":{"code":403,"message":"...","errors":[{"reason":"...",...}]}}.
 struct DriveError {
@@ -68,15 +52,15 @@ struct DriveError {
 };
 DriveError ParseDriveError(const std::string& body);
 
-// Maps an unsuccessful answer to `what` (e.g. "put journals/x") onto a provider code:
-// 401 AUTH_EXPIRED (the host already refreshed once); 403 user/rateLimitExceeded and 429
-// RETRYABLE_THROTTLED (+Retry-After); 403 storageQuotaExceeded and 507 QUOTA_EXCEEDED; 403
-// scope/permission reasons AUTH_EXPIRED (re-consent); 404 NOT_FOUND; 400 INVALID; 408
-// RETRYABLE_NETWORK; 5xx RETRYABLE_UNAVAILABLE; anything else FATAL.
+// Maps an unsuccessful answer to `what` (e.g. "put journals/x") onto a provider code: the
+// SDK's mapping (jsync_plugin::CodeFromHttpStatus: 401 AUTH_EXPIRED, the host already
+// refreshed once; 404 NOT_FOUND; 429 RETRYABLE_THROTTLED; 507 QUOTA_EXCEEDED; 5xx
+// RETRYABLE_UNAVAILABLE; ...) except for 403, which Drive's reason decides: user/
+// rateLimitExceeded RETRYABLE_THROTTLED, storageQuotaExceeded QUOTA_EXCEEDED, scope and
+// permission reasons AUTH_EXPIRED (re-consent), others FATAL. Retryable codes carry the
+// answer's Retry-After (delta-seconds or an HTTP-date).
 int FailFromResponse(const jsync_host_services* host, std::string_view what,
                      const Response& response, jsync_error* err);
-
-int64_t ParseRetryAfter(std::string_view value, int64_t now_ms);
 
 // ---- Drive's File resource -------------------------------------------------------------------
 

@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "drive_paths.h"
 #include "md5.h"
@@ -17,23 +16,6 @@ void Log(const jsync_instance* inst, int level, const std::string& message) {
   if (inst->host->log != nullptr) inst->host->log(inst->host->host, level, message.c_str());
 }
 
-std::string RandomHex(const jsync_instance* inst, size_t bytes) {
-  std::vector<uint8_t> b(bytes);
-  if (inst->host->random != nullptr) {
-    inst->host->random(inst->host->host, b.data(), b.size());
-  } else {
-    std::random_device rd;
-    for (auto& x : b) x = static_cast<uint8_t>(rd());
-  }
-  static const char* kDigits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s.push_back(kDigits[x >> 4]);
-    s.push_back(kDigits[x & 15]);
-  }
-  return s;
-}
-
 int FailFrom(jsync_instance* inst, const std::string& what, const Response& response,
              jsync_error* err, uint64_t upload_bytes) {
   if (response.status != 403 || !ParseDriveError(response.body).reason.empty()) {
@@ -44,18 +26,16 @@ int FailFrom(jsync_instance* inst, const std::string& what, const Response& resp
   Response about;
   jsync_error ignored{-1, {0}};
   bool full = false;
-  if (Exchange(inst->host, req, &about, what, &ignored) == JSYNC_OK && about.status == 200) {
+  if (DriveExchange(inst->host, req, &about, what, &ignored) == JSYNC_OK && about.status == 200) {
     full = StorageFullFromAbout(about.body, upload_bytes);
   }
   const std::string head = "Google Drive " + what + ": HTTP 403 Forbidden";
   if (full) {
     return Fail(err, JSYNC_QUOTA_EXCEEDED, head + " — the Google Drive storage is full");
   }
-  const int code =
-      Fail(err, JSYNC_RETRYABLE_THROTTLED, head + " (no reason readable; taken for a rate limit)");
-  const int64_t now = inst->host->now_ms != nullptr ? inst->host->now_ms(inst->host->host) : 0;
-  err->retry_after_ms = ParseRetryAfter(response.Header("retry-after"), now);
-  return code;
+  return jsync_plugin::FailHttp(inst->host, JSYNC_RETRYABLE_THROTTLED,
+                                head + " (no reason readable; taken for a rate limit)", response,
+                                err);
 }
 
 bool StorageFullFromAbout(const std::string& about_body, uint64_t upload_bytes) {
@@ -108,7 +88,7 @@ int QueryPage(jsync_instance* inst, const std::string& q, const std::string& ord
   Request req;
   req.url = WithQuery(inst->ep.api + "/files", params);
   Response resp;
-  int rc = Exchange(inst->host, req, &resp, what, err);
+  int rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) return FailFrom(inst, what, resp, err);
   return ParseFileList(resp.body, what, page, err);
@@ -167,7 +147,7 @@ int NextFileId(jsync_instance* inst, const std::string& what, std::string* id, j
                                                               {"type", "files"},
                                                               {"fields", "ids"}});
     Response resp;
-    const int rc = Exchange(inst->host, req, &resp, what + " (generateIds)", err);
+    const int rc = DriveExchange(inst->host, req, &resp, what + " (generateIds)", err);
     if (rc != JSYNC_OK) return rc;
     if (resp.status != 200) {
       return FailFrom(inst, what + " (generateIds)", resp, err);
@@ -194,7 +174,7 @@ int GetFile(jsync_instance* inst, const std::string& id, const std::string& what
   Request req;
   req.url = WithQuery(inst->ep.api + "/files/" + QueryEscape(id), {{"fields", kFileFields}});
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what, err);
+  const int rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) return FailFrom(inst, what, resp, err);
   if (!ParseFileText(resp.body, file)) {
@@ -218,26 +198,25 @@ int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint6
   Request req;
   req.url = WithQuery(inst->ep.api + "/files/" + QueryEscape(file.id), {{"alt", "media"}});
   if (offset != 0 || n != file.size) {
-    req.headers.emplace_back(
-        "Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
+    req.headers.emplace_back("Range", jsync_plugin::RangeHeaderValue(offset, n));
   }
-  BodySink sink;
-  sink.out = out;
-  sink.skip = offset;
-  sink.remaining = n;
-  req.sink = &sink;
+  // The size went to the host above (from the metadata): the target does not tell it again.
+  jsync_plugin::RangeTarget target(out, offset, n, nullptr);
+  req.target = &target;
   // Bounded by what was asked, not by the metadata: a server that ignores the Range (or lies
   // about the size) cannot make us hold more than the range and a little slack.
-  req.body_limit =
-      static_cast<size_t>(std::min<uint64_t>(offset + n, SIZE_MAX - (1u << 20))) + (1u << 20);
+  req.body_limit = jsync_plugin::DownloadBodyLimit(offset, n);
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what, err);
+  const int rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status == 200 || resp.status == 206) {
-    if (sink.consumer_stopped) return JSYNC_OK;
-    const uint64_t got = resp.status == 206
-                             ? resp.body.size()
-                             : resp.body.size() - std::min<uint64_t>(offset, resp.body.size());
+    if (target.sink_stopped()) return JSYNC_OK;
+    if (target.bad_range()) {
+      return Fail(err, JSYNC_FATAL,
+                  "Google Drive " + what + ": Drive sent another range (" +
+                      resp.Header("content-range") + ") than the one asked for");
+    }
+    const uint64_t got = target.delivered();
     if (got < n) {
       return Fail(err, JSYNC_RETRYABLE_NETWORK,
                   "Google Drive " + what + ": the download ended early (" + std::to_string(got) +
@@ -291,7 +270,7 @@ int DeleteFile(jsync_instance* inst, const std::string& id, const std::string& w
   req.method = "DELETE";
   req.url = inst->ep.api + "/files/" + QueryEscape(id);
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what, err);
+  const int rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if ((resp.status >= 200 && resp.status < 300) || resp.status == 404) return JSYNC_OK;
   return FailFrom(inst, what, resp, err);

@@ -21,7 +21,7 @@ int StartPageToken(jsync_instance* inst, const std::string& what, std::string* t
   Request req;
   req.url = WithQuery(inst->ep.api + "/changes/startPageToken", {{"fields", "startPageToken"}});
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what + " (startPageToken)", err);
+  const int rc = DriveExchange(inst->host, req, &resp, what + " (startPageToken)", err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) {
     return FailFrom(inst, what + " (startPageToken)", resp, err);
@@ -163,7 +163,7 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
          {"fields", std::string("nextPageToken,newStartPageToken,changes(fileId,removed,file(") +
                         kFileFields + "))"}});
     Response resp;
-    int rc = Exchange(inst->host, req, &resp, what, err);
+    int rc = DriveExchange(inst->host, req, &resp, what, err);
     if (rc != JSYNC_OK) return rc;
     if (resp.status != 200) {
       if (!InvalidToken(resp)) return FailFrom(inst, what, resp, err);
@@ -233,7 +233,7 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
   int rc = StartPageToken(inst, what, &token, err);
   if (rc != JSYNC_OK) return rc;
   json channel = {
-      {"id", "jsync-" + RandomHex(inst, 16)},
+      {"id", "jsync-" + jsync_plugin::RandomHex(inst->host, 16)},
       {"type", "web_hook"},
       {"address", address},
       // Echoed as X-Goog-Channel-Token: tells the receiver which journal changed,
@@ -255,7 +255,7 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
   req.body = reinterpret_cast<const uint8_t*>(body.data());
   req.body_len = body.size();
   Response resp;
-  rc = Exchange(inst->host, req, &resp, what, err);
+  rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) return FailFrom(inst, what, resp, err);
   const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
@@ -275,8 +275,8 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
     sreq.body_len = stop.size();
     Response sresp;
     jsync_error ignored{-1, {0}};
-    if (Exchange(inst->host, sreq, &sresp, "watch (stopping the previous channel)", &ignored) !=
-            JSYNC_OK ||
+    if (DriveExchange(inst->host, sreq, &sresp, "watch (stopping the previous channel)",
+                      &ignored) != JSYNC_OK ||
         sresp.status >= 300) {
       Log(inst, 1,
           "Google Drive watch: the previous channel was not stopped; it expires by itself");
@@ -291,7 +291,7 @@ int DoQuota(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_error* 
   Request req;
   req.url = WithQuery(inst->ep.api + "/about", {{"fields", "storageQuota"}});
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, "quota", err);
+  const int rc = DriveExchange(inst->host, req, &resp, "quota", err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status != 200) return FailFrom(inst, "quota", resp, err);
   if (!ParseStorageQuota(resp.body, used, total)) {

@@ -40,7 +40,5 @@ inline std::string UploadKey(const std::string& path, const std::string& md5) {
 }
 
 void Log(const jsync_instance* inst, int level, const std::string& message);
-// Hex of `bytes` random bytes from the host.
-std::string RandomHex(const jsync_instance* inst, size_t bytes);
 
 }  // namespace jsync_gdrive

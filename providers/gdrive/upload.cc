@@ -31,7 +31,7 @@ int Completed(const Response& resp, const std::string& what, UploadResult* resul
 int Multipart(jsync_instance* inst, const std::string& id, const std::string& name,
               const uint8_t* data, size_t len, const std::string& what, UploadResult* result,
               jsync_error* err) {
-  const std::string boundary = "jsync-" + RandomHex(inst, 16);
+  const std::string boundary = "jsync-" + jsync_plugin::RandomHex(inst->host, 16);
   std::string body = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
                      Metadata(id, name) + "\r\n--" + boundary +
                      "\r\nContent-Type: application/octet-stream\r\n\r\n";
@@ -45,7 +45,7 @@ int Multipart(jsync_instance* inst, const std::string& id, const std::string& na
   req.body = reinterpret_cast<const uint8_t*>(body.data());
   req.body_len = body.size();
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what, err);
+  const int rc = DriveExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status == 200 || resp.status == 201) return Completed(resp, what, result, err);
   if (resp.status == 409) {
@@ -79,7 +79,8 @@ int StartSession(jsync_instance* inst, const std::string& id, const std::string&
   req.body = reinterpret_cast<const uint8_t*>(meta.data());
   req.body_len = meta.size();
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, what + " (starting a resumable upload)", err);
+  const int rc =
+      DriveExchange(inst->host, req, &resp, what + " (starting a resumable upload)", err);
   if (rc != JSYNC_OK) return rc;
   if (resp.status == 409) {
     result->id_in_use = true;
@@ -165,9 +166,9 @@ int Resumable(jsync_instance* inst, const std::string& key, const std::string& i
       Request status;
       status.method = "PUT";
       status.url = it->second;
-      status.headers = {{"Content-Range", "bytes */" + std::to_string(len)}};
+      status.headers = {{"Content-Range", jsync_plugin::FormatContentRange(len)}};
       Response resp;
-      int rc = Exchange(inst->host, status, &resp, what + " (resuming)", err);
+      int rc = DriveExchange(inst->host, status, &resp, what + " (resuming)", err);
       if (rc != JSYNC_OK) return rc;
       Step step = Step::kDone;
       rc = OnSessionAnswer(inst, key, resp, len, what + " (resuming)", &offset, &step, result, err);
@@ -184,14 +185,13 @@ int Resumable(jsync_instance* inst, const std::string& key, const std::string& i
       put.url = it->second;
       // Everything held but not finished: a status query asks Drive to complete it.
       const std::string range = offset == len
-                                    ? "bytes */" + std::to_string(len)
-                                    : "bytes " + std::to_string(offset) + "-" +
-                                          std::to_string(len - 1) + "/" + std::to_string(len);
+                                    ? jsync_plugin::FormatContentRange(len)
+                                    : jsync_plugin::FormatContentRange(offset, len - 1, len);
       put.headers = {{"Content-Type", "application/octet-stream"}, {"Content-Range", range}};
       put.body = data + offset;
       put.body_len = len - offset;
       Response resp;
-      int rc = Exchange(inst->host, put, &resp, what, err);
+      int rc = DriveExchange(inst->host, put, &resp, what, err);
       if (rc != JSYNC_OK) return rc;  // the session stays: the host's retry resumes
       const uint64_t before = offset;
       Step step = Step::kDone;

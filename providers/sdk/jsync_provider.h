@@ -142,7 +142,9 @@ typedef struct jsync_list_entry {
   uint32_t flags;   /* JSYNC_ENTRY_* */
 } jsync_list_entry;
 
-/* Where a plugin reports a listing (or a change feed page). */
+/* Where a plugin reports a listing (or a change feed page). The host copies every string
+   (path, token) and entry before emit, entry or set_next returns: the plugin may free or reuse
+   them right after the call. */
 typedef struct jsync_list_sink {
   void* ctx;
   void (*emit)(void* ctx, const char* path, uint64_t size);
@@ -245,6 +247,10 @@ typedef struct jsync_provider {
              jsync_error* err);
   /* Writes bytes [offset, offset+length) of path to out (length UINT64_MAX: to the end).
      The host may call it again after a failure, so writes to out must restart cleanly.
+     Past the end: offset >= the object's size is an empty read (JSYNC_OK, nothing written),
+     and a range running past the end stops at it; only a missing object is JSYNC_NOT_FOUND.
+     After the sink's write (or size) returned nonzero, write nothing more and return JSYNC_OK:
+     the host knows why it said stop (an object over its limit) and reports that itself.
      The host bounds every read: it asks for [0, limit + 1) and refuses an object that fills
      it. A plugin reads no more than asked, stops when the sink's write or size says stop, and
      returns JSYNC_FATAL_NOT_A_FILE (version 1: JSYNC_FATAL) for anything but a regular file,
@@ -252,7 +258,10 @@ typedef struct jsync_provider {
   int (*get)(jsync_instance* inst, const char* path, uint64_t offset, uint64_t length,
              jsync_sink* out, jsync_error* err);
   /* Emits the objects under prefix (any depth), one page at a time; page_token NULL or ""
-     for the first page. Temporary upload files are never emitted through emit. Nothing that
+     for the first page. The prefix is a plain string prefix of the object path, not a folder:
+     "changes/dev" matches "changes/dev/1" and "changes/device2/1" ("" lists everything). In
+     any order (the host sorts the whole listing and drops names outside the prefix), but each
+     name once across all pages. Temporary upload files are never emitted through emit. Nothing that
      sits at a name is skipped silently: with a version-2 host a symlink or special file is an
      entry of kind JSYNC_KIND_SPECIAL (never followed), an empty directory one of kind
      JSYNC_KIND_DIRECTORY, so the engine can report what it cannot read. */

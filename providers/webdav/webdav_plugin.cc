@@ -13,32 +13,28 @@
 // descending only into collections that can hold names under the prefix; one page.
 // Quota comes from RFC 4331 properties on the location, when the server reports them.
 //
-// The plugin never retries or sleeps: each failure is classified (webdav_http.cc).
+// The plugin never retries or sleeps: each failure is classified (webdav_http.cc). Exchanges,
+// ranges, Retry-After and random names come from the SDK's jsync_plugin_util.h.
 #include <algorithm>
 #include <cstddef>
-#include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
-#include <random>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "jsync_plugin_util.h"
 #include "jsync_provider.h"
 #include "propfind_parser.h"
 #include "webdav_http.h"
 
+using jsync_plugin::BodyTarget;
+using jsync_plugin::Fail;
+using jsync_plugin::Request;
+using jsync_plugin::Response;
 using jsync_webdav::BaseUrl;
-using jsync_webdav::BodyTarget;
-using jsync_webdav::Exchange;
-using jsync_webdav::Fail;
 using jsync_webdav::FailFromStatus;
-using jsync_webdav::Request;
-using jsync_webdav::Response;
-using jsync_webdav::StringTarget;
 
 // The plugin's instance (opaque to the host).
 struct jsync_instance {
@@ -58,27 +54,19 @@ constexpr const char* kPropfindQuotaBody =
     "<d:propfind xmlns:d=\"DAV:\"><d:prop><d:quota-available-bytes/><d:quota-used-bytes/>"
     "</d:prop></d:propfind>\n";
 
+// Names the plugin in the messages of failed exchanges; the host's context already says which
+// operation and object ("put a/b: WebDAV: PUT failed: ...").
+constexpr const char* kWhat = "WebDAV";
+
 bool Is2xx(int status) { return status >= 200 && status < 300; }
+
+int Exchange(const jsync_host_services* host, const Request& request, Response* response,
+             jsync_error* err) {
+  return jsync_plugin::Exchange(host, request, response, kWhat, err);
+}
 
 void Log(const jsync_instance* inst, int level, const std::string& message) {
   if (inst->host->log != nullptr) inst->host->log(inst->host->host, level, message.c_str());
-}
-
-std::string RandomHex(const jsync_host_services* host, size_t bytes) {
-  std::vector<uint8_t> b(bytes);
-  if (host->random != nullptr) {
-    host->random(host->host, b.data(), b.size());
-  } else {
-    std::random_device rd;
-    for (auto& x : b) x = static_cast<uint8_t>(rd());
-  }
-  static const char* kDigits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s.push_back(kDigits[x >> 4]);
-    s.push_back(kDigits[x & 15]);
-  }
-  return s;
 }
 
 std::string Join(const std::vector<std::string>& segments, size_t n) {
@@ -98,115 +86,11 @@ int InvalidPath(jsync_error* err, const char* path) {
 
 // ---- body targets --------------------------------------------------------------------------
 
-// "bytes 100-199/1000" -> 100.
-bool ContentRangeStart(const std::string& value, uint64_t* start) {
-  size_t p = value.find_first_of("0123456789*");
-  if (p == std::string::npos || value[p] == '*') return false;
-  uint64_t v = 0;
-  size_t i = p;
-  for (; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) v = v * 10 + (value[i] - '0');
-  if (i >= value.size() || value[i] != '-') return false;
-  *start = v;
-  return true;
-}
-
-// "bytes */1000" (or "bytes 0-9/1000") -> 1000.
-bool ContentRangeTotal(const std::string& value, uint64_t* total) {
-  size_t slash = value.rfind('/');
-  if (slash == std::string::npos || slash + 1 >= value.size() || value[slash + 1] == '*') {
-    return false;
-  }
-  uint64_t v = 0;
-  for (size_t i = slash + 1; i < value.size() && value[i] >= '0' && value[i] <= '9'; ++i) {
-    v = v * 10 + (value[i] - '0');
-  }
-  *total = v;
-  return true;
-}
-
-// Streams bytes [offset, offset + length) of a 200 or 206 answer to the caller's sink,
-// skipping what a server that ignored (or widened) the Range sent before the offset.
-class RangeTarget final : public BodyTarget {
- public:
-  // ext (ABI 2, may be NULL): the object's total size goes to the host before the first byte,
-  // so an object over the host's limit is not downloaded.
-  RangeTarget(jsync_sink* out, uint64_t offset, uint64_t length, const jsync_get_sink* ext)
-      : out_(out), offset_(offset), remaining_(length), ext_(ext) {}
-
-  bool Ready(int status, const Response& response) const override {
-    if (status == 0) return false;
-    // Where a 206 body starts is in Content-Range; wait for it if the host streams first.
-    return status != 206 || !response.Header("content-range").empty();
-  }
-
-  bool Write(int status, const Response& response, const uint8_t* data, size_t len) override {
-    if (status != 200 && status != 206) return true;
-    if (!started_) {
-      started_ = true;
-      uint64_t total = 0;
-      const bool known = status == 206 ? ContentRangeTotal(response.Header("content-range"), &total)
-                                       : ParseLength(response.Header("content-length"), &total);
-      if (ext_ != nullptr && ext_->size != nullptr && offset_ == 0 && known &&
-          ext_->size(out_->ctx, total) != 0) {
-        consumer_stopped_ = true;
-        return false;
-      }
-      skip_ = offset_;  // 200: the whole object, whatever was asked
-      uint64_t start = 0;
-      if (status == 206) {
-        skip_ = 0;
-        if (ContentRangeStart(response.Header("content-range"), &start)) {
-          if (start > offset_) {
-            bad_range_ = true;
-            return false;
-          }
-          skip_ = offset_ - start;
-        }
-      }
-    }
-    if (remaining_ == 0) return false;
-    if (skip_ > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(skip_, len));
-      data += n;
-      len -= n;
-      skip_ -= n;
-    }
-    if (len == 0) return true;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(remaining_, len));
-    if (out_->write(out_->ctx, data, n) != 0) {
-      consumer_stopped_ = true;
-      return false;
-    }
-    remaining_ -= n;
-    return remaining_ > 0;
-  }
-
-  bool bad_range() const { return bad_range_; }
-
- private:
-  static bool ParseLength(const std::string& value, uint64_t* out) {
-    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) return false;
-    uint64_t v = 0;
-    for (char c : value) v = v * 10 + static_cast<uint64_t>(c - '0');
-    *out = v;
-    return true;
-  }
-
-  jsync_sink* out_;
-  uint64_t offset_;
-  uint64_t remaining_;
-  const jsync_get_sink* ext_ = nullptr;
-  uint64_t skip_ = 0;
-  bool started_ = false;
-  bool bad_range_ = false;
-  bool consumer_stopped_ = false;
-};
-
 // Compares a 200 body with expected bytes as it streams, stopping at the first difference.
 class CompareTarget final : public BodyTarget {
  public:
   CompareTarget(const uint8_t* data, size_t len) : data_(data), len_(len) {}
-  bool Write(int status, const Response&, const uint8_t* data, size_t len) override {
+  bool Write(int status, const Response& /*response*/, const uint8_t* data, size_t len) override {
     if (status != 200) return true;
     if (differ_ || pos_ + len > len_ || (len > 0 && std::memcmp(data_ + pos_, data, len) != 0)) {
       differ_ = true;
@@ -236,7 +120,7 @@ int MakeCollection(jsync_instance* inst, const std::vector<std::string>& raw, si
   req.url = inst->base.RootCollectionUrl(raw, n);
   Response resp;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    int rc = Exchange(inst->host, req, &resp, nullptr, err);
+    int rc = Exchange(inst->host, req, &resp, err);
     if (rc != JSYNC_OK) return rc;
     // 405: already there (RFC 4918 §9.3.1); 301: the server redirects to the slashed form.
     if (Is2xx(resp.status) || resp.status == 405 || resp.status == 301) return JSYNC_OK;
@@ -264,7 +148,7 @@ int SendBytes(jsync_instance* inst, const std::string& url, const uint8_t* data,
   req.headers = {{"Content-Type", "application/octet-stream"}};
   req.body = data;
   req.body_len = len;
-  return Exchange(inst->host, req, resp, nullptr, err);
+  return Exchange(inst->host, req, resp, err);
 }
 
 void DeleteQuietly(jsync_instance* inst, const std::string& url, const std::string& what) {
@@ -273,7 +157,7 @@ void DeleteQuietly(jsync_instance* inst, const std::string& url, const std::stri
   req.url = url;
   Response resp;
   jsync_error err{-1, {0}};
-  const int rc = Exchange(inst->host, req, &resp, nullptr, &err);
+  const int rc = Exchange(inst->host, req, &resp, &err);
   if (rc != JSYNC_OK || (!Is2xx(resp.status) && resp.status != 404)) {
     Log(inst, 2,
         "WebDAV: could not remove the temporary upload " + what + " (it is never listed): " +
@@ -292,7 +176,7 @@ int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t le
   std::vector<std::string> temp_segs = dir;
   // The target's name in the temporary one tells whose upload an orphan was.
   temp_segs.push_back(JSYNC_TEMP_PREFIX + segs.back().substr(0, 96) + "-" +
-                      RandomHex(inst->host, 16));
+                      jsync_plugin::RandomHex(inst->host, 16));
   const std::string temp_url = inst->base.Url(temp_segs, false);
   const std::string final_url = inst->base.Url(segs, false);
   const std::string temp_what = Join(temp_segs, temp_segs.size());
@@ -321,7 +205,7 @@ int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t le
   move.method = "MOVE";
   move.url = temp_url;
   move.headers = {{"Destination", final_url}, {"Overwrite", if_absent ? "F" : "T"}};
-  rc = Exchange(inst->host, move, &resp, nullptr, err);
+  rc = Exchange(inst->host, move, &resp, err);
   if (rc != JSYNC_OK) return rc;  // the server may have moved it: a retry sees equal bytes
   if (Is2xx(resp.status)) return JSYNC_OK;
   if (resp.status != 412 || !if_absent) {
@@ -335,8 +219,10 @@ int DoPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t le
   get.method = "GET";
   get.url = final_url;
   CompareTarget compare(data, len);
+  get.target = &compare;
+  get.body_limit = jsync_plugin::DownloadBodyLimit(0, len);  // one byte more tells "longer"
   Response existing;
-  rc = Exchange(inst->host, get, &existing, &compare, err);
+  rc = Exchange(inst->host, get, &existing, err);
   if (rc != JSYNC_OK) return rc;  // unreachable now: the temporary file stays (never listed)
   if (existing.status == 200) {
     rc = compare.Same() ? JSYNC_OK
@@ -363,17 +249,16 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
   req.url = inst->base.Url(segs, false);
   const bool whole = offset == 0 && length == UINT64_MAX;
   if (!whole) {
-    std::string range = "bytes=" + std::to_string(offset) + "-";
-    if (length == 0) {
-      range += std::to_string(offset);  // asks for one byte; none is passed on
-    } else if (length != UINT64_MAX && offset + length > offset) {
-      range += std::to_string(offset + length - 1);
-    }
-    req.headers.emplace_back("Range", range);
+    // length 0 asks for one byte; none is passed on.
+    req.headers.emplace_back("Range",
+                             jsync_plugin::RangeHeaderValue(offset, length == 0 ? 1 : length));
   }
-  RangeTarget target(out, offset, length, JSYNC_GET_SINK(inst->host->abi_version, out));
+  jsync_plugin::RangeTarget target(out, offset, length,
+                                   JSYNC_GET_SINK(inst->host->abi_version, out));
+  req.target = &target;
+  req.body_limit = jsync_plugin::DownloadBodyLimit(offset, length);
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, &target, err);
+  const int rc = Exchange(inst->host, req, &resp, err);
   if (rc != JSYNC_OK) return rc;
   if (target.bad_range()) {
     return Fail(err, JSYNC_FATAL,
@@ -383,8 +268,9 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
   if (resp.status == 200 || resp.status == 206) return JSYNC_OK;
   if (resp.status == 416) {
     // Nothing at or after `offset`: an empty read, unless the server says the object is longer.
-    uint64_t total = 0;
-    if (ContentRangeTotal(resp.Header("content-range"), &total) && offset < total) {
+    jsync_plugin::ContentRange range;
+    if (jsync_plugin::ParseContentRange(resp.Header("content-range"), &range) && range.has_total &&
+        offset < range.total) {
       return FailFromStatus(inst->host, "GET", path, resp, err);
     }
     return JSYNC_OK;
@@ -405,9 +291,9 @@ int Propfind(jsync_instance* inst, const std::vector<std::string>& dir, const ch
   req.headers = {{"Depth", depth}, {"Content-Type", "application/xml; charset=utf-8"}};
   req.body = reinterpret_cast<const uint8_t*>(body);
   req.body_len = std::strlen(body);
-  StringTarget target(kMaxPropfindBytes);
+  req.body_limit = kMaxPropfindBytes;  // more fails the exchange
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, &target, err);
+  const int rc = Exchange(inst->host, req, &resp, err);
   if (rc != JSYNC_OK) return rc;
   *status = resp.status;
   const std::string what = Join(dir, dir.size()) + "/";
@@ -415,13 +301,8 @@ int Propfind(jsync_instance* inst, const std::vector<std::string>& dir, const ch
   if (resp.status != 207 && resp.status != 200) {
     return FailFromStatus(inst->host, "PROPFIND", what, resp, err);
   }
-  if (target.overflow) {
-    return Fail(err, JSYNC_FATAL,
-                "WebDAV PROPFIND " + what + ": the answer is larger than " +
-                    std::to_string(kMaxPropfindBytes >> 20) + " MiB");
-  }
   std::string why;
-  if (!jsync_webdav::ParseMultistatus(target.body, entries, &why)) {
+  if (!jsync_webdav::ParseMultistatus(resp.body, entries, &why)) {
     return Fail(err, JSYNC_FATAL, "WebDAV PROPFIND " + what + ": unreadable answer: " + why);
   }
   return JSYNC_OK;
@@ -487,7 +368,7 @@ int DoRemove(jsync_instance* inst, const char* path, jsync_error* err) {
   req.method = "DELETE";
   req.url = inst->base.Url(segs, false);
   Response resp;
-  const int rc = Exchange(inst->host, req, &resp, nullptr, err);
+  const int rc = Exchange(inst->host, req, &resp, err);
   if (rc != JSYNC_OK) return rc;
   if (Is2xx(resp.status) || resp.status == 404) return JSYNC_OK;
   return FailFromStatus(inst->host, "DELETE", path, resp, err);

@@ -324,6 +324,25 @@ TEST_F(GdrivePluginTest, ErrorsNameDrivesReasonAndNeverAToken) {
   }
 }
 
+// Retry-After as an HTTP-date (RFC 9110 §10.2.3) is a wait too, not "no wait": the plugin used
+// to read only delta-seconds and left such an answer to the host's blind backoff.
+TEST_F(GdrivePluginTest, RetryAfterAsAnHttpDateIsHonoured) {
+  ASSERT_NO_FATAL_FAILURE(Start({"--faults", "429-date@1,429@2"}));
+  auto p = Open();
+  std::string got;
+  int rc = p->Get("x", &got, &err_);
+  EXPECT_EQ(rc, JSYNC_RETRYABLE_THROTTLED) << err_.message;
+  // The emulator dates it 30 s ahead of its clock, in whole seconds.
+  EXPECT_GE(err_.retry_after_ms, 25000) << err_.message;
+  EXPECT_LE(err_.retry_after_ms, 31000) << err_.message;
+  rc = p->Get("x", &got, &err_);
+  EXPECT_EQ(rc, JSYNC_RETRYABLE_THROTTLED) << err_.message;
+  EXPECT_EQ(err_.retry_after_ms, 1000) << "delta-seconds as before";
+  rc = p->Get("x", &got, &err_);
+  EXPECT_EQ(rc, JSYNC_NOT_FOUND) << err_.message;
+  EXPECT_EQ(err_.retry_after_ms, -1);
+}
+
 // An expired token mid-session (the emulator expires it): the host refreshes once through the
 // account's OAuthCredentialSource (a refresh_token grant at the emulator's /token), which
 // stores the new access token before using it; the put goes through, and the id reuse keeps

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <sstream>
 #include <thread>
 
@@ -170,6 +171,19 @@ LocalResponse DriveApi::Handle(const LocalRequest& req) {
         LocalResponse r =
             GoogleError(429, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits");
         r.headers.emplace_back("Retry-After", "1");
+        return r;
+      }
+      case FaultKind::k429Date: {
+        // Retry-After as an HTTP-date (RFC 9110 §10.2.3), 30 s ahead: what proxies and some
+        // Google front ends send instead of delta-seconds.
+        LocalResponse r =
+            GoogleError(429, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits");
+        const std::time_t at = std::time(nullptr) + 30;
+        std::tm parts{};
+        gmtime_r(&at, &parts);
+        char date[64];
+        std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &parts);
+        r.headers.emplace_back("Retry-After", date);
         return r;
       }
       case FaultKind::k500:

@@ -13,6 +13,7 @@ struct KindName {
 constexpr KindName kKinds[] = {
     {FaultKind::kRate, "rate"},
     {FaultKind::k429, "429"},
+    {FaultKind::k429Date, "429-date"},
     {FaultKind::k500, "500"},
     {FaultKind::k502, "502"},
     {FaultKind::k503, "503"},
@@ -57,7 +58,7 @@ Result<FaultSpec> FaultSpec::Parse(const std::string& spec) {
     }
     if (!known) {
       return Status::Invalid("--faults: unknown fault kind '" + kind + "' in '" + entry +
-                             "' (kinds: rate, 429, 500, 502, 503, drop, drop-after, "
+                             "' (kinds: rate, 429, 429-date, 500, 502, 503, drop, drop-after, "
                              "drop-upload, expire-token, quota)");
     }
     if (at != std::string::npos) {

@@ -1,7 +1,7 @@
 // --faults SPEC: a comma list of KIND[@WHEN]; WHEN is N, N-M or N+ and counts Drive API requests
 // (OAuth endpoints are not counted) from 1. Without @WHEN the fault applies to every request.
-// The first entry matching a request wins. Kinds: rate, 429, 500, 502, 503, drop, drop-after,
-// drop-upload, expire-token, quota (see README.md).
+// The first entry matching a request wins. Kinds: rate, 429, 429-date, 500, 502, 503, drop,
+// drop-after, drop-upload, expire-token, quota (see README.md).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 namespace jsync::emulator::gdrive {
 
 enum class FaultKind { kRate, k429, k500, k502, k503, kDrop, kDropUpload, kExpireToken, kQuota,
-                       kDropAfter };
+                       kDropAfter, k429Date };
 
 struct Fault {
   FaultKind kind = FaultKind::k500;
