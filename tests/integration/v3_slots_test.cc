@@ -140,7 +140,7 @@ TEST_F(V3SlotsCli, OptionsAreCheckedDefaultedAndTheSecretStaysInTheTokenStore) {
   ASSERT_EQ(sync.exit_code, 0) << sync.err;  // options (the secret too) kept for later commands
   ProcessResult status = Jsync("a", {"status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  EXPECT_EQ(nlohmann::json::parse(status.out)["location"], "journal");
+  EXPECT_EQ(nlohmann::json::parse(status.out)["provider"]["location"], "journal");
 
   // Another device sets the options with link (no account needed) and names the store in
   // another spelling: the canonical form is the same store, so it joins.
@@ -167,7 +167,8 @@ TEST_F(V3SlotsCli, OptionsAreCheckedDefaultedAndTheSecretStaysInTheTokenStore) {
   ProcessResult providers = Jsync("a", {"providers", "--json"});
   ASSERT_EQ(providers.exit_code, 0) << providers.err;
   bool shown = false;
-  for (const auto& p : nlohmann::json::parse(providers.out)["providers"]) {
+  const auto listed = nlohmann::json::parse(providers.out);
+  for (const auto& p : listed["providers"]) {
     if (p["name"] != "slots") continue;
     shown = true;
     EXPECT_NE(std::find(p["capabilities"].begin(), p["capabilities"].end(), "case_insensitive"),

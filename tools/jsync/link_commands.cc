@@ -135,10 +135,12 @@ int RunLink(const std::string& home, const LinkArgs& args) {
   if (!plugin.ok()) return FailStatus(plugin.status());
   auto config = LinkConfig(*plugin, args);
   if (!config.ok()) return FailStatus(config.status());
-  if (Status s = CheckRequired(home, *plugin, *config); !s.ok()) return FailStatus(s);
   const auth::AuthDescriptor descriptor = auth::AuthDescriptorOf(*plugin);
   // No descriptor (or "none"): the provider needs no account (jsync_provider.auth NULL).
   const std::string kind = descriptor.kind.empty() ? "none" : descriptor.kind;
+  if (kind != "none" || !config->empty()) {
+    if (Status s = CheckRequired(home, *plugin, *config); !s.ok()) return FailStatus(s);
+  }
   if (kind == "none") return LinkOptionsOnly(home, *plugin, *config, args);
   if (kind == "basic") return LinkBasic(home, *plugin, *config, args);
   if (kind != "oauth2" && kind != "cloudkit")
