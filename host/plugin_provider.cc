@@ -254,8 +254,12 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
       return StatusFromPlugin(rc, err, p->plugin_.name + " location " + p->location_);
     }
     canonical.resize(strnlen(canonical.data(), canonical.size()));
+    if (canonical.empty()) {
+      return Status::Invalid(p->plugin_.name + " made an empty location of " + p->location_);
+    }
     p->opened_location_ = canonical;
     p->location_ = WithoutUserInfo(canonical);
+    err = jsync_error{-1, {0}};
   }
   int rc = JSYNC_FATAL;
   try {
