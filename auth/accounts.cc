@@ -23,7 +23,8 @@ nlohmann::json ToJson(const Account& a) {
           {"auth", a.auth},             {"config", a.config},
           {"scopes", a.scopes},         {"linked_at", a.linked_at},
           {"expires_at", a.expires_at}, {"refresh_expires_at", a.refresh_expires_at},
-          {"needs_relink", a.needs_relink}, {"problem", a.problem}};
+          {"needs_relink", a.needs_relink}, {"problem", a.problem},
+          {"secret_options", a.secret_options}};
 }
 
 Account FromJson(const nlohmann::json& j) {
@@ -40,6 +41,11 @@ Account FromJson(const nlohmann::json& j) {
   a.refresh_expires_at = j.value("refresh_expires_at", int64_t{0});
   a.needs_relink = j.value("needs_relink", false);
   a.problem = j.value("problem", "");
+  if (j.contains("secret_options") && j["secret_options"].is_array()) {
+    for (const auto& n : j["secret_options"]) {
+      if (n.is_string()) a.secret_options.push_back(n.get<std::string>());
+    }
+  }
   return a;
 }
 

@@ -14,7 +14,7 @@ namespace jsync::auth {
 
 struct Account {
   std::string provider;   // "gdrive", "webdav"
-  std::string kind;       // "basic", "oauth2", "cloudkit"
+  std::string kind;       // "basic", "oauth2", "cloudkit"; "none": options only, no account
   std::string store;      // the SecretStore backend holding the secret
   std::string user;       // basic: the user name
   nlohmann::json auth = nlohmann::json::object();      // endpoints, client id, scopes
@@ -25,6 +25,9 @@ struct Account {
   int64_t refresh_expires_at = 0;  // 0: unknown
   bool needs_relink = false;
   std::string problem;  // why it needs a re-link (never a secret)
+  // Names of the plugin's secret options set on this device: their values are in the token
+  // store (entry "<provider>.options"), never here.
+  std::vector<std::string> secret_options;
 };
 
 Result<std::vector<Account>> ListAccounts(const std::string& home);

@@ -10,10 +10,6 @@ namespace {
 
 constexpr char kRotatedTokenHeader[] = "x-apple-cloudkit-web-auth-token";
 
-std::string DisplayName(const std::string& provider) {
-  return provider == "icloud" ? "iCloud" : provider;
-}
-
 }  // namespace
 
 std::string CloudKitSecret::Serialize() const {
@@ -82,7 +78,6 @@ Status CloudKitCredentialSource::Refresh() {
     const std::string refused = secret_.web_auth_token;
     if (LoadLocked().ok() && secret_.web_auth_token != refused) return Status::Ok();
   }
-  const std::string name = DisplayName(provider_);
   const std::string problem = "CloudKit asked for a new iCloud sign-in";
   if (auto account = FindAccount(home_, provider_); account.ok() && account->has_value()) {
     Account a = **account;
@@ -90,7 +85,7 @@ Status CloudKitCredentialSource::Refresh() {
     a.problem = problem;
     (void)SaveAccount(home_, a);
   }
-  return Status(Code::kAuthExpired, name + " needs to be linked again: run `jsync link " +
+  return Status(Code::kAuthExpired, provider_ + " needs to be linked again: run `jsync link " +
                                         provider_ + "`; edits made meanwhile stay on this device");
 }
 

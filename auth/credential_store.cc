@@ -8,22 +8,59 @@
 #include "auth/cloudkit_flow.h"
 #include "auth/oauth_credentials.h"
 #include "host/open_provider.h"
+#include "host/plugin_options.h"
 
 namespace jsync::auth {
 namespace {
 
-const char* IdentityProviderOf(const std::string& provider) {
-  if (provider == "gdrive") return "google";
-  if (provider == "onedrive") return "microsoft";
-  if (provider == "icloud") return "icloud";
-  return nullptr;
+// The secrets of the flows themselves: kept in the account's secret (OAuthSecret, the basic
+// password, the CloudKit API token), and never handed to a plugin.
+constexpr const char* kFlowSecrets[] = {"client_secret", "password", "cloudkit_api_token"};
+
+bool IsFlowSecret(const std::string& key) {
+  for (const char* k : kFlowSecrets) {
+    if (key == k) return true;
+  }
+  return false;
 }
 
 // Fields of a user's configuration that are secrets: kept in the SecretStore only.
 nlohmann::json WithoutSecrets(const nlohmann::json& config) {
-  nlohmann::json out = config.is_object() ? config : nlohmann::json::object();
-  for (const char* key : {"client_secret", "password", "cloudkit_api_token"}) out.erase(key);
+  return WithoutSecretOptions(nullptr, config);
+}
+
+// Where a provider's secret options live in the token store.
+std::string OptionsEntry(const std::string& provider) { return provider + ".options"; }
+
+// `config` over what the account already had: setting one option keeps the others.
+nlohmann::json MergedConfig(const std::optional<Account>& old, const nlohmann::json& config) {
+  nlohmann::json out = old ? old->config : nlohmann::json::object();
+  if (config.is_object()) {
+    for (const auto& [k, v] : config.items()) out[k] = v;
+  }
   return out;
+}
+
+// "{tenant}" in an endpoint: the option's value in the user's configuration, else its default.
+Status FillPlaceholders(const std::string& provider, const AuthDescriptor& d,
+                        const nlohmann::json& user_config, std::string* url) {
+  for (size_t open = url->find('{'); open != std::string::npos; open = url->find('{', open)) {
+    const size_t close = url->find('}', open);
+    if (close == std::string::npos) break;
+    const std::string name = url->substr(open + 1, close - open - 1);
+    std::string value;
+    if (user_config.is_object() && user_config.contains(name) && user_config[name].is_string()) {
+      value = user_config[name].get<std::string>();
+    } else if (auto it = d.option_defaults.find(name); it != d.option_defaults.end()) {
+      value = it->second;
+    } else {
+      return Status::Invalid("the " + provider + " provider's sign-in address needs the option " +
+                             name + ": set it with --option " + name + "=VALUE");
+    }
+    url->replace(open, close + 1 - open, value);
+    open += value.size();
+  }
+  return Status::Ok();
 }
 
 nlohmann::json AuthJson(const OAuthConfig& c) {
@@ -67,13 +104,56 @@ PassphraseSource PassphraseFromEnvironment() {
   return []() -> Result<std::string> { return std::string(std::getenv("JSYNC_PASSPHRASE")); };
 }
 
+AuthDescriptor AuthDescriptorOf(const provider::PluginInfo& plugin) {
+  AuthDescriptor d;
+  for (const auto& o : plugin.options) {
+    if (o.default_value) d.option_defaults[o.name] = *o.default_value;
+  }
+  const jsync_auth_descriptor* a = plugin.table != nullptr ? plugin.table->auth : nullptr;
+  if (a == nullptr) return d;
+  auto str = [](const char* s) { return std::string(s ? s : ""); };
+  d.kind = str(a->kind);
+  d.authorize_url = str(a->authorize_url);
+  d.token_url = str(a->token_url);
+  d.device_code_url = str(a->device_code_url);
+  d.revoke_url = str(a->revoke_url);
+  d.scopes = str(a->scopes);
+  // The descriptor grew in version 3; an older plugin's ends before these fields.
+  if (plugin.abi_version >= 3) {
+    for (size_t i = 0; a->authorize_params != nullptr && i < a->authorize_param_count; ++i) {
+      const jsync_param& p = a->authorize_params[i];
+      if (p.name != nullptr && *p.name != '\0') d.authorize_params.emplace_back(p.name, str(p.value));
+    }
+    d.redirect_host = str(a->redirect_host);
+  }
+  return d;
+}
+
+nlohmann::json SecretOptions(const provider::PluginInfo* plugin, const nlohmann::json& config) {
+  nlohmann::json out = nlohmann::json::object();
+  if (plugin == nullptr || !config.is_object()) return out;
+  for (const auto& [k, v] : config.items()) {
+    if (!IsFlowSecret(k) && provider::IsSecretOption(*plugin, k)) out[k] = v;
+  }
+  return out;
+}
+
+nlohmann::json WithoutSecretOptions(const provider::PluginInfo* plugin,
+                                    const nlohmann::json& config) {
+  nlohmann::json out = config.is_object() ? config : nlohmann::json::object();
+  for (const char* key : kFlowSecrets) out.erase(key);
+  if (plugin != nullptr) {
+    for (const auto& o : plugin->options) {
+      if (o.secret) out.erase(o.name);
+    }
+  }
+  return out;
+}
+
 Result<OAuthConfig> ResolveOAuthConfig(const std::string& provider, const AuthDescriptor& d,
                                        const nlohmann::json& user_config,
                                        const std::string& client_id) {
   OAuthConfig c;
-  if (const char* idp = IdentityProviderOf(provider)) {
-    JSYNC_ASSIGN_OR_RETURN(c, WellKnownConfig(idp));
-  }
   if (!d.kind.empty()) c.kind = ParseAuthKind(d.kind);
   for (auto [from, to] : {std::pair{&d.authorize_url, &c.authorize_url},
                           {&d.token_url, &c.token_url},
@@ -81,6 +161,17 @@ Result<OAuthConfig> ResolveOAuthConfig(const std::string& provider, const AuthDe
                           {&d.revoke_url, &c.revoke_url},
                           {&d.scopes, &c.scopes}}) {
     if (!from->empty()) *to = *from;
+  }
+  for (std::string* url :
+       {&c.authorize_url, &c.token_url, &c.device_code_url, &c.revoke_url}) {
+    JSYNC_RETURN_IF_ERROR(FillPlaceholders(provider, d, user_config, url));
+  }
+  c.authorize_params = d.authorize_params;
+  if (!d.redirect_host.empty()) c.redirect_host = d.redirect_host;
+  if (c.kind == AuthKind::kCloudKit) {
+    // CloudKit has no authorization endpoint: the descriptor names the database instead.
+    c.cloudkit_api_base = c.authorize_url;
+    c.authorize_url.clear();
   }
   JSYNC_RETURN_IF_ERROR(ApplyOverrides(user_config, &c));
   if (!client_id.empty()) c.client_id = client_id;
@@ -108,12 +199,14 @@ Result<Account> LinkOAuthAccount(const std::string& home, const std::string& pro
   secret.issued_at = started;
   secret.client_secret = config.client_secret;
   JSYNC_RETURN_IF_ERROR(store->Put(provider, secret.Serialize()));
+  JSYNC_ASSIGN_OR_RETURN(auto old, FindAccount(home, provider));
   Account a;
   a.provider = provider;
   a.kind = "oauth2";
   a.store = store->backend();
   a.auth = AuthJson(config);
-  a.config = WithoutSecrets(user_config);
+  a.config = MergedConfig(old, WithoutSecrets(user_config));
+  if (old) a.secret_options = old->secret_options;
   a.scopes = tokens->scope.empty() ? config.scopes : tokens->scope;
   a.linked_at = started;
   a.expires_at = tokens->expires_at;
@@ -136,13 +229,15 @@ Result<Account> LinkCloudKitAccount(const std::string& home, const std::string& 
   JSYNC_ASSIGN_OR_RETURN(std::string token, RunCloudKitWebAuthFlow(config, options.browser));
   CloudKitSecret secret{std::move(token), config.cloudkit_api_token};
   JSYNC_RETURN_IF_ERROR(store->Put(provider, secret.Serialize()));
+  JSYNC_ASSIGN_OR_RETURN(auto old, FindAccount(home, provider));
   Account a;
   a.provider = provider;
   a.kind = "cloudkit";
   a.store = store->backend();
   a.auth = {{"cloudkit_api_base", config.cloudkit_api_base},
             {"cloudkit_callback_port", config.cloudkit_callback_port}};
-  a.config = WithoutSecrets(user_config);
+  a.config = MergedConfig(old, WithoutSecrets(user_config));
+  if (old) a.secret_options = old->secret_options;
   a.linked_at = started;
   JSYNC_RETURN_IF_ERROR(SaveAccount(home, a));
   return a;
@@ -150,15 +245,19 @@ Result<Account> LinkCloudKitAccount(const std::string& home, const std::string& 
 
 Status LinkBasicAccount(const std::string& home, const std::string& provider,
                         const std::string& user, const std::string& password,
-                        PassphraseSource passphrase, const std::string& store_backend) {
+                        PassphraseSource passphrase, const std::string& store_backend,
+                        const nlohmann::json& config) {
   JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, store_backend, std::move(passphrase)));
   JSYNC_RETURN_IF_ERROR(
       store->Put(provider, nlohmann::json{{"kind", "basic"}, {"password", password}}.dump()));
+  JSYNC_ASSIGN_OR_RETURN(auto old, FindAccount(home, provider));
   Account a;
   a.provider = provider;
   a.kind = "basic";
   a.store = store->backend();
   a.user = user;
+  a.config = MergedConfig(old, WithoutSecrets(config));
+  if (old) a.secret_options = old->secret_options;
   a.linked_at = NowUnixSeconds();
   JSYNC_RETURN_IF_ERROR(SaveAccount(home, a));
   std::error_code ec;
@@ -176,6 +275,11 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
     return report;
   }
   report.was_linked = true;
+  if (account->kind == "none" && account->secret_options.empty()) {
+    // Options only: nothing to revoke, nothing in the token store.
+    JSYNC_RETURN_IF_ERROR(RemoveAccount(home, provider));
+    return report;
+  }
   auto store = StoreFor(home, account->store, std::move(passphrase));
   if (store.ok() && account->kind == "oauth2") {
     auto text = (*store)->Get(provider);
@@ -206,7 +310,12 @@ Result<UnlinkReport> UnlinkAccount(const std::string& home, const std::string& p
     report.revoke_problem = "CloudKit has no revocation; the web token lapses by itself, or sign "
                             "out of the app's web sessions in your Apple ID settings";
   }
-  if (store.ok()) JSYNC_RETURN_IF_ERROR((*store)->Remove(provider));
+  if (store.ok()) {
+    JSYNC_RETURN_IF_ERROR((*store)->Remove(provider));
+    if (!account->secret_options.empty()) {
+      JSYNC_RETURN_IF_ERROR((*store)->Remove(OptionsEntry(provider)));
+    }
+  }
   std::filesystem::remove(home + "/credentials/" + provider + ".json", ec);  // decision 0010
   JSYNC_RETURN_IF_ERROR(RemoveAccount(home, provider));
   return report;
@@ -217,6 +326,8 @@ namespace {
 Result<std::shared_ptr<provider::CredentialSource>> CredentialsFor(
     const std::string& home, const std::string& provider, const std::optional<Account>& account) {
   if (!account) return LegacyBasicCredentials(home, provider);
+  // Options only (a provider without an account): credentials, if any, from the environment.
+  if (account->kind == "none") return std::shared_ptr<provider::CredentialSource>();
   JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, account->store, PassphraseFromEnvironment()));
   if (account->kind == "basic") {
     JSYNC_ASSIGN_OR_RETURN(auto text, store->Get(provider));
@@ -255,8 +366,54 @@ Result<provider::AccountForStorage> LinkedAccountFor(const std::string& home,
   JSYNC_ASSIGN_OR_RETURN(auto account, FindAccount(home, provider));
   provider::AccountForStorage linked;
   JSYNC_ASSIGN_OR_RETURN(linked.credentials, CredentialsFor(home, provider, account));
-  if (account) linked.config_json = account->config.dump();
+  if (!account) return linked;
+  nlohmann::json config = account->config;
+  if (!account->secret_options.empty()) {
+    JSYNC_ASSIGN_OR_RETURN(auto store,
+                           StoreFor(home, account->store, PassphraseFromEnvironment()));
+    JSYNC_ASSIGN_OR_RETURN(auto text, store->Get(OptionsEntry(provider)));
+    auto secret = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (!secret.is_object()) {
+      return Status(Code::kAuthExpired, "the secret options of " + provider +
+                                            " are missing from the token store; set them again "
+                                            "with `jsync link " + provider + " --option`");
+    }
+    for (const auto& [k, v] : secret.items()) config[k] = v;
+  }
+  linked.config_json = config.dump();
   return linked;
+}
+
+Status SaveProviderOptions(const std::string& home, const provider::PluginInfo& plugin,
+                           const nlohmann::json& config, PassphraseSource passphrase,
+                           const std::string& store_backend) {
+  JSYNC_ASSIGN_OR_RETURN(auto old, FindAccount(home, plugin.name));
+  Account a;
+  if (old) {
+    a = *old;
+  } else {
+    a.provider = plugin.name;
+    a.kind = "none";
+    a.linked_at = NowUnixSeconds();
+  }
+  a.config = MergedConfig(old, WithoutSecretOptions(&plugin, config));
+  const nlohmann::json secret = SecretOptions(&plugin, config);
+  if (!secret.empty()) {
+    JSYNC_ASSIGN_OR_RETURN(auto store, StoreFor(home, a.store.empty() ? store_backend : a.store,
+                                                std::move(passphrase)));
+    nlohmann::json all = nlohmann::json::object();
+    if (!a.secret_options.empty()) {
+      JSYNC_ASSIGN_OR_RETURN(auto text, store->Get(OptionsEntry(plugin.name)));
+      if (text) all = nlohmann::json::parse(*text, nullptr, false);
+      if (!all.is_object()) all = nlohmann::json::object();
+    }
+    for (const auto& [k, v] : secret.items()) all[k] = v;
+    JSYNC_RETURN_IF_ERROR(store->Put(OptionsEntry(plugin.name), all.dump()));
+    a.store = store->backend();
+    a.secret_options.clear();
+    for (const auto& [k, v] : all.items()) a.secret_options.push_back(k);
+  }
+  return SaveAccount(home, a);
 }
 
 }  // namespace jsync::auth

@@ -3,9 +3,12 @@
 // HTTP client injects them).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auth/accounts.h"
 #include "auth/authorization_code_flow.h"
@@ -14,21 +17,45 @@
 #include "auth/secret_store.h"
 #include "host/http_client.h"
 #include "host/open_provider.h"
+#include "host/plugin_loader.h"
 
 namespace jsync::auth {
 
 // What a provider plugin declares about linking (its jsync_auth_descriptor).
 struct AuthDescriptor {
-  std::string kind;  // "none", "basic", "oauth2", "cloudkit"
+  std::string kind;  // "none", "basic", "oauth2", "cloudkit"; "" when the plugin has none
+  // Endpoints may hold {option} placeholders (a tenant). For "cloudkit", authorize_url is the
+  // CloudKit Web Services database URL (container and environment).
   std::string authorize_url, token_url, device_code_url, revoke_url, scopes;
+  std::vector<std::pair<std::string, std::string>> authorize_params;  // ABI 3
+  std::string redirect_host;                                          // ABI 3; "": 127.0.0.1
+  // The plugin's option defaults, for the placeholders the user's configuration leaves open.
+  std::map<std::string, std::string> option_defaults;
 };
 
-// The flow configuration for a provider: a well-known identity provider's (gdrive -> google,
-// onedrive -> microsoft, icloud -> icloud), the plugin's descriptor over it, then the user's
-// configuration, then --client-id.
+// The descriptor a plugin declares (its table's auth, the version-3 fields when it has them).
+AuthDescriptor AuthDescriptorOf(const provider::PluginInfo& plugin);
+
+// The flow configuration for a provider: the plugin's descriptor (placeholders filled from
+// the user's configuration or the option defaults), then the user's configuration, then
+// --client-id. Nothing is known of any provider by name: it all comes from the plugin.
 Result<OAuthConfig> ResolveOAuthConfig(const std::string& provider, const AuthDescriptor& descriptor,
                                        const nlohmann::json& user_config,
                                        const std::string& client_id);
+
+// The part of a provider's options that is secret: the plugin's secret options (and the
+// secrets of the flows: client_secret, password, cloudkit_api_token). `config` minus these is
+// what accounts.json keeps; these go to the token store only.
+nlohmann::json SecretOptions(const provider::PluginInfo* plugin, const nlohmann::json& config);
+nlohmann::json WithoutSecretOptions(const provider::PluginInfo* plugin,
+                                    const nlohmann::json& config);
+
+// Sets options for `provider` on this device, for a provider with or without an account:
+// `config` (already checked against the plugin's table) is merged over what was set before,
+// the plain part into accounts.json, the secret part into the token store.
+Status SaveProviderOptions(const std::string& home, const provider::PluginInfo& plugin,
+                           const nlohmann::json& config, PassphraseSource passphrase,
+                           const std::string& store_backend = "");
 
 struct OAuthLinkOptions {
   bool device_flow = false;
@@ -51,9 +78,12 @@ Result<Account> LinkCloudKitAccount(const std::string& home, const std::string& 
                                     const OAuthConfig& config, const nlohmann::json& user_config,
                                     const OAuthLinkOptions& options);
 
+// `config`: the provider's options (plain ones only: secret ones go through
+// SaveProviderOptions); the options set before are kept.
 Status LinkBasicAccount(const std::string& home, const std::string& provider,
                         const std::string& user, const std::string& password,
-                        PassphraseSource passphrase, const std::string& store_backend = "");
+                        PassphraseSource passphrase, const std::string& store_backend = "",
+                        const nlohmann::json& config = nlohmann::json::object());
 
 struct UnlinkReport {
   bool was_linked = false;

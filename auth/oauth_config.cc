@@ -51,48 +51,9 @@ AuthKind ParseAuthKind(const std::string& kind) {
   return AuthKind::kNone;
 }
 
-Result<OAuthConfig> WellKnownConfig(const std::string& identity_provider) {
-  OAuthConfig c;
-  if (identity_provider == "google") {
-    c.authorize_url = "https://accounts.google.com/o/oauth2/v2/auth";
-    c.token_url = "https://oauth2.googleapis.com/token";
-    c.device_code_url = "https://oauth2.googleapis.com/device/code";
-    c.revoke_url = "https://oauth2.googleapis.com/revoke";
-    c.scopes = "https://www.googleapis.com/auth/drive.appdata";
-    // A refresh token comes only with offline access, and only on a fresh consent.
-    c.authorize_params = {{"access_type", "offline"}, {"prompt", "consent"}};
-    return c;
-  }
-  if (identity_provider == "microsoft") {
-    const std::string base = "https://login.microsoftonline.com/common/oauth2/v2.0/";
-    c.authorize_url = base + "authorize";
-    c.token_url = base + "token";
-    c.device_code_url = base + "devicecode";
-    c.scopes = "Files.ReadWrite.AppFolder offline_access";
-    c.redirect_host = "localhost";
-    return c;
-  }
-  if (identity_provider == "icloud") {
-    c.kind = AuthKind::kCloudKit;
-    c.cloudkit_api_base = "https://api.apple-cloudkit.com/database/1";
-    return c;
-  }
-  return Status::NotFound("no well-known identity provider named " + identity_provider);
-}
-
 Status ApplyOverrides(const nlohmann::json& config, OAuthConfig* out) {
   if (config.is_null()) return Status::Ok();
   if (!config.is_object()) return Status::Invalid("the configuration must be a JSON object");
-  std::string tenant;
-  JSYNC_RETURN_IF_ERROR(TakeString(config, "tenant", &tenant));
-  if (!tenant.empty()) {
-    // Microsoft: the tenant is the first path segment ("common", "consumers", a tenant id).
-    for (std::string* url : {&out->authorize_url, &out->token_url, &out->device_code_url}) {
-      const std::string marker = "/common/";
-      size_t at = url->find(marker);
-      if (at != std::string::npos) url->replace(at + 1, marker.size() - 2, tenant);
-    }
-  }
   std::string auth_base;
   JSYNC_RETURN_IF_ERROR(TakeString(config, "auth_base", &auth_base));
   if (!auth_base.empty()) {

@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
 
   jsync::InitOptions init;
   init.storage = jsync::provider::MakeStorageOpener();
+  init.provider = "folder";
   init.location = cloud;
   init.passphrase = "correct horse battery staple";
   init.scrypt.log2_n = static_cast<uint8_t>(opt.scrypt_log2n);

@@ -81,6 +81,7 @@ std::unique_ptr<BenchJournal> MakeJournal(int64_t prefill, uint64_t seed) {
   fs::create_directories(cloud);
   jsync::InitOptions opt;
   opt.storage = jsync::provider::MakeStorageOpener();
+  opt.provider = "folder";
   opt.location = cloud;
   opt.passphrase = "benchmark passphrase";
   opt.device_name = "bench";

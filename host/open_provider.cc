@@ -3,11 +3,10 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
-#include <filesystem>
 
-#include "host/host_policy.h"
-#include "host/plugin_loader.h"
+#include "host/plugin_options.h"
 #include "host/plugin_provider.h"
 
 namespace jsync::provider {
@@ -33,10 +32,6 @@ class BasicCredentialSource final : public CredentialSource {
   std::string header_;
 };
 
-std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
 
 }  // namespace
 
@@ -45,10 +40,17 @@ std::shared_ptr<CredentialSource> BasicCredentials(const std::string& user,
   return std::make_shared<BasicCredentialSource>(user, password);
 }
 
+std::string CredentialVariable(const std::string& provider_name, const std::string& what) {
+  std::string name = "JSYNC_";
+  for (unsigned char c : provider_name) {
+    name.push_back(std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_');
+  }
+  return name + "_" + what;
+}
+
 std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& provider_name) {
-  const std::string prefix = "JSYNC_" + Upper(provider_name) + "_";
-  const char* user = std::getenv((prefix + "USER").c_str());
-  const char* pass = std::getenv((prefix + "PASSWORD").c_str());
+  const char* user = std::getenv(CredentialVariable(provider_name, "USER").c_str());
+  const char* pass = std::getenv(CredentialVariable(provider_name, "PASSWORD").c_str());
   if (user == nullptr || pass == nullptr) return nullptr;
   return BasicCredentials(user, pass);
 }
@@ -72,31 +74,27 @@ StorageOpener MakeStorageOpener(AccountLookup accounts) {
 
 Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& location,
                                   const OpenOptions& options) {
-  if (name == "folder" && options.create_location && !location.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(location, ec);
-    if (ec) return Status::Fatal("cannot create " + location + ": " + ec.message());
-  }
-  // The built-in provider always wins over a plugin of the same name, so opening it needs no
-  // scan: most commands of a folder journal then load no shared library at all.
-  PluginInfo chosen = BuiltinFolderPlugin();
-  if (name != chosen.name) {
-    LoadReport plugins = LoadAllPlugins();
-    auto it = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
-                           [&](const PluginInfo& p) { return p.name == name; });
-    if (it == plugins.loaded.end()) {
-      std::string names;
-      for (const auto& p : plugins.loaded) names += (names.empty() ? "" : ", ") + p.name;
-      std::string msg = "unknown provider '" + name + "' (available: " + names + ")";
-      for (const auto& r : plugins.refused) msg += "; " + r;
-      return Status::Invalid(msg);
-    }
-    chosen = *it;
-  }
-  // App-folder providers (OAuth) hold only this app's files: a default namespace will do.
-  std::string where_in = location;
-  if (where_in.empty() && chosen.capabilities.oauth) where_in = "journal";
-  if (where_in.empty()) return Status::Invalid("the " + name + " provider needs --location");
+  JSYNC_ASSIGN_OR_RETURN(PluginInfo chosen, FindPlugin(name));
+  return OpenPlugin(std::move(chosen), location, options, PolicyEnv::Real());
+}
+
+PacerPolicy PacerPolicyOf(const PluginInfo& plugin) {
+  PacerPolicy pacer;
+  pacer.min_interval_ms = plugin.pacer_min_interval_ms;
+  pacer.burst = std::max(1, plugin.pacer_burst);
+  return pacer;
+}
+
+std::string NeedsLocation(const PluginInfo& plugin) {
+  return "the " + plugin.name + " provider needs --location" +
+         (plugin.location.help.empty() ? "" : " (" + plugin.location.help + ")");
+}
+
+Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
+                                 const OpenOptions& options, PolicyEnv env) {
+  const std::string name = chosen.name;
+  const std::string where = location.empty() ? chosen.location.default_location : location;
+  if (where.empty()) return Status::Invalid(NeedsLocation(chosen));
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
   if (!credentials && chosen.capabilities.oauth) {
     const std::string why = "the " + name + " provider needs a linked account: run `jsync link " +
@@ -106,15 +104,14 @@ Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& lo
     if (options.create_location) return Status::Invalid(why);
     credentials = std::make_shared<FailingCredentials>(Status(Code::kAuthExpired, why));
   }
-  const std::string where =
-      name == "folder" ? std::filesystem::absolute(where_in).lexically_normal().string() : where_in;
-  JSYNC_ASSIGN_OR_RETURN(auto plugin,
-                         PluginProvider::Open(chosen, where, options.config_json, credentials));
+  JSYNC_ASSIGN_OR_RETURN(std::string config, ConfigForOpen(chosen, options.config_json));
+  const PacerPolicy pacer = PacerPolicyOf(chosen);
+  JSYNC_ASSIGN_OR_RETURN(auto plugin, PluginProvider::Open(std::move(chosen), where, config,
+                                                           credentials, options.create_location));
   OpenedStorage opened;
-  opened.location = where;
-  opened.provider = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{},
-                                                     PacerPolicy{}, QuotaPolicy{},
-                                                     PolicyEnv::Real());
+  opened.location = plugin->location();
+  opened.provider = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{}, pacer,
+                                                     QuotaPolicy{}, std::move(env));
   return opened;
 }
 

@@ -4,6 +4,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -23,6 +24,7 @@ Capabilities CapabilitiesOf(uint32_t flags) {
   c.quota = flags & JSYNC_CAP_QUOTA;
   c.range_read = flags & JSYNC_CAP_RANGE_READ;
   c.oauth = flags & JSYNC_CAP_OAUTH;
+  c.case_insensitive = flags & JSYNC_CAP_CASE_INSENSITIVE;
   return c;
 }
 
@@ -51,19 +53,48 @@ std::string CheckTable(const jsync_provider* t) {
   return "";
 }
 
+std::string Str(const char* s) { return s ? s : ""; }
+
 PluginInfo InfoFromTable(const jsync_provider* t, std::string file) {
   PluginInfo info;
   info.name = t->name;
   info.version = t->version;
   info.file = std::move(file);
+  info.abi_version = t->abi_version;
   info.capabilities = CapabilitiesOf(t->capabilities);
   info.table = t;
+  for (size_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    const jsync_option& o = t->options[i];
+    if (o.name == nullptr || *o.name == '\0') continue;
+    OptionInfo option{o.name, Str(o.help), std::nullopt, o.secret != 0};
+    if (o.default_value != nullptr) option.default_value = o.default_value;
+    info.options.push_back(std::move(option));
+  }
+  if (JSYNC_TABLE_HAS(t, location_help)) {
+    info.location.required = t->default_location == nullptr;
+    info.location.default_location = Str(t->default_location);
+    info.location.help = Str(t->location_help);
+  } else if (info.capabilities.oauth) {
+    // Before version 3 the host knew only this: an OAuth provider keeps the app's files in an
+    // app folder, where a default namespace will do.
+    info.location = {false, "journal", ""};
+  }
+  if (JSYNC_TABLE_HAS(t, pacer_burst)) {
+    info.pacer_min_interval_ms = t->pacer_min_interval_ms;
+    info.pacer_burst = t->pacer_burst == 0 ? 1 : static_cast<int>(std::min<uint32_t>(t->pacer_burst, 1u << 20));
+  }
   return info;
 }
 
 const jsync_host_info kHostInfo{JSYNC_PROVIDER_ABI_VERSION, kHostVersion};
 
 }  // namespace
+
+Result<PluginInfo> PluginInfoFromTable(const jsync_provider* table, std::string file) {
+  if (table == nullptr) return Status::Invalid(file + ": no provider table");
+  if (std::string why = CheckTable(table); !why.empty()) return Status::Invalid(file + ": " + why);
+  return InfoFromTable(table, std::move(file));
+}
 
 Result<PluginInfo> LoadPlugin(const std::string& file) {
   const std::string who = "plugin " + file;
@@ -168,6 +199,26 @@ LoadReport LoadAllPlugins(const std::vector<std::string>& extra_dirs) {
     }
   }
   return report;
+}
+
+}  // namespace jsync::provider
+
+namespace jsync::provider {
+
+Result<PluginInfo> FindPlugin(const std::string& name) {
+  // The built-in provider always wins over a plugin of the same name, so opening it needs no
+  // scan: most commands of a folder journal then load no shared library at all.
+  PluginInfo builtin = BuiltinFolderPlugin();
+  if (name == builtin.name) return builtin;
+  LoadReport plugins = LoadAllPlugins();
+  auto it = std::find_if(plugins.loaded.begin(), plugins.loaded.end(),
+                         [&](const PluginInfo& p) { return p.name == name; });
+  if (it != plugins.loaded.end()) return *it;
+  std::string names;
+  for (const auto& p : plugins.loaded) names += (names.empty() ? "" : ", ") + p.name;
+  std::string msg = "unknown provider '" + name + "' (available: " + names + ")";
+  for (const auto& r : plugins.refused) msg += "; " + r;
+  return Status::Invalid(msg);
 }
 
 }  // namespace jsync::provider

@@ -224,7 +224,7 @@ Status StatusFromPlugin(int code, const jsync_error& err, const std::string& con
 
 Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
     PluginInfo plugin, const std::string& location, const std::string& config_json,
-    std::shared_ptr<CredentialSource> credentials) {
+    std::shared_ptr<CredentialSource> credentials, bool create) {
   std::unique_ptr<PluginProvider> p(new PluginProvider());
   p->plugin_ = std::move(plugin);
   p->location_ = WithoutUserInfo(location);
@@ -236,11 +236,41 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
                   HostLog,
                   HostNow,
                   HostRandom};
+  const jsync_provider* t = p->plugin_.table;
+  p->opened_location_ = location;
   jsync_error err{-1, {0}};
+  if (JSYNC_TABLE_HAS(t, canonical_location) && t->canonical_location != nullptr) {
+    // A path is at most PATH_MAX on the systems we run on; a URL longer than this is no
+    // location anyone types.
+    std::string canonical(8192, '\0');
+    int rc = JSYNC_FATAL;
+    try {
+      rc = t->canonical_location(&p->services_, location.c_str(), canonical.data(),
+                                 canonical.size(), &err);
+    } catch (...) {
+      std::snprintf(err.message, sizeof err.message, "threw an exception");
+    }
+    if (rc != JSYNC_OK) {
+      return StatusFromPlugin(rc, err, p->plugin_.name + " location " + p->location_);
+    }
+    canonical.resize(strnlen(canonical.data(), canonical.size()));
+    if (canonical.empty()) {
+      return Status::Invalid(p->plugin_.name + " made an empty location of " + p->location_);
+    }
+    p->opened_location_ = canonical;
+    p->location_ = WithoutUserInfo(canonical);
+    err = jsync_error{-1, {0}};
+  }
   int rc = JSYNC_FATAL;
   try {
-    rc = p->plugin_.table->open(&p->services_, location.c_str(), config_json.c_str(), &p->instance_,
-                                &err);
+    if (JSYNC_TABLE_HAS(t, open_ex) && t->open_ex != nullptr) {
+      const jsync_open_args args{sizeof(jsync_open_args), create ? JSYNC_OPEN_CREATE : 0u,
+                                 p->opened_location_.c_str(), config_json.c_str()};
+      rc = t->open_ex(&p->services_, &args, &p->instance_, &err);
+    } else {
+      rc = t->open(&p->services_, p->opened_location_.c_str(), config_json.c_str(),
+                   &p->instance_, &err);
+    }
   } catch (...) {
     std::snprintf(err.message, sizeof err.message, "threw an exception");
   }

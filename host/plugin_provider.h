@@ -12,10 +12,12 @@ namespace jsync::provider {
 
 class PluginProvider final : public Provider {
  public:
-  // `credentials` may be null (no account). `config_json` holds the plugin's options.
+  // `credentials` may be null (no account). `config_json` holds the plugin's options. The
+  // location is first put in the plugin's canonical form (ABI 3 canonical_location), then
+  // opened; `create` asks a version-3 plugin with open_ex to create a missing location.
   static Result<std::unique_ptr<PluginProvider>> Open(
       PluginInfo plugin, const std::string& location, const std::string& config_json,
-      std::shared_ptr<CredentialSource> credentials);
+      std::shared_ptr<CredentialSource> credentials, bool create = false);
   ~PluginProvider() override;
 
   std::string Describe() const override { return plugin_.name + " " + location_; }
@@ -32,6 +34,9 @@ class PluginProvider final : public Provider {
 
   // The host services table handed to the plugin (exposed for the conformance kit).
   HttpClient& http() { return *http_; }
+  // The location as opened: the plugin's canonical form (as given, for plugins without one).
+  const std::string& location() const { return opened_location_; }
+  const PluginInfo& plugin() const { return plugin_; }
 
  private:
   PluginProvider() = default;
@@ -39,7 +44,8 @@ class PluginProvider final : public Provider {
   Result<std::pair<std::vector<ObjectInfo>, std::vector<ObjectInfo>>> ListAll(
       const std::string& prefix);
   PluginInfo plugin_;
-  std::string location_;
+  std::string location_;         // for messages: never with user info
+  std::string opened_location_;  // what open was given
   std::unique_ptr<HttpClient> http_;
   jsync_host_services services_{};
   jsync_instance* instance_ = nullptr;

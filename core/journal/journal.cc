@@ -110,6 +110,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
                            "; use another --home for another device or journal");
   }
   if (!options.storage) return Status::Invalid("no storage opener given to Journal::Init");
+  if (options.provider.empty()) return Status::Invalid("no provider given to Journal::Init");
   JSYNC_ASSIGN_OR_RETURN(auto storage,
                          options.storage({home, options.provider, options.location, true}));
   std::unique_ptr<provider::Provider> provider = std::move(storage.provider);

@@ -27,7 +27,7 @@ namespace jsync {
 
 struct InitOptions {
   provider::StorageOpener storage;  // required: opens (and may create) the location
-  std::string provider = "folder";
+  std::string provider;  // required: the name `jsync init --provider` takes
   std::string location;
   std::string passphrase;
   std::string device_name;

@@ -43,6 +43,7 @@ struct Capabilities {
   bool quota = false;
   bool range_read = false;
   bool oauth = false;
+  bool case_insensitive = false;  // names differing only in case collide
 };
 
 // One answer of a change feed (Provider::Changes).

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -252,14 +253,21 @@ int SameBytes(int dir_fd, const std::string& name, const std::string& shown, con
   return JSYNC_OK;
 }
 
-int FolderOpen(const jsync_host_services* host, const char* location, const char*,
-               jsync_instance** out, jsync_error* err) {
+// flags: JSYNC_OPEN_CREATE makes a missing directory (and its parents); only `jsync init` asks.
+int FolderOpenFlags(const jsync_host_services* host, const char* location, uint32_t flags,
+                    jsync_instance** out, jsync_error* err) {
   try {
     *out = nullptr;
     if (location == nullptr || *location == '\0') {
       return Fail(err, JSYNC_INVALID, "the folder provider needs a location (a directory path)");
     }
     std::error_code ec;
+    if ((flags & JSYNC_OPEN_CREATE) != 0 && !fs::exists(location, ec)) {
+      fs::create_directories(location, ec);
+      if (ec) {
+        return Fail(err, JSYNC_FATAL, std::string("cannot create ") + location + ": " + ec.message());
+      }
+    }
     if (!fs::is_directory(location, ec)) {
       // A missing mount must not look like an empty cloud.
       return Fail(err, JSYNC_FATAL,
@@ -270,6 +278,38 @@ int FolderOpen(const jsync_host_services* host, const char* location, const char
     return JSYNC_OK;
   } catch (const std::exception& e) {
     return Fail(err, JSYNC_FATAL, e.what());
+  }
+}
+
+int FolderOpen(const jsync_host_services* host, const char* location, const char*,
+               jsync_instance** out, jsync_error* err) {
+  return FolderOpenFlags(host, location, 0, out, err);
+}
+
+int FolderOpenEx(const jsync_host_services* host, const jsync_open_args* args,
+                 jsync_instance** out, jsync_error* err) {
+  if (args == nullptr || args->struct_size < offsetof(jsync_open_args, config_json)) {
+    *out = nullptr;
+    return Fail(err, JSYNC_INVALID, "open: no arguments");
+  }
+  return FolderOpenFlags(host, args->location, args->flags, out, err);
+}
+
+// Absolute and normal ("./cloud/" from /home/me is "/home/me/cloud"): a journal made with a
+// relative path opens the same folder from any directory.
+int FolderCanonicalLocation(const jsync_host_services*, const char* location, char* out,
+                            size_t out_size, jsync_error* err) {
+  try {
+    if (location == nullptr || *location == '\0') {
+      return Fail(err, JSYNC_INVALID, "the folder provider needs a location (a directory path)");
+    }
+    std::string p = fs::absolute(location).lexically_normal().string();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (p.size() + 1 > out_size) return Fail(err, JSYNC_INVALID, "the folder path is too long");
+    std::memcpy(out, p.c_str(), p.size() + 1);
+    return JSYNC_OK;
+  } catch (const std::exception& e) {
+    return Fail(err, JSYNC_INVALID, std::string("the folder location: ") + e.what());
   }
 }
 
@@ -458,6 +498,12 @@ const jsync_provider kFolder = {
     nullptr,
     nullptr,
     FolderClose,
+    FolderOpenEx,
+    FolderCanonicalLocation,
+    nullptr,  // no default location
+    "a directory path",
+    0,  // a local folder needs no pacing
+    0,
 };
 
 const jsync_provider* FolderTable(const jsync_host_info* host) {

@@ -47,6 +47,9 @@ const jsync_option kOptions[] = {
      "HTTPS address Drive should notify of changes (changes.watch); empty: polling only", "", 0},
 };
 
+// A refresh token comes only with offline access, and only on a fresh consent.
+const jsync_param kAuthorizeParams[] = {{"access_type", "offline"}, {"prompt", "consent"}};
+
 const jsync_auth_descriptor kAuth = {
     "oauth2",
     "https://accounts.google.com/o/oauth2/v2/auth",
@@ -54,6 +57,9 @@ const jsync_auth_descriptor kAuth = {
     "https://oauth2.googleapis.com/device/code",
     "https://oauth2.googleapis.com/revoke",
     "https://www.googleapis.com/auth/drive.appdata",
+    kAuthorizeParams,
+    sizeof kAuthorizeParams / sizeof kAuthorizeParams[0],
+    nullptr,  // the loopback redirect on 127.0.0.1
 };
 
 bool ParseBase(const std::string& value, std::string* out) {
@@ -224,6 +230,14 @@ const jsync_provider kGdrive = {
     GdriveWatch,
     GdriveQuota,
     GdriveClose,
+    nullptr,  // open_ex: the app folder always exists; the journal folder is made on upload
+    nullptr,  // canonical_location: a name in the app folder, kept as given
+    "journal",
+    "a name for the journal inside the app's hidden Drive folder",
+    // Drive allows 12,000 queries a minute per user (200/s); a device keeps to half of it,
+    // with room for a catch-up burst.
+    10,
+    100,
 };
 
 const jsync_provider* GdriveTable(const jsync_host_info* host) {

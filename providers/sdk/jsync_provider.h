@@ -1,5 +1,5 @@
 /*
- * journal-sync provider plugin ABI, version 2 (hosts also load version-1 plugins).
+ * journal-sync provider plugin ABI, version 3 (hosts also load version-1 and -2 plugins).
  *
  * A provider is a shared library that exports two symbols:
  *   - jsync_provider_descriptor: constant data the host checks before running any plugin code;
@@ -36,6 +36,19 @@
  *     the service cannot name what went) and says when a cursor is no longer valid
  *     (JSYNC_NOT_FOUND_CURSOR_EXPIRED) instead of answering with a listing of its own: the
  *     host lists again itself, and says so.
+ *   - open_ex() with flags (JSYNC_OPEN_CREATE: make a missing location, as
+ *     SQLITE_OPEN_CREATE); without it the host calls open() and never asks for creation;
+ *   - canonical_location(): the location in one normal form (as sqlite3_vfs.xFullPathname: an
+ *     absolute, normal path; a URL without user info), which the host stores and opens;
+ *   - default_location / location_help: whether a location must be given and what it is
+ *     (version-1/2 plugins: a location is required, except OAuth app-folder providers,
+ *     whose default is "journal");
+ *   - pacer_min_interval_ms / pacer_burst: the pace the host's pacer keeps for this service;
+ *   - jsync_auth_descriptor.authorize_params and redirect_host; endpoint URLs may hold
+ *     {option} placeholders (a tenant), filled from that option's value or default.
+ *   The option table (ABI 1) is read by the host from version 3 on: `jsync init/link
+ *   --option KEY=VALUE` are checked against it, defaults are filled in before open, and
+ *   options flagged secret are kept in the token store and never shown.
  */
 #ifndef JSYNC_PROVIDER_H_
 #define JSYNC_PROVIDER_H_
@@ -202,23 +215,55 @@ typedef struct jsync_host_services {
   void (*random)(void* host, uint8_t* out, size_t len);
 } jsync_host_services;
 
-/* How an account is linked; the host's auth layer runs the flows. */
+/* Version 3: one name=value pair (an authorization-request parameter). */
+typedef struct jsync_param {
+  const char* name;
+  const char* value;
+} jsync_param;
+
+/* How an account is linked; the host's auth layer runs the flows. A provider that needs no
+   account has none (jsync_provider.auth NULL). */
 typedef struct jsync_auth_descriptor {
   const char* kind; /* "none", "basic", "oauth2", "cloudkit" */
+  /* Endpoints; from version 3 they may hold {name} placeholders, filled from the option
+     `name` (its value, else its default): "https://login.example/{tenant}/oauth2/token". */
   const char* authorize_url;
   const char* token_url;
   const char* device_code_url;
   const char* revoke_url;
   const char* scopes; /* space-separated */
+  /* Version 3 (the host reads them only when the table's abi_version >= 3): */
+  /* Extra authorization-request parameters (access_type=offline, prompt=consent). */
+  const jsync_param* authorize_params;
+  size_t authorize_param_count;
+  /* Host of the loopback redirect: NULL for "127.0.0.1" (RFC 8252); "localhost" for
+     identity providers that ignore the port only for localhost. */
+  const char* redirect_host;
 } jsync_auth_descriptor;
 
-/* A configuration option the plugin accepts in its config JSON. */
+/* A configuration option the plugin accepts in its config JSON (a string value each when set
+   with --option). From version 3 the host reads the table: unknown keys given with --option
+   are refused, a required option missing stops init/link/open, defaults are filled in before
+   open, and a secret option is kept in the token store, never in plain configuration, and
+   never printed. */
 typedef struct jsync_option {
   const char* name;
   const char* help;
   const char* default_value; /* NULL: required */
   int secret;                /* nonzero: never logged or shown */
 } jsync_option;
+
+/* Version 3: open_ex() flags. */
+#define JSYNC_OPEN_CREATE (1u << 0) /* create the location when it is missing (`jsync init`) */
+
+/* Version 3: what open_ex() is given. It grows only by appending: read a field only when
+   struct_size covers it. */
+typedef struct jsync_open_args {
+  uint32_t struct_size;
+  uint32_t flags;          /* JSYNC_OPEN_* */
+  const char* location;    /* in canonical form when the plugin has canonical_location */
+  const char* config_json; /* the options, the table's defaults filled in */
+} jsync_open_args;
 
 typedef struct jsync_instance jsync_instance; /* plugin-owned, opaque to the host */
 
@@ -279,8 +324,38 @@ typedef struct jsync_provider {
   /* Optional (JSYNC_CAP_QUOTA): bytes used and total (total 0: unlimited or unknown). */
   int (*quota)(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_error* err);
   void (*close)(jsync_instance* inst);
+
+  /* ABI version 3: read only when abi_version >= 3 (struct_size covers them). */
+
+  /* Optional: open() with flags (JSYNC_OPEN_*). When set, the host calls it instead of open().
+     Without JSYNC_OPEN_CREATE a missing location is an error (a missing mount must not look
+     like an empty cloud); with it, the plugin creates the location. */
+  int (*open_ex)(const jsync_host_services* host, const jsync_open_args* args,
+                 jsync_instance** out, jsync_error* err);
+  /* Optional: writes the canonical form of `location` (NUL-terminated, at most out_size bytes)
+     to out: one spelling per place, so a journal opens the same place from any directory and
+     stores no secret (a folder: absolute and normal; a URL: no user info, lower-case scheme
+     and host). Called before open; needs no instance and no network. JSYNC_INVALID with a
+     message for a location the plugin cannot use (or one longer than out_size). Without it
+     the location is stored as given. */
+  int (*canonical_location)(const jsync_host_services* host, const char* location, char* out,
+                            size_t out_size, jsync_error* err);
+  /* The location used when the user gives none; NULL: a location must be given. */
+  const char* default_location;
+  /* What a location is, for help and errors ("a directory path", "the URL of a WebDAV
+     collection"); NULL: nothing said. */
+  const char* location_help;
+  /* The pace the host keeps for this service: at most pacer_burst calls back to back, then one
+     every pacer_min_interval_ms (a token bucket). 0: no pacing. */
+  uint32_t pacer_min_interval_ms;
+  uint32_t pacer_burst; /* 0 counts as 1 */
   /* Later ABI versions append slots here. */
 } jsync_provider;
+
+/* The table's size in older versions (version 2 appended nothing to it): a plugin that
+   targets an older host declares that version and that size (JSYNC_DEFINE_PROVIDER_ABI). */
+#define JSYNC_PROVIDER_SIZE_V1 offsetof(jsync_provider, open_ex)
+#define JSYNC_PROVIDER_SIZE_V2 offsetof(jsync_provider, open_ex)
 
 /* Checked by the host before it calls any plugin code. */
 typedef struct jsync_provider_descriptor_t {
@@ -311,11 +386,16 @@ typedef const jsync_provider* (*jsync_provider_entry_fn)(const jsync_host_info* 
 
 /* Defines the two exported symbols in a plugin's source file (C or C++). TABLE_FN is a
    function `const jsync_provider* f(const jsync_host_info*)` returning the table. */
-#define JSYNC_DEFINE_PROVIDER(NAME, VERSION, TABLE_FN)                             \
+#define JSYNC_DEFINE_PROVIDER(NAME, VERSION, TABLE_FN) \
+  JSYNC_DEFINE_PROVIDER_ABI(NAME, VERSION, JSYNC_PROVIDER_ABI_VERSION, TABLE_FN)
+/* The same for a plugin built for an older ABI version (so older hosts load it too): its
+   table then says the same version, and its struct_size is that version's
+   (JSYNC_PROVIDER_SIZE_V1 ...). */
+#define JSYNC_DEFINE_PROVIDER_ABI(NAME, VERSION, ABI, TABLE_FN)                    \
   JSYNC_EXTERN_DECL JSYNC_PROVIDER_EXPORT const jsync_provider_descriptor_t        \
       jsync_provider_descriptor;                                                   \
   const jsync_provider_descriptor_t jsync_provider_descriptor = {                  \
-      JSYNC_PROVIDER_DESCRIPTOR_MAGIC, JSYNC_PROVIDER_ABI_VERSION, NAME, VERSION}; \
+      JSYNC_PROVIDER_DESCRIPTOR_MAGIC, ABI, NAME, VERSION};                        \
   JSYNC_EXTERN_C JSYNC_PROVIDER_EXPORT const jsync_provider* jsync_provider_entry( \
       const jsync_host_info* h) {                                                  \
     return TABLE_FN(h);                                                            \

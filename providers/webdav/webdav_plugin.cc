@@ -16,6 +16,7 @@
 // The plugin never retries or sleeps: each failure is classified (webdav_http.cc). Exchanges,
 // ranges, Retry-After and random names come from the SDK's jsync_plugin_util.h.
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -427,6 +428,48 @@ int WebdavOpen(const jsync_host_services* host, const char* location, const char
   }
 }
 
+// One spelling per collection, and never a secret in what the host stores: user info dropped
+// (credentials belong to `jsync link`), scheme and host lower-case, no empty segments, no
+// trailing '/'.
+int WebdavCanonicalLocation(const jsync_host_services* host, const char* location, char* out,
+                            size_t out_size, jsync_error* err) {
+  try {
+    std::string url = location != nullptr ? location : "";
+    if (url.empty()) {
+      return Fail(err, JSYNC_INVALID,
+                  "the WebDAV provider needs a location: the URL of the journal's folder");
+    }
+    const size_t scheme = url.find("://");
+    if (scheme != std::string::npos) {
+      const size_t host_at = scheme + 3;
+      const size_t end = url.find_first_of("/?#", host_at);
+      const size_t at = url.rfind('@', end == std::string::npos ? url.size() : end);
+      if (at != std::string::npos && at >= host_at) {
+        url.erase(host_at, at + 1 - host_at);
+        if (host != nullptr && host->log != nullptr) {
+          host->log(host->host, 2,
+                    "the user name and password in the WebDAV location were dropped: link the "
+                    "account with `jsync link webdav --user NAME` instead");
+        }
+      }
+      const size_t end2 = url.find_first_of("/?#", host_at);
+      for (size_t i = 0; i < (end2 == std::string::npos ? url.size() : end2); ++i) {
+        url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
+      }
+    }
+    jsync_webdav::BaseUrl base;
+    std::string why;
+    if (!jsync_webdav::ParseBaseUrl(url, &base, &why)) return Fail(err, JSYNC_INVALID, why);
+    std::string canonical = base.Url({}, false);
+    if (!base.raw_segments.empty() && canonical.back() == '/') canonical.pop_back();
+    if (canonical.size() + 1 > out_size) return Fail(err, JSYNC_INVALID, "the URL is too long");
+    std::memcpy(out, canonical.c_str(), canonical.size() + 1);
+    return JSYNC_OK;
+  } catch (const std::exception& e) {
+    return Fail(err, JSYNC_INVALID, std::string("WebDAV location: ") + e.what());
+  }
+}
+
 int WebdavPut(jsync_instance* inst, const char* path, const uint8_t* data, size_t len,
               int if_absent, jsync_error* err) {
   try {
@@ -483,7 +526,8 @@ int WebdavQuota(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_err
 
 void WebdavClose(jsync_instance* inst) { delete inst; }
 
-const jsync_auth_descriptor kAuth = {"basic", nullptr, nullptr, nullptr, nullptr, nullptr};
+const jsync_auth_descriptor kAuth = {"basic",  nullptr, nullptr, nullptr, nullptr,
+                                     nullptr,  nullptr, 0,       nullptr};
 
 const jsync_provider kWebdav = {
     JSYNC_PROVIDER_ABI_VERSION,
@@ -503,6 +547,12 @@ const jsync_provider kWebdav = {
     nullptr,  // watch
     WebdavQuota,
     WebdavClose,
+    nullptr,  // open_ex: collections are made on the first upload
+    WebdavCanonicalLocation,
+    nullptr,  // no default location
+    "the http(s) URL of the journal's WebDAV collection",
+    0,  // servers differ too much for one pace; the host's retries honour Retry-After
+    0,
 };
 
 const jsync_provider* WebdavTable(const jsync_host_info* host) {

@@ -289,7 +289,7 @@ TEST(CloudKitFlow, RotatedTokensArePersistedAndA421AsksForANewLink) {
   auto r = http.Send(req, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kAuthExpired);
-  EXPECT_NE(r.status().message().find("iCloud needs to be linked again: run `jsync link icloud`"),
+  EXPECT_NE(r.status().message().find("icloud needs to be linked again: run `jsync link icloud`"),
             std::string::npos)
       << r.status().message();
   EXPECT_EQ(r.status().message().find(ck.current_token()), std::string::npos);

@@ -33,12 +33,7 @@ inline constexpr const char* kTestPassphrase = "gdrive plugin test passphrase";
 // credentials (the same object the host would open the provider with).
 inline Result<std::shared_ptr<auth::OAuthCredentialSource>> LinkEmulatorAccount(
     const provider::PluginInfo& plugin, const std::string& emulator_base, const std::string& home) {
-  auth::AuthDescriptor descriptor;
-  if (const jsync_auth_descriptor* a = plugin.table != nullptr ? plugin.table->auth : nullptr) {
-    auto str = [](const char* s) { return std::string(s ? s : ""); };
-    descriptor = {str(a->kind), str(a->authorize_url), str(a->token_url),
-                  str(a->device_code_url), str(a->revoke_url), str(a->scopes)};
-  }
+  const auth::AuthDescriptor descriptor = auth::AuthDescriptorOf(plugin);
   const nlohmann::json user_config = {{"api_base", emulator_base},
                                       {"auth_base", emulator_base},
                                       {"client_id", kEmulatorClientId}};

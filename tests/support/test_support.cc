@@ -99,6 +99,7 @@ ProcessResult RunJsync(const std::vector<std::string>& args,
 InitOptions TestInitOptions(const std::string& location, const std::string& device_name) {
   InitOptions o;
   o.storage = HostStorage();
+  o.provider = "folder";
   o.location = location;
   o.passphrase = "correct horse battery staple";
   o.device_name = device_name;

@@ -45,31 +45,74 @@ TEST(Pkce, VerifiersAndStatesAreFreshAndWellFormed) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
 }
 
+// A descriptor as a Drive-like plugin declares it (providers/gdrive/gdrive_plugin.cc): auth
+// takes everything from it, nothing from a provider's name.
+AuthDescriptor DriveLikeDescriptor() {
+  AuthDescriptor d;
+  d.kind = "oauth2";
+  d.authorize_url = "https://accounts.example/o/oauth2/v2/auth";
+  d.token_url = "https://oauth2.example/token";
+  d.device_code_url = "https://oauth2.example/device/code";
+  d.revoke_url = "https://oauth2.example/revoke";
+  d.scopes = "https://api.example/auth/app.data";
+  d.authorize_params = {{"access_type", "offline"}, {"prompt", "consent"}};
+  return d;
+}
+
 TEST(OAuthConfigTest, AuthBaseReplacesEveryOriginAndKeepsPaths) {
-  auto c = WellKnownConfig("google");
-  ASSERT_TRUE(c.ok());
+  auto c = ResolveOAuthConfig("anything", DriveLikeDescriptor(), nlohmann::json::object(), "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->authorize_params,
+            (std::vector<std::pair<std::string, std::string>>{{"access_type", "offline"},
+                                                              {"prompt", "consent"}}));
+  EXPECT_EQ(c->redirect_host, "127.0.0.1");
   ASSERT_TRUE(ApplyOverrides({{"auth_base", "http://127.0.0.1:9/"}, {"client_id", "cli"}}, &*c).ok());
   EXPECT_EQ(c->authorize_url, "http://127.0.0.1:9/o/oauth2/v2/auth");
   EXPECT_EQ(c->token_url, "http://127.0.0.1:9/token");
   EXPECT_EQ(c->device_code_url, "http://127.0.0.1:9/device/code");
   EXPECT_EQ(c->revoke_url, "http://127.0.0.1:9/revoke");
   EXPECT_EQ(c->client_id, "cli");
-  EXPECT_EQ(c->scopes, "https://www.googleapis.com/auth/drive.appdata");
+  EXPECT_EQ(c->scopes, "https://api.example/auth/app.data");
   // A single endpoint can still be set on its own, after auth_base.
   ASSERT_TRUE(ApplyOverrides({{"token_url", "https://id.example/t"}}, &*c).ok());
   EXPECT_EQ(c->token_url, "https://id.example/t");
 }
 
-TEST(OAuthConfigTest, MicrosoftTenantAndLocalhostRedirect) {
-  auto c = WellKnownConfig("microsoft");
-  ASSERT_TRUE(c.ok());
+TEST(OAuthConfigTest, TenantPlaceholderAndLocalhostRedirectComeFromTheDescriptor) {
+  AuthDescriptor d;
+  d.kind = "oauth2";
+  const std::string base = "https://login.example/{tenant}/oauth2/v2.0/";
+  d.authorize_url = base + "authorize";
+  d.token_url = base + "token";
+  d.device_code_url = base + "devicecode";
+  d.scopes = "Files.ReadWrite.AppFolder offline_access";
+  d.redirect_host = "localhost";
+  d.option_defaults = {{"tenant", "common"}};
+  auto c = ResolveOAuthConfig("p", d, nlohmann::json::object(), "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->redirect_host, "localhost");
   EXPECT_TRUE(c->revoke_url.empty());
-  EXPECT_NE(c->scopes.find("offline_access"), std::string::npos);
-  ASSERT_TRUE(ApplyOverrides({{"tenant", "consumers"}}, &*c).ok());
-  EXPECT_EQ(c->token_url, "https://login.microsoftonline.com/consumers/oauth2/v2.0/token");
-  EXPECT_EQ(WellKnownConfig("icloud")->kind, AuthKind::kCloudKit);
-  EXPECT_EQ(WellKnownConfig("dropbox").status().code(), Code::kNotFound);
+  EXPECT_EQ(c->token_url, "https://login.example/common/oauth2/v2.0/token");
+  c = ResolveOAuthConfig("p", d, {{"tenant", "consumers"}}, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->token_url, "https://login.example/consumers/oauth2/v2.0/token");
+  EXPECT_EQ(c->authorize_url, "https://login.example/consumers/oauth2/v2.0/authorize");
+  // A placeholder neither the user nor a default fills is one clear error.
+  d.option_defaults.clear();
+  auto missing = ResolveOAuthConfig("p", d, nlohmann::json::object(), "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kInvalid);
+  EXPECT_NE(missing.status().message().find("--option tenant=VALUE"), std::string::npos)
+      << missing.status().message();
+  // CloudKit: the descriptor names the database instead of an authorization endpoint.
+  AuthDescriptor ck;
+  ck.kind = "cloudkit";
+  ck.authorize_url = "https://api.example/database/1/iCloud.x/development";
+  auto k = ResolveOAuthConfig("p", ck, nlohmann::json::object(), "");
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->kind, AuthKind::kCloudKit);
+  EXPECT_EQ(k->cloudkit_api_base, ck.authorize_url);
+  EXPECT_TRUE(k->authorize_url.empty());
 }
 
 TEST(OAuthConfigTest, RefusesBadValues) {

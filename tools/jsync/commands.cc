@@ -12,6 +12,7 @@
 #include "core/journal/journal.h"
 #include "host/open_provider.h"
 #include "host/plugin_loader.h"
+#include "host/plugin_options.h"
 #include "core/util/utf8.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
@@ -101,7 +102,24 @@ int Fail(const std::string& message, int code, Code status) {
   return code;
 }
 
+// `init --option`: checked against the plugin's table before anything is asked or written.
+Result<nlohmann::json> InitOptionsJson(const provider::PluginInfo& plugin,
+                                       const std::vector<std::string>& args) {
+  JSYNC_ASSIGN_OR_RETURN(auto values, provider::ParseOptionArgs(args));
+  JSYNC_RETURN_IF_ERROR(provider::CheckOptionNames(plugin, values));
+  nlohmann::json given = nlohmann::json::object();
+  for (const auto& [k, v] : values) given[k] = v;
+  return given;
+}
+
 int RunInit(const std::string& home, const InitArgs& args) {
+  auto plugin = provider::FindPlugin(args.provider);
+  if (!plugin.ok()) return FailStatus(plugin.status());
+  if (args.location.empty() && plugin->location.required) {
+    return Fail(provider::NeedsLocation(*plugin), kExitUsage);
+  }
+  auto given = InitOptionsJson(*plugin, args.options);
+  if (!given.ok()) return Fail(given.status().message(), kExitUsage);
   auto pass = ReadPassphrase(args.passphrase_file);
   if (!pass.ok()) return FailStatus(pass.status());
   InitOptions opts;
@@ -111,9 +129,26 @@ int RunInit(const std::string& home, const InitArgs& args) {
   opts.device_name = args.device_name.empty() ? Hostname() : args.device_name;
   opts.journal_id = args.journal_id;
   opts.scrypt.log2_n = static_cast<uint8_t>(args.scrypt_log_n);
-  opts.storage = Storage();
+  // The options given here over the ones set before (jsync link NAME --option).
+  opts.storage = provider::MakeStorageOpener(
+      [given = *given](const std::string& h,
+                       const std::string& name) -> Result<provider::AccountForStorage> {
+        JSYNC_ASSIGN_OR_RETURN(auto account, auth::LinkedAccountFor(h, name));
+        auto config = nlohmann::json::parse(account.config_json, nullptr, false);
+        if (!config.is_object()) config = nlohmann::json::object();
+        for (const auto& [k, v] : given.items()) config[k] = v;
+        account.config_json = config.dump();
+        return account;
+      });
   auto result = Journal::Init(home, opts);
   if (!result.ok()) return FailStatus(result.status());
+  if (!given->empty()) {
+    // Kept for the commands that follow; secret ones in the token store only.
+    const std::string passphrase = *pass;
+    Status saved = auth::SaveProviderOptions(
+        home, *plugin, *given, [passphrase]() -> Result<std::string> { return passphrase; });
+    if (!saved.ok()) return FailStatus(saved);
+  }
   std::fprintf(stderr, "%s journal; this device is %s (%s)\n",
                result->joined ? "joined" : "created", DeviceIdHex(result->device).c_str(),
                opts.device_name.c_str());
@@ -240,14 +275,31 @@ int RunProviders(bool json) {
     if (c.quota) out.push_back("quota");
     if (c.range_read) out.push_back("range_read");
     if (c.oauth) out.push_back("oauth");
+    if (c.case_insensitive) out.push_back("case_insensitive");
+    return out;
+  };
+  // A secret option's default is never shown (nor is any value set on this device).
+  auto options = [](const provider::PluginInfo& p) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& o : p.options) {
+      nlohmann::json j{{"name", o.name}, {"help", o.help}, {"required", !o.default_value},
+                       {"secret", o.secret}};
+      if (o.default_value && !o.secret) j["default"] = *o.default_value;
+      out.push_back(j);
+    }
     return out;
   };
   if (json) {
     nlohmann::json out = {{"providers", nlohmann::json::array()}, {"refused", report.refused}};
     for (const auto& p : report.loaded) {
+      nlohmann::json location{{"required", p.location.required}, {"help", p.location.help}};
+      if (!p.location.required) location["default"] = p.location.default_location;
       out["providers"].push_back({{"name", p.name},
                                   {"version", p.version},
+                                  {"abi_version", p.abi_version},
                                   {"capabilities", caps(p.capabilities)},
+                                  {"location", location},
+                                  {"options", options(p)},
                                   {"file", p.file}});
     }
     std::cout << out.dump(2) << "\n";
@@ -257,6 +309,18 @@ int RunProviders(bool json) {
       for (const auto& x : caps(p.capabilities)) c += (c.empty() ? "" : ",") + x;
       std::printf("%-10s %-8s %-30s %s\n", p.name.c_str(), p.version.c_str(),
                   c.empty() ? "-" : c.c_str(), p.file.c_str());
+      if (p.location.required || !p.location.help.empty()) {
+        std::string where = p.location.help.empty() ? "needed" : p.location.help;
+        if (!p.location.required) where += ", default \"" + p.location.default_location + "\"";
+        std::printf("  --location: %s\n", where.c_str());
+      }
+      for (const auto& o : p.options) {
+        std::string d = !o.default_value ? "required"
+                        : o.secret       ? "secret"
+                                         : "default \"" + *o.default_value + "\"";
+        if (o.secret && !o.default_value) d = "required, secret";
+        std::printf("  --option %s=...  %s (%s)\n", o.name.c_str(), o.help.c_str(), d.c_str());
+      }
     }
   }
   // A refused plugin does not stop the others; say why on stderr.

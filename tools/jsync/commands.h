@@ -20,6 +20,7 @@ struct InitArgs {
   std::string device_name;
   std::string journal_id;
   int scrypt_log_n = 17;
+  std::vector<std::string> options;  // KEY=VALUE, checked against the plugin's option table
 };
 int RunInit(const std::string& home, const InitArgs& args);
 
@@ -46,8 +47,9 @@ int RunProviders(bool json);
 
 struct LinkArgs {
   std::string provider;
-  std::string user;           // basic (webdav)
-  std::string password_file;  // basic (webdav)
+  std::string user;           // basic (else JSYNC_<NAME>_USER)
+  std::string password_file;  // basic (else JSYNC_<NAME>_PASSWORD)
+  std::vector<std::string> options;  // KEY=VALUE, checked against the plugin's option table
   bool device_code = false;   // OAuth: the device grant instead of a browser
   std::string client_id;      // OAuth: overrides the configuration's
   std::string config_file;    // JSON: endpoints, client, provider options

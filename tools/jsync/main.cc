@@ -51,8 +51,11 @@ int main(int argc, char** argv) {
   init_cmd->add_option("--provider", init.provider, "Storage provider (see 'jsync providers')")
       ->required();
   init_cmd->add_option("--location", init.location,
-                       "Where the journal lives (folder: a path; webdav: a URL; gdrive: a name, "
-                       "default \"journal\")");
+                       "Where the journal lives (what that is, and whether it has a default, "
+                       "the provider says: see 'jsync providers')");
+  init_cmd->add_option("--option", init.options,
+                       "KEY=VALUE: one of the provider's options (repeatable; see 'jsync "
+                       "providers'); kept on this device for later commands");
   init_cmd->add_option(
       "--passphrase-file", init.passphrase_file,
       "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a prompt)");
@@ -112,8 +115,13 @@ int main(int argc, char** argv) {
   providers_cmd->add_flag("--json", json, "Print JSON");
   LinkArgs link;
   auto* link_cmd = app.add_subcommand(
-      "link", "Link an account of a provider to this device (OAuth, or user name and password)");
-  link_cmd->add_option("provider", link.provider, "Provider (gdrive, webdav, ...)")->required();
+      "link",
+      "Link an account of a provider to this device (OAuth, or user name and password), or set "
+      "its options");
+  link_cmd->add_option("provider", link.provider, "Provider (see 'jsync providers')")->required();
+  link_cmd->add_option("--option", link.options,
+                       "KEY=VALUE: one of the provider's options (repeatable; see 'jsync "
+                       "providers'); a provider without an account takes only these");
   link_cmd->add_flag("--device-code", link.device_code,
                      "OAuth: show a code to enter on another device instead of opening a browser");
   link_cmd->add_option("--client-id", link.client_id, "OAuth: the client id to use");
@@ -125,9 +133,10 @@ int main(int argc, char** argv) {
   link_cmd->add_option("--passphrase-file", link.passphrase_file,
                        "Journal passphrase for the encrypted token file (else $JSYNC_PASSPHRASE "
                        "or a prompt; asked only once per device)");
-  link_cmd->add_option("--user", link.user, "Basic: user name (webdav)");
-  link_cmd->add_option("--password-file", link.password_file,
-                       "Basic: read the password from this file (else $JSYNC_WEBDAV_PASSWORD)");
+  link_cmd->add_option("--user", link.user, "Basic: user name (else $JSYNC_<PROVIDER>_USER)");
+  link_cmd->add_option(
+      "--password-file", link.password_file,
+      "Basic: read the password from this file (else $JSYNC_<PROVIDER>_PASSWORD)");
   std::string unlink_provider;
   auto* unlink_cmd = app.add_subcommand(
       "unlink", "Revoke the provider's tokens where it can and forget the account on this device");
@@ -158,12 +167,7 @@ int main(int argc, char** argv) {
   JsonErrors(json);
 
   try {
-    if (init_cmd->parsed()) {
-      // App-folder providers (gdrive) have a default location; paths and URLs do not.
-      if (init.location.empty() && (init.provider == "folder" || init.provider == "webdav"))
-        return Fail("init --provider " + init.provider + " needs --location", kExitUsage);
-      return RunInit(home, init);
-    }
+    if (init_cmd->parsed()) return RunInit(home, init);
     if (new_cmd->parsed()) {
       if (!entry.title && entry.title_file.empty())
         return Fail("new needs --title or --title-file", kExitUsage);
