@@ -9,6 +9,7 @@
 #include "host/host_policy.h"
 #include "host/plugin_loader.h"
 #include "host/plugin_provider.h"
+#include "host/transfer_pool.h"
 
 namespace jsync::provider {
 namespace {
@@ -36,6 +37,21 @@ class BasicCredentialSource final : public CredentialSource {
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
+}
+
+// K for one location: the caller's choice, else JSYNC_TRANSFERS, else what the plugin declares,
+// else the default; never more than the plugin allows.
+int TransfersFor(const PluginInfo& plugin, int asked) {
+  int k = asked;
+  if (k <= 0) {
+    if (const char* env = std::getenv("JSYNC_TRANSFERS"); env != nullptr && *env != '\0') {
+      k = std::atoi(env);
+    }
+  }
+  if (k <= 0) k = plugin.max_concurrency > 0 ? static_cast<int>(plugin.max_concurrency)
+                                             : kDefaultTransfers;
+  if (plugin.max_concurrency > 0) k = std::min(k, static_cast<int>(plugin.max_concurrency));
+  return std::clamp(k, 1, 64);
 }
 
 }  // namespace
@@ -108,13 +124,19 @@ Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& lo
   }
   const std::string where =
       name == "folder" ? std::filesystem::absolute(where_in).lexically_normal().string() : where_in;
-  JSYNC_ASSIGN_OR_RETURN(auto plugin,
-                         PluginProvider::Open(chosen, where, options.config_json, credentials));
+  // Every instance of this location shares one pacer, so parallel transfers keep its rate.
+  auto pacer = std::make_shared<Pacer>(PacerPolicy{});
+  auto open_instance = [chosen, where, config = options.config_json, credentials,
+                        pacer]() -> Result<std::unique_ptr<Provider>> {
+    JSYNC_ASSIGN_OR_RETURN(auto plugin, PluginProvider::Open(chosen, where, config, credentials));
+    return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
+        std::move(plugin), RetryPolicy{}, pacer, QuotaPolicy{}, PolicyEnv::Real()));
+  };
+  JSYNC_ASSIGN_OR_RETURN(auto first, open_instance());
   OpenedStorage opened;
   opened.location = where;
-  opened.provider = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{},
-                                                     PacerPolicy{}, QuotaPolicy{},
-                                                     PolicyEnv::Real());
+  opened.provider = std::make_unique<TransferPool>(std::move(first), open_instance,
+                                                   TransfersFor(chosen, options.transfers));
   return opened;
 }
 

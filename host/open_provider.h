@@ -16,6 +16,9 @@ struct OpenOptions {
   bool create_location = false;  // make a missing folder (only `jsync init` asks for that)
   std::string config_json = "{}";
   std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
+  // Downloads of one batch at once (host/transfer_pool.h); 0: the plugin's max_concurrency,
+  // else kDefaultTransfers, or JSYNC_TRANSFERS from the environment when set. 1: one at a time.
+  int transfers = 0;
 };
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,

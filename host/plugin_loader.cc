@@ -57,6 +57,10 @@ PluginInfo InfoFromTable(const jsync_provider* t, std::string file) {
   info.version = t->version;
   info.file = std::move(file);
   info.capabilities = CapabilitiesOf(t->capabilities);
+  if (t->abi_version >= 3 &&
+      t->struct_size >= offsetof(jsync_provider, max_concurrency) + sizeof(t->max_concurrency)) {
+    info.max_concurrency = t->max_concurrency;
+  }
   info.table = t;
   return info;
 }

@@ -24,6 +24,9 @@ struct PluginInfo {
   std::string version;
   std::string file;  // "(built in)" for the folder provider
   Capabilities capabilities;
+  // Instances of one location to transfer on at once: the table's max_concurrency (v3), 0 when
+  // the plugin leaves it to the host.
+  uint32_t max_concurrency = 0;
   const jsync_provider* table = nullptr;
   std::shared_ptr<void> library;  // keeps the shared library loaded while anything uses it
 };

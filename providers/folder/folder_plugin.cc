@@ -472,6 +472,7 @@ const jsync_provider kFolder = {
     nullptr,
     nullptr,
     FolderClose,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* FolderTable(const jsync_host_info* host) {

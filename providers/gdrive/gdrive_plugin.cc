@@ -224,6 +224,7 @@ const jsync_provider kGdrive = {
     GdriveWatch,
     GdriveQuota,
     GdriveClose,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* GdriveTable(const jsync_host_info* host) {

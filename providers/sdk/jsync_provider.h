@@ -36,6 +36,14 @@
  *     the service cannot name what went) and says when a cursor is no longer valid
  *     (JSYNC_NOT_FOUND_CURSOR_EXPIRED) instead of answering with a listing of its own: the
  *     host lists again itself, and says so.
+ *   - max_concurrency (table field, after close): how many instances of one location the host
+ *     may run transfers on at once; 0 means the host's default (4), 1 no parallel transfers.
+ *
+ * Threading (all versions): one instance is never called from two threads at once; the host
+ * may open several instances of one location (same location, options and credentials) and
+ * call them concurrently, up to max_concurrency. Instances share nothing through the ABI but
+ * host->http, which is safe to call from the instances' threads at once; a plugin with
+ * process-wide state of its own guards it.
  */
 #ifndef JSYNC_PROVIDER_H_
 #define JSYNC_PROVIDER_H_
@@ -270,6 +278,9 @@ typedef struct jsync_provider {
   /* Optional (JSYNC_CAP_QUOTA): bytes used and total (total 0: unlimited or unknown). */
   int (*quota)(jsync_instance* inst, uint64_t* used, uint64_t* total, jsync_error* err);
   void (*close)(jsync_instance* inst);
+  /* Version 3: instances of one location the host may call at once (see Threading above);
+     0: the host's default, 1: one at a time. Read only when struct_size covers it. */
+  uint32_t max_concurrency;
   /* Later ABI versions append slots here. */
 } jsync_provider;
 

@@ -622,6 +622,7 @@ const jsync_provider kWebdav = {
     nullptr,  // watch
     WebdavQuota,
     WebdavClose,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* WebdavTable(const jsync_host_info* host) {
