@@ -94,12 +94,14 @@ TEST(ParallelFetch, CatchUpOverlapsKDownloadsAndMergesAsSequential) {
   EXPECT_EQ(stats_k->max.load(), 4) << "downloads did not overlap 4 at once";
   EXPECT_EQ(stats_1->max.load(), 1);
   EXPECT_EQ(synced[0]->report.merged_changes, synced[1]->report.merged_changes);
-  EXPECT_GE(synced[0]->report.merged_changes, 48u);
+  EXPECT_GE(synced[0]->report.merged_changes, 46u);  // an edit before the entry arrived is none
   EXPECT_EQ(synced[0]->report.merged_by_device, synced[1]->report.merged_by_device);
   EXPECT_EQ(RawState(*readers[0]), RawState(*readers[1]));
-  // Every change file was downloaded once, prefetched or not.
-  EXPECT_EQ(synced[0]->calls.gets, synced[1]->calls.gets);
+  // Every change file was downloaded once, prefetched or not (the later reader also fetches
+  // the earlier one's device file).
+  EXPECT_EQ(synced[0]->report.downloaded_changes, synced[0]->report.merged_changes);
   EXPECT_EQ(synced[0]->report.downloaded_changes, synced[1]->report.downloaded_changes);
+  EXPECT_EQ(synced[0]->calls.gets + 1, synced[1]->calls.gets);
 }
 
 // A change file that vanishes or is damaged after the listing is reported exactly as without
