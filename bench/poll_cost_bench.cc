@@ -13,6 +13,7 @@
 //
 //   poll_cost_bench [--sizes 10,1000,10000] [--backends folder,webdav,gdrive]
 //                   [--catchup M] [--latencies 20,100] [--no-poll] [--no-catchup] [--dir D]
+//                   [--history-dir D]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,7 @@ struct Options {
   bool poll = true;
   bool catchup_run = true;
   std::string dir;
+  std::string history_dir;  // where the writer builds the history (a tmpfs makes it fast)
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -96,6 +98,8 @@ Options ParseArgs(int argc, char** argv) {
       o.catchup_run = false;
     } else if (a == "--dir") {
       o.dir = value();
+    } else if (a == "--history-dir") {
+      o.history_dir = value();
     } else {
       Die("unknown argument " + a +
           " (see the comment at the top of bench/poll_cost_bench.cc for the usage)");
@@ -383,10 +387,14 @@ int main(int argc, char** argv) {
                         ("poll-cost-" + std::to_string(::getpid()));
   fs::create_directories(work);
   std::fprintf(stderr, "poll_cost_bench: working in %s\n", work.c_str());
-  History h(work / "history");
+  const fs::path history =
+      o.history_dir.empty() ? work / "history"
+                            : fs::path(o.history_dir) / ("poll-cost-" + std::to_string(::getpid()));
+  History h(history);
   if (o.poll) PollCost(o, h, work);
   if (o.catchup_run) CatchUp(o, h, work);
   std::error_code ec;
   fs::remove_all(work, ec);
+  fs::remove_all(history, ec);
   return 0;
 }
