@@ -42,33 +42,39 @@ int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_aft
   return std::max(jitter, retry_after_ms);
 }
 
-PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
-                               PacerPolicy pacer, QuotaPolicy quota, PolicyEnv env)
-    : ProviderWrapper(std::move(inner)),
-      retry_(retry),
-      pacer_(pacer),
-      quota_policy_(quota),
-      env_(std::move(env)),
-      tokens_(pacer.burst) {
-  last_refill_ms_ = env_.now_ms();
+int64_t Pacer::Reserve(int64_t now_ms) {
+  if (policy_.min_interval_ms <= 0) return 0;
+  std::lock_guard lock(mu_);
+  const auto interval = static_cast<double>(policy_.min_interval_ms);
+  if (last_refill_ms_ < 0) last_refill_ms_ = now_ms;
+  if (now_ms > last_refill_ms_) {
+    tokens_ = std::min<double>(policy_.burst,
+                               tokens_ + static_cast<double>(now_ms - last_refill_ms_) / interval);
+    last_refill_ms_ = now_ms;
+  }
+  // A negative balance is the queue of callers already waiting: each new one waits behind them.
+  tokens_ -= 1;
+  return tokens_ >= 0 ? 0 : static_cast<int64_t>(-tokens_ * interval + 0.999);
 }
 
+PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
+                               PacerPolicy pacer, QuotaPolicy quota, PolicyEnv env)
+    : PolicyProvider(std::move(inner), retry, std::make_shared<Pacer>(pacer), quota,
+                     std::move(env)) {}
+
+PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
+                               std::shared_ptr<Pacer> pacer, QuotaPolicy quota, PolicyEnv env)
+    : ProviderWrapper(std::move(inner)),
+      retry_(retry),
+      pacer_(std::move(pacer)),
+      quota_policy_(quota),
+      env_(std::move(env)) {}
+
 void PolicyProvider::Pace() {
-  if (pacer_.min_interval_ms <= 0) return;
-  const int64_t now = env_.now_ms();
-  tokens_ =
-      std::min<double>(pacer_.burst, tokens_ + static_cast<double>(now - last_refill_ms_) /
-                                                   static_cast<double>(pacer_.min_interval_ms));
-  last_refill_ms_ = now;
-  if (tokens_ < 1) {
-    const auto wait =
-        static_cast<int64_t>((1 - tokens_) * static_cast<double>(pacer_.min_interval_ms));
-    env_.sleep_ms(wait);
-    stats_.waited_ms += static_cast<uint64_t>(wait);
-    last_refill_ms_ += wait;
-    tokens_ = 1;
-  }
-  tokens_ -= 1;
+  const int64_t wait = pacer_->Reserve(env_.now_ms());
+  if (wait <= 0) return;
+  env_.sleep_ms(wait);
+  stats_.waited_ms += static_cast<uint64_t>(wait);
 }
 
 template <typename Fn>
@@ -127,6 +133,13 @@ Status PolicyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
 
 Result<Bytes> PolicyProvider::Get(const std::string& path, uint64_t max_size) {
   return Call("download of " + path, [&] { return target().Get(path, max_size); });
+}
+
+std::vector<Result<Bytes>> PolicyProvider::GetMany(const std::vector<GetRequest>& requests) {
+  std::vector<Result<Bytes>> out;
+  out.reserve(requests.size());
+  for (const GetRequest& r : requests) out.push_back(Get(r.path, r.max_size));
+  return out;
 }
 
 Result<Bytes> PolicyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "core/provider/provider.h"
 
@@ -35,6 +36,23 @@ struct PacerPolicy {
   int burst = 1;                // calls allowed back to back before pacing applies
 };
 
+// A token bucket shared by every instance of one location (host/transfer_pool.h), so the
+// rate stays capped however many threads transfer at once. Thread-safe.
+class Pacer {
+ public:
+  explicit Pacer(PacerPolicy policy) : policy_(policy), tokens_(policy.burst) {}
+  // Takes one token at `now_ms`; returns how long the caller must wait before its call (0: go
+  // now). Each waiter holds its place: concurrent callers get successive slots.
+  int64_t Reserve(int64_t now_ms);
+  const PacerPolicy& policy() const { return policy_; }
+
+ private:
+  std::mutex mu_;
+  PacerPolicy policy_;
+  double tokens_;
+  int64_t last_refill_ms_ = -1;
+};
+
 struct QuotaPolicy {
   uint64_t check_above_bytes = 1u << 20;  // uploads at least this large check quota first
   int64_t cache_ms = 60'000;              // how long a quota answer is trusted
@@ -49,9 +67,14 @@ class PolicyProvider final : public ProviderWrapper {
  public:
   PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry, PacerPolicy pacer,
                  QuotaPolicy quota, PolicyEnv env);
+  // With a pacer shared with other instances of the same location.
+  PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry, std::shared_ptr<Pacer> pacer,
+                 QuotaPolicy quota, PolicyEnv env);
 
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
   Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
+  // Retry and pacing per element.
+  std::vector<Result<Bytes>> GetMany(const std::vector<GetRequest>& requests) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<std::vector<ObjectInfo>> ListTemporary(const std::string& prefix) override;
@@ -69,12 +92,10 @@ class PolicyProvider final : public ProviderWrapper {
   Status CheckQuota(uint64_t size);
 
   RetryPolicy retry_;
-  PacerPolicy pacer_;
+  std::shared_ptr<Pacer> pacer_;
   QuotaPolicy quota_policy_;
   PolicyEnv env_;
   PolicyStats stats_;
-  double tokens_ = 0;
-  int64_t last_refill_ms_ = 0;
   std::optional<QuotaInfo> quota_;
   int64_t quota_at_ms_ = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "host/plugin_options.h"
 #include "host/plugin_provider.h"
+#include "host/transfer_pool.h"
 
 namespace jsync::provider {
 namespace {
@@ -32,6 +33,21 @@ class BasicCredentialSource final : public CredentialSource {
   std::string header_;
 };
 
+
+// K for one location: the caller's choice, else JSYNC_TRANSFERS, else what the plugin declares,
+// else the default; never more than the plugin allows.
+int TransfersFor(const PluginInfo& plugin, int asked) {
+  int k = asked;
+  if (k <= 0) {
+    if (const char* env = std::getenv("JSYNC_TRANSFERS"); env != nullptr && *env != '\0') {
+      k = std::atoi(env);
+    }
+  }
+  if (k <= 0) k = plugin.max_concurrency > 0 ? static_cast<int>(plugin.max_concurrency)
+                                             : kDefaultTransfers;
+  if (plugin.max_concurrency > 0) k = std::min(k, static_cast<int>(plugin.max_concurrency));
+  return std::clamp(k, 1, 64);
+}
 
 }  // namespace
 
@@ -105,13 +121,27 @@ Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
     credentials = std::make_shared<FailingCredentials>(Status(Code::kAuthExpired, why));
   }
   JSYNC_ASSIGN_OR_RETURN(std::string config, ConfigForOpen(chosen, options.config_json));
-  const PacerPolicy pacer = PacerPolicyOf(chosen);
+  // Every instance of this location shares one pacer (the plugin's hint), so parallel
+  // transfers keep its rate together.
+  auto pacer = std::make_shared<Pacer>(PacerPolicyOf(chosen));
+  const PluginInfo plugin_info = chosen;
   JSYNC_ASSIGN_OR_RETURN(auto plugin, PluginProvider::Open(std::move(chosen), where, config,
                                                            credentials, options.create_location));
+  const std::string canonical = plugin->location();
+  // More instances of the same (now existing, canonical) place, for the transfer pool.
+  auto open_instance = [plugin_info, canonical, config, credentials, pacer,
+                        env]() -> Result<std::unique_ptr<Provider>> {
+    JSYNC_ASSIGN_OR_RETURN(auto more,
+                           PluginProvider::Open(plugin_info, canonical, config, credentials, false));
+    return std::unique_ptr<Provider>(
+        std::make_unique<PolicyProvider>(std::move(more), RetryPolicy{}, pacer, QuotaPolicy{}, env));
+  };
+  auto first = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{}, pacer,
+                                                QuotaPolicy{}, env);
   OpenedStorage opened;
-  opened.location = plugin->location();
-  opened.provider = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{}, pacer,
-                                                     QuotaPolicy{}, std::move(env));
+  opened.location = canonical;
+  opened.provider = std::make_unique<TransferPool>(std::move(first), open_instance,
+                                                   TransfersFor(plugin_info, options.transfers));
   return opened;
 }
 

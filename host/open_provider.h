@@ -18,6 +18,9 @@ struct OpenOptions {
   bool create_location = false;  // JSYNC_OPEN_CREATE: only `jsync init` asks for it
   std::string config_json = "{}";  // the options; the table's defaults are filled in
   std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
+  // Downloads of one batch at once (host/transfer_pool.h); 0: the plugin's max_concurrency,
+  // else kDefaultTransfers, or JSYNC_TRANSFERS from the environment when set. 1: one at a time.
+  int transfers = 0;
 };
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,

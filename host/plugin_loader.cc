@@ -62,6 +62,10 @@ PluginInfo InfoFromTable(const jsync_provider* t, std::string file) {
   info.file = std::move(file);
   info.abi_version = t->abi_version;
   info.capabilities = CapabilitiesOf(t->capabilities);
+  if (t->abi_version >= 3 &&
+      t->struct_size >= offsetof(jsync_provider, max_concurrency) + sizeof(t->max_concurrency)) {
+    info.max_concurrency = t->max_concurrency;
+  }
   info.table = t;
   for (size_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
     const jsync_option& o = t->options[i];

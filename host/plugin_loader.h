@@ -46,6 +46,9 @@ struct PluginInfo {
   std::vector<OptionInfo> options;
   int64_t pacer_min_interval_ms = 0;  // the plugin's pace hint (0: none)
   int pacer_burst = 1;
+  // Instances of one location to transfer on at once: the table's max_concurrency (v3), 0 when
+  // the plugin leaves it to the host.
+  uint32_t max_concurrency = 0;
   const jsync_provider* table = nullptr;
   std::shared_ptr<void> library;  // keeps the shared library loaded while anything uses it
 };

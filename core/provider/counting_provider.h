@@ -27,6 +27,14 @@ class CountingProvider final : public ProviderWrapper {
     if (r.ok()) counters_.bytes_down += r->size();
     return r;
   }
+  // Each element counts as one get, as if it were a Get of its own.
+  std::vector<Result<Bytes>> GetMany(const std::vector<GetRequest>& requests) override {
+    counters_.gets += requests.size();
+    auto results = target().GetMany(requests);
+    for (const auto& r : results)
+      if (r.ok()) counters_.bytes_down += r->size();
+    return results;
+  }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     ++counters_.lists;
     return target().List(prefix);

@@ -55,4 +55,11 @@ Result<Bytes> Provider::GetRange(const std::string& path, uint64_t offset, uint6
                all.begin() + static_cast<std::ptrdiff_t>(end));
 }
 
+std::vector<Result<Bytes>> Provider::GetMany(const std::vector<GetRequest>& requests) {
+  std::vector<Result<Bytes>> out;
+  out.reserve(requests.size());
+  for (const GetRequest& r : requests) out.push_back(Get(r.path, r.max_size));
+  return out;
+}
+
 }  // namespace jsync::provider

@@ -2,7 +2,9 @@
 //
 // Paths are relative, '/'-separated, without empty, "." or ".." components. Implementations
 // must make PutIfAbsent atomic: a reader sees either no object or the complete bytes.
-// Thread-safety: one provider object is used by one thread at a time.
+// Thread-safety: one provider object is used by one thread at a time. The batch calls
+// (GetMany) let a provider overlap transfers on threads of its own (host/transfer_pool.h)
+// while its caller stays single-threaded.
 #pragma once
 
 #include <memory>
@@ -59,6 +61,12 @@ struct ChangePage {
   bool unnamed_removals = false;
 };
 
+// One download of a batch (Provider::GetMany).
+struct GetRequest {
+  std::string path;
+  uint64_t max_size = kNoSizeLimit;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -76,6 +84,11 @@ class Provider {
   // for an object larger than max_size, which is never read whole, and for anything that is
   // not a regular object (a symlink, FIFO, device or directory at the name).
   virtual Result<Bytes> Get(const std::string& path, uint64_t max_size) = 0;
+  // Several Gets, answered in request order, each exactly as Get would answer it. A provider
+  // may run them at once (the host's transfer pool); the default runs them one after another.
+  virtual std::vector<Result<Bytes>> GetMany(const std::vector<GetRequest>& requests);
+  // How many transfers GetMany overlaps (1: none); callers size their batches by it.
+  virtual int max_parallel() const { return 1; }
   // Every object whose path starts with `prefix`, at any depth, sorted by path; entries that
   // are not objects (ObjectKind) are included, temporary upload files are not.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
@@ -118,6 +131,11 @@ class ProviderWrapper : public Provider {
   Result<Bytes> Get(const std::string& path, uint64_t max_size) override {
     return target_->Get(path, max_size);
   }
+  // A layer that overrides Get must override GetMany too, or the batch bypasses it.
+  std::vector<Result<Bytes>> GetMany(const std::vector<GetRequest>& requests) override {
+    return target_->GetMany(requests);
+  }
+  int max_parallel() const override { return target_->max_parallel(); }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     return target_->List(prefix);
   }

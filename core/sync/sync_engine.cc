@@ -7,6 +7,7 @@
 #include "core/format/key_file.h"
 #include "core/sync/fork.h"
 #include "core/sync/orphan_cleanup.h"
+#include "core/sync/prefetch.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/verify.h"
@@ -17,6 +18,26 @@ namespace jsync::sync {
 namespace {
 
 std::string SeqLabel(uint64_t seq) { return "change " + std::to_string(seq); }
+
+// What MergeRemote will ask for, in its order: each device's files after its cursor, up to
+// the first gap, one per device per sweep. Only the fetching follows this; the merge does not.
+template <typename Logs>
+std::vector<std::string> PlanFetches(const Logs& logs,
+                                     const std::map<DeviceId, store::Cursor>& cursors,
+                                     const JournalId& journal) {
+  std::vector<std::vector<std::string>> per_device;
+  for (const auto& [device, log] : logs) {
+    auto c = cursors.find(device);
+    uint64_t seq = c == cursors.end() ? 1 : c->second.seq + 1;
+    auto it = std::lower_bound(log.seqs.begin(), log.seqs.end(), seq);
+    std::vector<std::string> paths;
+    for (; it != log.seqs.end() && *it == seq; ++it, ++seq) {
+      paths.push_back(ChangePath(journal, device, seq));
+    }
+    per_device.push_back(std::move(paths));
+  }
+  return RoundRobin(per_device);
+}
 
 }  // namespace
 
@@ -463,6 +484,8 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::map<DeviceId, Bytes> fetched;  // downloaded but waiting for a causal dependency
   std::map<DeviceId, std::string> waiting;
   std::map<DeviceId, std::string> missing;  // waiting for a published change the cloud lost
+  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
+                      {format::kMaxChangeFileSize});
 
   // Changes are applied only once everything their sender had merged is merged here
   // (causal delivery), so keep sweeping while any device makes progress.
@@ -487,7 +510,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         ++report.downloaded_changes;
         report.downloaded_bytes += bytes.size();
       } else {
-        auto got = ctx_.provider.Get(path, format::kMaxChangeFileSize);
+        auto got = prefetch.Get(path);
         if (!got.ok()) {
           if (got.status().Is(Code::kCorrupt)) {  // over the limit, or not a file at all
             report.problems.push_back(

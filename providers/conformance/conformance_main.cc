@@ -352,6 +352,12 @@ int Main(int argc, char** argv) {
     JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, where, config, counting));
     return std::unique_ptr<provider::Provider>(std::move(p));
   };
+  target.reopen = [info, locations, counting,
+                   config = o.config]() -> Result<std::unique_ptr<provider::Provider>> {
+    JSYNC_ASSIGN_OR_RETURN(auto p,
+                           provider::PluginProvider::Open(info, locations->last(), config, counting));
+    return std::unique_ptr<provider::Provider>(std::move(p));
+  };
   if (info.capabilities.change_feed && info.table->changes != nullptr) {
     auto reader = std::make_shared<FeedReader>(info, base);
     target.changes = [reader, locations, config = o.config](const std::string& cursor) {

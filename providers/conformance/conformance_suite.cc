@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "providers/conformance/conformance_fixture.h"
+#include "host/transfer_pool.h"
 #include "providers/sdk/jsync_provider.h"
 
 namespace jsync::conformance {
@@ -306,6 +310,103 @@ TEST_P(ConformanceTest, ChangeFeedReportsEveryNewObject) {
       EXPECT_EQ(it->second, bytes.size()) << path;
     }
   }
+}
+
+// The threading contract: several instances of one location, each used by its own thread at
+// the same time (as the host's transfer pool does), lose no object, tear none, and agree on
+// who won a contested name; then a pool of them downloads a batch, answered in order.
+TEST_P(ConformanceTest, ConcurrentInstancesOfOneLocation) {
+  if (!target().reopen) {
+    GTEST_SKIP() << "this runner gives the suite no way to open a second instance of a "
+                    "location (ConformanceTarget::reopen)";
+  }
+  constexpr int kThreads = 4, kEach = 8;
+  std::vector<std::unique_ptr<provider::PolicyProvider>> instances;
+  for (int t = 0; t < kThreads; ++t) {
+    auto bare = target().reopen();
+    ASSERT_TRUE(bare.ok()) << "opening instance " << t << ": " << bare.status().ToString();
+    // Each thread its own policy and clock: nothing but the location is shared.
+    instances.push_back(std::make_unique<provider::PolicyProvider>(
+        std::move(bare).value(), retry_, provider::PacerPolicy{}, provider::QuotaPolicy{},
+        SimulatedEnv(std::make_shared<SimulatedTime>())));
+  }
+  std::map<std::string, Bytes> want;
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kEach; ++i)
+      want["conc/t" + std::to_string(t) + "/o" + std::to_string(i)] =
+          Pattern(1 + (static_cast<size_t>(t * kEach + i) * 37 * kKiB) % (300 * kKiB),
+                  1000 + t * kEach + i);
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::vector<int> won_contest(kThreads, 0);
+  auto fail = [&](std::string what) {
+    std::lock_guard lock(mu);
+    failures.push_back(std::move(what));
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      provider::Provider& p = *instances[t];
+      const std::string mine = "conc/t" + std::to_string(t) + "/";
+      for (const auto& [path, bytes] : want) {
+        if (!path.starts_with(mine)) continue;
+        Status s = p.PutIfAbsent(path, bytes);
+        if (!s.ok()) fail("put " + path + ": " + s.ToString());
+      }
+      // Everyone races for one name with other bytes: exactly one wins.
+      Status s = p.PutIfAbsent("conc/contested", Pattern(50 * kKiB, 7000 + t));
+      if (s.ok()) {
+        won_contest[t] = 1;
+      } else if (!s.Is(Code::kExists)) {
+        fail("contested put: " + s.ToString());
+      }
+      // Read what the others wrote meanwhile: whatever is there is whole.
+      for (const auto& [path, bytes] : want) {
+        auto got = p.Get(path, 1 * kMiB);
+        if (!got.ok() && got.status().Is(Code::kNotFound)) continue;  // not written yet
+        if (!SameBytes(got, bytes)) fail("a concurrent read of " + path + " was torn or wrong");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  int winners = 0;
+  for (int w : won_contest) winners += w;
+  EXPECT_EQ(winners, 1) << "PutIfAbsent of one name from several instances at once";
+  auto contested = p().Get("conc/contested", 1 * kMiB);
+  ASSERT_TRUE(contested.ok()) << contested.status().ToString();
+  for (int t = 0; t < kThreads; ++t) {
+    if (won_contest[t]) {
+      EXPECT_TRUE(SameBytes(contested, Pattern(50 * kKiB, 7000 + t)));
+    }
+  }
+  auto listed = Under(want, "conc/");
+  listed["conc/contested"] = 50 * kKiB;
+  EXPECT_TRUE(ListsExactly(p(), "conc/", listed));
+
+  // The host's pool over these instances: one batch, answered in request order.
+  std::vector<provider::GetRequest> batch;
+  for (const auto& [path, bytes] : want) batch.push_back({path, 1 * kMiB});
+  batch.push_back({"conc/absent", 1 * kMiB});
+  std::reverse(batch.begin(), batch.end());
+  auto first = std::move(instances[0]);
+  auto rest = std::make_shared<std::vector<std::unique_ptr<provider::PolicyProvider>>>(
+      std::move(instances));
+  auto next = std::make_shared<size_t>(1);
+  provider::TransferPool pool(
+      std::move(first),
+      [rest, next]() -> Result<std::unique_ptr<provider::Provider>> {
+        if (*next >= rest->size()) return Status::Fatal("no more instances");
+        return std::unique_ptr<provider::Provider>(std::move((*rest)[(*next)++]));
+      },
+      kThreads);
+  auto results = pool.GetMany(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_TRUE(results[0].status().Is(Code::kNotFound)) << results[0].status().ToString();
+  for (size_t i = 1; i < batch.size(); ++i) {
+    EXPECT_TRUE(SameBytes(results[i], want.at(batch[i].path))) << batch[i].path;
+  }
+  EXPECT_EQ(pool.instances(), static_cast<size_t>(kThreads));
 }
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ConformanceTest);

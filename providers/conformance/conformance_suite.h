@@ -22,6 +22,7 @@
 // (conformance_main.cc) runs the suite on a plugin file from the command line.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +35,7 @@ namespace jsync::conformance {
 
 // Wraps the credentials a target's provider uses and counts calls, so the suite can check
 // that an expired token (HTTP 401) leads to exactly one Refresh. Forwards everything.
+// Thread-safe when the inner source is (instances of one location share it across threads).
 class CountingCredentials final : public provider::CredentialSource {
  public:
   explicit CountingCredentials(std::shared_ptr<provider::CredentialSource> inner)
@@ -51,8 +53,8 @@ class CountingCredentials final : public provider::CredentialSource {
 
  private:
   std::shared_ptr<provider::CredentialSource> inner_;
-  int refreshes_ = 0;
-  int authorizations_ = 0;
+  std::atomic<int> refreshes_{0};
+  std::atomic<int> authorizations_{0};
 };
 
 // One page of a change feed: the objects reported and the cursor to ask with next time.
@@ -85,6 +87,10 @@ struct ConformanceTarget {
   // change-feed call). Null: the change-feed test is skipped. An empty cursor asks for a start
   // cursor only.
   std::function<Result<ChangePage>(const std::string& cursor)> changes;
+  // Opens another instance (bare, like `open`) of the location `open` created last, with the
+  // same options and credentials: the host does so to transfer on several at once (the ABI's
+  // threading contract). Null: the concurrent-instances test is skipped.
+  std::function<Result<std::unique_ptr<provider::Provider>>()> reopen;
 };
 
 // Adds a target. REQUIRES: called before ::testing::InitGoogleTest; names are unique.

@@ -133,6 +133,11 @@ int Main(int argc, char** argv) {
                                                                   emu->config, emu->credentials));
     return std::unique_ptr<provider::Provider>(std::move(p));
   };
+  target.reopen = [info = *plugin, emu]() -> Result<std::unique_ptr<provider::Provider>> {
+    JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, emu->last_location,
+                                                                  emu->config, emu->credentials));
+    return std::unique_ptr<provider::Provider>(std::move(p));
+  };
   // The C++ Provider has no change-feed call: a second instance of the plugin at the same
   // location reads it through the C table. Its transport stays quiet (JSYNC_FAULTS is for the
   // provider under test); emulator faults are ridden out here, as the host policy would.

@@ -65,8 +65,10 @@ struct ServerSlot {
       }
       *current = server.get();
     }
-    return server->Url("dav/conformance-" + std::to_string(++count));
+    last = server->Url("dav/conformance-" + std::to_string(++count));
+    return last;
   }
+  std::string last;
 };
 
 int Main(int argc, char** argv) {
@@ -115,6 +117,12 @@ int Main(int argc, char** argv) {
       JSYNC_ASSIGN_OR_RETURN(std::string location, slot->NextLocation());
       JSYNC_ASSIGN_OR_RETURN(auto p,
                              provider::PluginProvider::Open(info, location, "{}", credentials));
+      return std::unique_ptr<provider::Provider>(std::move(p));
+    };
+    target.reopen = [info = *plugin, slot,
+                     credentials]() -> Result<std::unique_ptr<provider::Provider>> {
+      JSYNC_ASSIGN_OR_RETURN(auto p,
+                             provider::PluginProvider::Open(info, slot->last, "{}", credentials));
       return std::unique_ptr<provider::Provider>(std::move(p));
     };
     RegisterConformanceTarget(std::move(target));

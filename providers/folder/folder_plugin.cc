@@ -504,6 +504,7 @@ const jsync_provider kFolder = {
     "a directory path",
     0,  // a local folder needs no pacing
     0,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* FolderTable(const jsync_host_info* host) {

@@ -121,9 +121,8 @@ int FindByName(jsync_instance* inst, const std::string& name, const std::string&
 
 int FindWinner(jsync_instance* inst, const std::string& name, const std::string& what,
                DriveFile* winner, jsync_error* err) {
-  auto cached = inst->winners.find(name);
-  if (cached != inst->winners.end()) {
-    *winner = cached->second;
+  if (auto cached = inst->winners.Find(name)) {
+    *winner = *cached;
     return JSYNC_OK;
   }
   std::vector<DriveFile> files;
@@ -135,7 +134,7 @@ int FindWinner(jsync_instance* inst, const std::string& name, const std::string&
                 "Google Drive " + what + ": no such object in the app data folder");
   }
   *winner = files[static_cast<size_t>(w)];
-  inst->winners[name] = *winner;
+  inst->winners.Set(name, *winner);
   return JSYNC_OK;
 }
 
@@ -224,7 +223,7 @@ int Download(jsync_instance* inst, const DriveFile& file, uint64_t offset, uint6
     }
     return JSYNC_OK;
   }
-  if (resp.status == 404) inst->winners.erase(file.name);
+  if (resp.status == 404) inst->winners.Erase(file.name);
   return FailFrom(inst, what, resp, err);
 }
 

@@ -198,12 +198,11 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
       // same rule as a listing among the files the feed shows); a known one is looked up
       // again on the next get, in case the feed shows a duplicate.
       for (auto& [name, files] : seen) {
-        auto known = inst->winners.find(name);
-        if (known != inst->winners.end()) {
-          const bool same = files.size() == 1 && files[0].id == known->second.id;
-          if (!same) inst->winners.erase(known);
+        if (auto known = inst->winners.Find(name)) {
+          const bool same = files.size() == 1 && files[0].id == known->id;
+          if (!same) inst->winners.Erase(name);
         } else {
-          inst->winners[name] = files[static_cast<size_t>(WinnerIndex(files))];
+          inst->winners.Set(name, files[static_cast<size_t>(WinnerIndex(files))]);
         }
       }
       Emit(out, found, new_start, removals);

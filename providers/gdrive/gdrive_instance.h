@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drive_client.h"
+#include "winner_cache.h"
 #include "jsync_provider.h"
 
 struct jsync_instance {
@@ -25,9 +26,9 @@ struct jsync_instance {
   std::map<std::string, std::string> pending_ids;
   // Resumable upload sessions by UploadKey: a retried put resumes instead of restarting.
   std::map<std::string, std::string> sessions;
-  // The winning file id of object names seen in this instance (files.get by id is
-  // read-after-write consistent; name queries may lag).
-  std::map<std::string, jsync_gdrive::DriveFile> winners;
+  // The winning file id of object names seen by any instance of this location (files.get by
+  // id is read-after-write consistent; name queries may lag). Shared: winner_cache.h.
+  jsync_gdrive::WinnerCache winners;
   // The last channel changes.watch opened.
   std::string channel_id;
   std::string channel_resource_id;

@@ -151,6 +151,7 @@ int GdriveOpen(const jsync_host_services* host, const char* location, const char
     }
     const int rc = ApplyConfig(inst.get(), config, err);
     if (rc != JSYNC_OK) return rc;
+    inst->winners = jsync_gdrive::WinnerCache::For(inst->ep.api, inst->location);
     *out = inst.release();  // no request: the host may open offline
     return JSYNC_OK;
   } catch (const std::exception& e) {
@@ -238,6 +239,7 @@ const jsync_provider kGdrive = {
     // with room for a catch-up burst.
     10,
     100,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* GdriveTable(const jsync_host_info* host) {

@@ -73,7 +73,7 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
     auto pending = inst->pending_ids.find(key);
     if (pending != inst->pending_ids.end()) DeleteOurLosers(inst, files, w, pending->second, what);
     if (same) {
-      inst->winners[name] = winner;
+      inst->winners.Set(name, winner);
       Forget(inst, key);
       return JSYNC_OK;
     }
@@ -87,7 +87,7 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
       rc = DeleteFile(inst, f.id, what + " (replacing)", err);
       if (rc != JSYNC_OK) return rc;
     }
-    inst->winners.erase(name);
+    inst->winners.Erase(name);
   }
 
   // 2. Create with a pre-generated id (the same one on every retry of this put).
@@ -135,7 +135,7 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
   const int w = WinnerIndex(files);
   const DriveFile winner = files[static_cast<size_t>(w)];
   if (winner.id == ours.id) {
-    inst->winners[name] = ours;
+    inst->winners.Set(name, ours);
     Forget(inst, key);
     return JSYNC_OK;
   }
@@ -145,7 +145,7 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
   rc = DeleteFile(inst, ours.id, what + " (removing our duplicate)", err);
   if (rc != JSYNC_OK) return rc;
   Forget(inst, key);
-  inst->winners[name] = winner;
+  inst->winners.Set(name, winner);
   if (same) return JSYNC_OK;
   return Fail(
       err, JSYNC_EXISTS,
@@ -160,14 +160,14 @@ int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t le
   const std::string name = DriveName(inst->location, path);
   const std::string what = "get " + path;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool cached = inst->winners.count(name) > 0;
+    const bool cached = inst->winners.Contains(name);
     DriveFile winner;
     int rc = FindWinner(inst, name, what, &winner, err);
     if (rc != JSYNC_OK) return rc;
     rc = Download(inst, winner, offset, length, out, what, err);
     // A remembered file that is gone (removed elsewhere): look the name up once more.
     if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND && cached) {
-      inst->winners.erase(name);
+      inst->winners.Erase(name);
       continue;
     }
     return rc;
@@ -205,7 +205,7 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     std::string path;
     if (!ObjectPathOf(inst->location, name, &path) || !path.starts_with(prefix)) continue;
     const DriveFile& winner = files[static_cast<size_t>(WinnerIndex(files))];
-    inst->winners[name] = winner;
+    inst->winners.Set(name, winner);
     out->emit(out->ctx, path.c_str(), winner.size);
   }
   if (!page.next_page_token.empty() && page.next_page_token != drive_token && out->set_next) {
@@ -228,7 +228,7 @@ int DoRemove(jsync_instance* inst, const char* path_c, jsync_error* err) {
     rc = DeleteFile(inst, f.id, what, err);
     if (rc != JSYNC_OK) return rc;
   }
-  inst->winners.erase(name);
+  inst->winners.Erase(name);
   return JSYNC_OK;
 }
 

@@ -49,6 +49,14 @@
  *   The option table (ABI 1) is read by the host from version 3 on: `jsync init/link
  *   --option KEY=VALUE` are checked against it, defaults are filled in before open, and
  *   options flagged secret are kept in the token store and never shown.
+ *   - max_concurrency (table field, after close): how many instances of one location the host
+ *     may run transfers on at once; 0 means the host's default (4), 1 no parallel transfers.
+ *
+ * Threading (all versions): one instance is never called from two threads at once; the host
+ * may open several instances of one location (same location, options and credentials) and
+ * call them concurrently, up to max_concurrency. Instances share nothing through the ABI but
+ * host->http, which is safe to call from the instances' threads at once; a plugin with
+ * process-wide state of its own guards it.
  */
 #ifndef JSYNC_PROVIDER_H_
 #define JSYNC_PROVIDER_H_
@@ -349,6 +357,9 @@ typedef struct jsync_provider {
      every pacer_min_interval_ms (a token bucket). 0: no pacing. */
   uint32_t pacer_min_interval_ms;
   uint32_t pacer_burst; /* 0 counts as 1 */
+  /* Version 3: instances of one location the host may call at once (see Threading above);
+     0: the host's default, 1: one at a time. Read only when struct_size covers it. */
+  uint32_t max_concurrency;
   /* Later ABI versions append slots here. */
 } jsync_provider;
 

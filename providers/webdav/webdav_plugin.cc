@@ -553,6 +553,7 @@ const jsync_provider kWebdav = {
     "the http(s) URL of the journal's WebDAV collection",
     0,  // servers differ too much for one pace; the host's retries honour Retry-After
     0,
+    0,  // max_concurrency: the host's default
 };
 
 const jsync_provider* WebdavTable(const jsync_host_info* host) {

@@ -120,6 +120,24 @@ TEST(PolicyProvider, PermanentErrorsAreNotRetried) {
   }
 }
 
+TEST(PolicyProvider, GetManyRetriesAndPacesEachElement) {
+  auto inner = std::make_unique<ScriptedProvider>();
+  ScriptedProvider* raw = inner.get();
+  // The first element fails once, the second is refused for good: answers stay in order.
+  raw->script = {Status::Retryable("503"), Status::Ok(), Status::NotFound("gone")};
+  FakeEnv env;
+  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{100, 1}, QuotaPolicy{},
+                   env.Env());
+  auto results = p.GetMany({{"a", kNoSizeLimit}, {"b", kNoSizeLimit}, {"c", kNoSizeLimit}});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].status().Is(Code::kNotFound));
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_EQ(raw->calls, 4);
+  EXPECT_EQ(p.stats().retries, 1u);
+  EXPECT_GE(p.stats().waited_ms, 300u) << "every attempt was paced";
+}
+
 TEST(PolicyProvider, PacerSpacesCallsAfterTheBurst) {
   auto inner = std::make_unique<ScriptedProvider>();
   FakeEnv env;
