@@ -24,7 +24,8 @@ std::string SeqLabel(uint64_t seq) { return "change " + std::to_string(seq); }
 template <typename Logs>
 std::vector<std::string> PlanFetches(const Logs& logs,
                                      const std::map<DeviceId, store::Cursor>& cursors,
-                                     const JournalId& journal) {
+                                     const JournalId& journal,
+                                     const std::map<std::string, Bytes>& have) {
   std::vector<std::vector<std::string>> per_device;
   for (const auto& [device, log] : logs) {
     auto c = cursors.find(device);
@@ -32,7 +33,8 @@ std::vector<std::string> PlanFetches(const Logs& logs,
     auto it = std::lower_bound(log.seqs.begin(), log.seqs.end(), seq);
     std::vector<std::string> paths;
     for (; it != log.seqs.end() && *it == seq; ++it, ++seq) {
-      paths.push_back(ChangePath(journal, device, seq));
+      std::string path = ChangePath(journal, device, seq);
+      if (!have.contains(path)) paths.push_back(std::move(path));  // the probes' downloads
     }
     per_device.push_back(std::move(paths));
   }
@@ -484,7 +486,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::map<DeviceId, Bytes> fetched;  // downloaded but waiting for a causal dependency
   std::map<DeviceId, std::string> waiting;
   std::map<DeviceId, std::string> missing;  // waiting for a published change the cloud lost
-  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
+  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal, prefetched_),
                       {format::kMaxChangeFileSize});
 
   // Changes are applied only once everything their sender had merged is merged here

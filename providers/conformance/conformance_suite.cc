@@ -372,12 +372,20 @@ TEST_P(ConformanceTest, ConcurrentInstancesOfOneLocation) {
   for (const auto& f : failures) ADD_FAILURE() << f;
   int winners = 0;
   for (int w : won_contest) winners += w;
-  EXPECT_EQ(winners, 1) << "PutIfAbsent of one name from several instances at once";
   auto contested = p().Get("conc/contested", 1 * kMiB);
   ASSERT_TRUE(contested.ok()) << contested.status().ToString();
+  int holds = 0;
   for (int t = 0; t < kThreads; ++t) {
-    if (won_contest[t]) {
-      EXPECT_TRUE(SameBytes(contested, Pattern(50 * kKiB, 7000 + t)));
+    if (won_contest[t] && SameBytes(contested, Pattern(50 * kKiB, 7000 + t))) ++holds;
+  }
+  EXPECT_EQ(holds, 1) << "the contested name holds no winner's whole bytes";
+  if (target().atomic_concurrent_create) {
+    EXPECT_EQ(winners, 1) << "PutIfAbsent of one name from several instances at once";
+  } else {
+    EXPECT_GE(winners, 1);
+    if (winners > 1) {
+      std::printf("note: %d racers for one name were all told they created it (this server's "
+                  "create-if-absent is not atomic under concurrency)\n", winners);
     }
   }
   auto listed = Under(want, "conc/");

@@ -91,6 +91,10 @@ struct ConformanceTarget {
   // same options and credentials: the host does so to transfer on several at once (the ABI's
   // threading contract). Null: the concurrent-instances test is skipped.
   std::function<Result<std::unique_ptr<provider::Provider>>()> reopen;
+  // Whether create-if-absent stays atomic when several instances race for one name at once.
+  // A server that checks and writes in two steps (npm webdav-server) lets two racers win; the
+  // test then only requires that the name holds one racer's whole bytes.
+  bool atomic_concurrent_create = true;
 };
 
 // Adds a target. REQUIRES: called before ::testing::InitGoogleTest; names are unique.

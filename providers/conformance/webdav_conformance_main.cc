@@ -110,6 +110,8 @@ int Main(int argc, char** argv) {
     ConformanceTarget target;
     target.name = name == "rclone" ? "webdav_rclone" : "webdav_webdav_server";
     target.large = large;
+    // npm webdav-server checks If-None-Match and writes in two steps (rclone is atomic).
+    target.atomic_concurrent_create = name == "rclone";
     target.list_files = list_files;
     target.credentials = credentials;
     target.open = [info = *plugin, slot,
