@@ -1,10 +1,10 @@
 #include "host/plugin_loader.h"
 
+#include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -151,14 +151,19 @@ std::vector<std::string> PluginSearchPath() {
       start = end + 1;
     }
   }
-  std::error_code ec;
+  fs::path exe;
   try {
-    fs::path exe = boost::dll::program_location().string();
+    exe = boost::dll::program_location().string();
     dirs.push_back((exe.parent_path().parent_path() / "lib/jsync/plugins").string());
   } catch (...) {
   }
 #ifdef JSYNC_BUILD_PLUGIN_DIR
-  dirs.push_back(JSYNC_BUILD_PLUGIN_DIR);
+  // The build tree's plugins, for programs that run from that build tree only: an installed
+  // jsync must not find (and warn about duplicates of) the plugins it was built beside.
+  const fs::path build = fs::path(JSYNC_BUILD_PLUGIN_DIR).parent_path().lexically_normal();
+  const fs::path from = exe.lexically_normal();
+  const auto [b, f] = std::mismatch(build.begin(), build.end(), from.begin(), from.end());
+  if (!exe.empty() && b == build.end()) dirs.push_back(JSYNC_BUILD_PLUGIN_DIR);
 #endif
   return dirs;
 }

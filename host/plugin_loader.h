@@ -2,7 +2,8 @@
 //
 // Search path: the folders in JSYNC_PLUGIN_PATH (':'-separated), then the install's plugin
 // folder (<prefix>/lib/jsync/plugins, found relative to the running executable), then the
-// build tree's plugin folder. A plugin is refused — with a message naming its file — when its
+// build tree's plugin folder (only for a program running from that build tree, never an
+// installed one). A plugin is refused — with a message naming its file — when its
 // descriptor is missing or of another ABI version, a required symbol or slot is missing, or its
 // entry returns NULL; the others keep working. The built-in folder provider is always present.
 #pragma once
