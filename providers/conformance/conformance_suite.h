@@ -10,6 +10,9 @@
 //   FaultyProvider (provider faults)  <- only when a test or the target asks for faults
 //   the target's provider             <- e.g. PluginProvider -> HttpClient (FaultPlan seam)
 //
+// Every call goes down this one stack, the change feed and watch included (Provider::Changes,
+// Provider::Watch): a runner opens one provider per test, never a second instance beside it.
+//
 // Register every target before InitGoogleTest (the suite is instantiated over the registry
 // when gtest initialises):
 //
@@ -55,12 +58,6 @@ class CountingCredentials final : public provider::CredentialSource {
   int authorizations_ = 0;
 };
 
-// One page of a change feed: the objects reported and the cursor to ask with next time.
-struct ChangePage {
-  std::vector<provider::ObjectInfo> objects;
-  std::string next_cursor;
-};
-
 struct ConformanceTarget {
   // Part of every test's name: letters, digits and '_' only.
   std::string name;
@@ -81,10 +78,6 @@ struct ConformanceTarget {
   // The credentials `open` hands its provider, when it has an account; null: the tests that
   // count refreshes after a 401 are skipped.
   std::shared_ptr<CountingCredentials> credentials;
-  // Reads the change feed of the location `open` created last (the C++ Provider has no
-  // change-feed call). Null: the change-feed test is skipped. An empty cursor asks for a start
-  // cursor only.
-  std::function<Result<ChangePage>(const std::string& cursor)> changes;
 };
 
 // Adds a target. REQUIRES: called before ::testing::InitGoogleTest; names are unique.
