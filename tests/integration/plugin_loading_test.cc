@@ -67,7 +67,7 @@ struct Refusal {
 
 const std::vector<Refusal>& Refusals() {
   static const std::vector<Refusal> refusals = {
-      {"wrong-abi", {"provider ABI version 99", "this jsync speaks version 2"}},
+      {"wrong-abi", {"provider ABI version 99", "this jsync speaks version 3"}},
       {"no-entry", {"has no jsync_provider_entry symbol"}},
       {"null-entry", {"entry returned NULL"}},
       {"garbage", {"cannot be loaded"}},
