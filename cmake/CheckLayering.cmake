@@ -8,6 +8,8 @@ cmake_policy(SET CMP0007 NEW)
 #   net/       net/, core/util (Status)
 #   auth/      core/, host/, net/, auth/
 #   providers/<plugin>/   its own files and the SDK header, nothing of the host
+#   providers/conformance/  the installed kit: core/, host/, the SDK, itself; never tests/
+#                           or auth/ (the repository's runners live in tests/conformance)
 #   tools/emulators/      net/, core/util, core/crypto, its own files: never a client's code
 if(NOT SOURCE_DIR)
   set(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/..")
@@ -21,6 +23,7 @@ set(_rules
   "providers/folder|"
   "providers/webdav|"
   "providers/gdrive|"
+  "providers/conformance|core/ host/ providers/sdk/ providers/conformance/"
   "tools/emulators|net/ core/util/ core/crypto/ tools/emulators/")
 # Folders every rule forbids outright, whatever their include paths say.
 set(_roots core/ host/ net/ auth/ providers/ tools/ tests/ bench/ fuzz/)

@@ -12,6 +12,8 @@ if command -v ccache >/dev/null; then
   # (CI) hits the cache this machine already filled.
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-20G}"
+  # The test programs' precompiled headers (cmake/Precompile.cmake) are cacheable only so.
+  export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
 fi
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
 targets=()

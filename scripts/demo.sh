@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds jsync, and runs a three-device sync demo on
+# The main job: installs what is missing, builds jsync (only), and runs a three-device sync demo on
 # the built-in folder provider (no account needed). A temporary folder stands in for the cloud.
 #   scripts/demo.sh --gdrive   the same on the Google Drive emulator: each device links its
 #                              account with the OAuth device code, then syncs over Drive v3.
@@ -12,7 +12,11 @@ case "${1:-}" in
 esac
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-BUILD_DIR=build scripts/build.sh >/dev/null
+# Only what the demo runs: jsync (the folder provider is built into it), and for --gdrive the
+# Drive plugin and the emulator. The test suite and benchmarks are not built.
+targets="jsync"
+[ "$mode" = "gdrive" ] && targets="jsync jsync_provider_gdrive jsync-emulator"
+TARGETS="$targets" BUILD_DIR=build scripts/build.sh >/dev/null
 jsync="$PWD/build/tools/jsync/jsync"
 
 work="$(mktemp -d /tmp/jsync-demo.XXXXXX)"

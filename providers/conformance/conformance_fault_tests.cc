@@ -26,6 +26,33 @@ class ConformanceFaultTest : public ConformanceBase {
   }
 };
 
+// A change-feed read is a provider call like any other: the fault layer fails it (CHANGES)
+// and the host policy retries it, honouring the 429's wait, into the same answer.
+TEST_P(ConformanceFaultTest, ChangeFeedIsRetriedByTheHostPolicy) {
+  if (!p().capabilities().change_feed) {
+    GTEST_SKIP() << p().Describe() << " declares no change feed (JSYNC_CAP_CHANGE_FEED unset)";
+  }
+  auto start = p().Changes("");
+  ASSERT_TRUE(start.ok()) << start.status().ToString();
+  ASSERT_FALSE(start->cursor.empty()) << "no start cursor";
+  ASSERT_NO_FATAL_FAILURE(Put("feed/after", B("after the cursor")));
+  faulty_->set_plan(Plan("503:CHANGES@1,429:CHANGES@2,timeout:CHANGES@3"));
+  bool seen = false;
+  std::string cursor = start->cursor;
+  for (int round = 0; round < 20 && !seen; ++round) {
+    auto page = p().Changes(cursor);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_FALSE(page->expired) << "a cursor the feed just gave was refused";
+    for (const auto& o : page->changed) seen = seen || o.path == "feed/after";
+    cursor = page->cursor;
+    if (page->changed.empty()) break;
+  }
+  EXPECT_TRUE(seen) << "the change feed never reported feed/after";
+  EXPECT_EQ(faulty_->injected(), 3u);
+  EXPECT_EQ(retries(), 3u) << "each injected fault is one retry";
+  EXPECT_GE(time_->slept_ms, 1000) << "the 429's Retry-After was not honoured";
+}
+
 // Throttling, outages, resets and lost answers spread over a whole workload: the host policy
 // retries each once, honours every Retry-After, and nothing is lost, duplicated or corrupted.
 TEST_P(ConformanceFaultTest, TransientFaultsCorruptNothing) {

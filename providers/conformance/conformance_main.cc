@@ -14,10 +14,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,7 +34,6 @@ namespace jsync::conformance {
 namespace {
 
 using provider::CredentialSource;
-using provider::HttpClient;
 using provider::PluginInfo;
 
 const char kUsage[] =
@@ -142,92 +139,6 @@ class Locations {
   int count_ = 0;
   std::string last_;
   std::vector<fs::path> created_;
-};
-
-// A second instance of the plugin, driven through its C table, to read the change feed (the
-// C++ Provider has no change-feed call). Its host services are the minimum: HTTP through a
-// host client with the same credentials, logging, clock and randomness.
-class FeedReader {
- public:
-  FeedReader(const PluginInfo& plugin, std::shared_ptr<CredentialSource> credentials)
-      : plugin_(plugin), http_(std::move(credentials)) {}
-
-  Result<ChangePage> Read(const std::string& location, const std::string& config,
-                          const std::string& cursor) {
-    jsync_host_services services{
-        JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log, &Now, &Random};
-    jsync_instance* inst = nullptr;
-    jsync_error err{-1, {0}};
-    int rc = plugin_.table->open(&services, location.c_str(), config.c_str(), &inst, &err);
-    if (rc != JSYNC_OK || inst == nullptr) {
-      return provider::StatusFromPlugin(rc == JSYNC_OK ? JSYNC_FATAL : rc, err, "open");
-    }
-    struct Collector {
-      ChangePage page;
-    } out;
-    jsync_list_sink sink{
-        &out,
-        [](void* ctx, const char* path, uint64_t size) {
-          static_cast<Collector*>(ctx)->page.objects.push_back({path ? path : "", size});
-        },
-        [](void* ctx, const char* token) {
-          static_cast<Collector*>(ctx)->page.next_cursor = token ? token : "";
-        },
-        nullptr};
-    jsync_error cerr{-1, {0}};
-    rc = plugin_.table->changes(inst, cursor.empty() ? nullptr : cursor.c_str(), &sink, &cerr);
-    plugin_.table->close(inst);
-    if (rc != JSYNC_OK) return provider::StatusFromPlugin(rc, cerr, "changes");
-    return out.page;
-  }
-
- private:
-  static int Http(void* host, const jsync_http_request* req, jsync_http_response* resp,
-                  jsync_error* err) {
-    auto* self = static_cast<FeedReader*>(host);
-    provider::HttpRequest r;
-    r.method = req->method ? req->method : "GET";
-    r.url = req->url ? req->url : "";
-    for (size_t i = 0; i < req->header_count; ++i) {
-      if (strcasecmp(req->headers[i].name, "Authorization") == 0) continue;
-      r.headers.emplace_back(req->headers[i].name, req->headers[i].value);
-    }
-    r.body = ByteSpan(req->body, req->body_len);
-    r.timeout_ms = req->timeout_ms;
-    std::function<bool(ByteSpan)> sink;
-    if (resp->body.write != nullptr) {
-      sink = [resp](ByteSpan b) {
-        return resp->body.write(resp->body.ctx, b.data(), b.size()) == 0;
-      };
-    }
-    auto res = self->http_.Send(r, sink);
-    if (!res.ok()) {
-      std::snprintf(err->message, sizeof err->message, "%s", res.status().message().c_str());
-      err->retry_after_ms = -1;
-      return res.status().Is(Code::kAuthExpired) ? JSYNC_AUTH_EXPIRED : JSYNC_RETRYABLE_NETWORK;
-    }
-    resp->status = res->status;
-    if (resp->on_header != nullptr) {
-      for (const auto& [k, v] : res->headers) {
-        resp->on_header(resp->header_ctx, k.c_str(), v.c_str());
-      }
-    }
-    return JSYNC_OK;
-  }
-  static void Log(void*, int level, const char* message) {
-    if (level >= 3) std::fprintf(stderr, "jsync-conformance: provider: %s\n", message);
-  }
-  static int64_t Now(void*) {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  }
-  static void Random(void*, uint8_t* out, size_t len) {
-    static std::mt19937_64 rng(std::random_device{}());
-    for (size_t i = 0; i < len; ++i) out[i] = static_cast<uint8_t>(rng());
-  }
-
-  PluginInfo plugin_;
-  HttpClient http_;
 };
 
 // Our flags are consumed; everything else (gtest flags) is kept for InitGoogleTest.
@@ -358,12 +269,6 @@ int Main(int argc, char** argv) {
                            provider::PluginProvider::Open(info, locations->last(), config, counting));
     return std::unique_ptr<provider::Provider>(std::move(p));
   };
-  if (info.capabilities.change_feed && info.table->changes != nullptr) {
-    auto reader = std::make_shared<FeedReader>(info, base);
-    target.changes = [reader, locations, config = o.config](const std::string& cursor) {
-      return reader->Read(locations->last(), config, cursor);
-    };
-  }
   RegisterConformanceTarget(std::move(target));
 
   int gtest_argc = static_cast<int>(rest.size());

@@ -10,6 +10,9 @@
 //   FaultyProvider (provider faults)  <- only when a test or the target asks for faults
 //   the target's provider             <- e.g. PluginProvider -> HttpClient (FaultPlan seam)
 //
+// Every call goes down this one stack, the change feed and watch included (Provider::Changes,
+// Provider::Watch): a runner opens one provider per test, never a second instance beside it.
+//
 // Register every target before InitGoogleTest (the suite is instantiated over the registry
 // when gtest initialises):
 //
@@ -57,12 +60,6 @@ class CountingCredentials final : public provider::CredentialSource {
   std::atomic<int> authorizations_{0};
 };
 
-// One page of a change feed: the objects reported and the cursor to ask with next time.
-struct ChangePage {
-  std::vector<provider::ObjectInfo> objects;
-  std::string next_cursor;
-};
-
 struct ConformanceTarget {
   // Part of every test's name: letters, digits and '_' only.
   std::string name;
@@ -83,10 +80,6 @@ struct ConformanceTarget {
   // The credentials `open` hands its provider, when it has an account; null: the tests that
   // count refreshes after a 401 are skipped.
   std::shared_ptr<CountingCredentials> credentials;
-  // Reads the change feed of the location `open` created last (the C++ Provider has no
-  // change-feed call). Null: the change-feed test is skipped. An empty cursor asks for a start
-  // cursor only.
-  std::function<Result<ChangePage>(const std::string& cursor)> changes;
   // Opens another instance (bare, like `open`) of the location `open` created last, with the
   // same options and credentials: the host does so to transfer on several at once (the ABI's
   // threading contract). Null: the concurrent-instances test is skipped.

@@ -15,7 +15,7 @@ const Status& StatusOf(const Status& s) { return s; }
 
 FaultyProvider::FaultyProvider(std::unique_ptr<provider::Provider> inner, provider::FaultPlan plan,
                                int64_t retry_after_ms)
-    : inner_(std::move(inner)), plan_(std::move(plan)), retry_after_ms_(retry_after_ms) {}
+    : ProviderWrapper(std::move(inner)), plan_(std::move(plan)), retry_after_ms_(retry_after_ms) {}
 
 void FaultyProvider::set_plan(provider::FaultPlan plan, int64_t retry_after_ms) {
   plan_ = std::move(plan);
@@ -63,31 +63,39 @@ auto FaultyProvider::Call(const std::string& method, const std::string& what, Fn
 }
 
 Status FaultyProvider::PutIfAbsent(const std::string& path, ByteSpan bytes) {
-  return Call("PUT", "put " + path, [&] { return inner_->PutIfAbsent(path, bytes); });
+  return Call("PUT", "put " + path, [&] { return target().PutIfAbsent(path, bytes); });
 }
 
 Result<Bytes> FaultyProvider::Get(const std::string& path, uint64_t max_size) {
-  return Call("GET", "get " + path, [&] { return inner_->Get(path, max_size); });
+  return Call("GET", "get " + path, [&] { return target().Get(path, max_size); });
 }
 
 Result<Bytes> FaultyProvider::GetRange(const std::string& path, uint64_t offset, uint64_t length) {
-  return Call("GET", "get " + path, [&] { return inner_->GetRange(path, offset, length); });
+  return Call("GET", "get " + path, [&] { return target().GetRange(path, offset, length); });
 }
 
 Result<std::vector<provider::ObjectInfo>> FaultyProvider::List(const std::string& prefix) {
-  return Call("LIST", "list " + prefix, [&] { return inner_->List(prefix); });
+  return Call("LIST", "list " + prefix, [&] { return target().List(prefix); });
 }
 
 Result<std::vector<provider::ObjectInfo>> FaultyProvider::ListTemporary(const std::string& prefix) {
-  return Call("LIST", "list " + prefix, [&] { return inner_->ListTemporary(prefix); });
+  return Call("LIST", "list " + prefix, [&] { return target().ListTemporary(prefix); });
 }
 
 Status FaultyProvider::Remove(const std::string& path) {
-  return Call("REMOVE", "remove " + path, [&] { return inner_->Remove(path); });
+  return Call("REMOVE", "remove " + path, [&] { return target().Remove(path); });
 }
 
 Result<provider::QuotaInfo> FaultyProvider::Quota() {
-  return Call("QUOTA", "quota", [&] { return inner_->Quota(); });
+  return Call("QUOTA", "quota", [&] { return target().Quota(); });
+}
+
+Result<provider::ChangePage> FaultyProvider::Changes(const std::string& cursor) {
+  return Call("CHANGES", "change feed", [&] { return target().Changes(cursor); });
+}
+
+Status FaultyProvider::Watch(const std::string& webhook_url) {
+  return Call("WATCH", "watch", [&] { return target().Watch(webhook_url); });
 }
 
 }  // namespace jsync::conformance

@@ -4,8 +4,9 @@
 // FaultPlan in host/http_client.h (LevelDB's fault-injection Env, SQLite's shim VFS).
 //
 // It takes the same FaultPlan. Calls are numbered from 1 per decorator, every call counting
-// (retries too); a plan entry's METHOD is one of PUT, GET (Get and GetRange), LIST, REMOVE,
-// QUOTA. What each kind does here:
+// (retries too); a plan entry's METHOD is one of PUT, GET (Get and GetRange), LIST (List and
+// ListTemporary), REMOVE, QUOTA, CHANGES, WATCH. It is a ProviderWrapper: what it does not
+// fail (Describe, capabilities) is forwarded as is. What each kind does here:
 //   429                kRetryable with retry_after_ms (the constructor's); the call is not made
 //   503, reset, torn   kRetryable, no retry_after; not made (a call cannot be torn from
 //                      outside the provider, so torn is a reset at this level)
@@ -25,20 +26,21 @@
 
 namespace jsync::conformance {
 
-class FaultyProvider final : public provider::Provider {
+class FaultyProvider final : public provider::ProviderWrapper {
  public:
   FaultyProvider(std::unique_ptr<provider::Provider> inner, provider::FaultPlan plan,
                  int64_t retry_after_ms = 1000);
 
-  std::string Describe() const override { return inner_->Describe() + " (faulty)"; }
+  std::string Describe() const override { return target().Describe() + " (faulty)"; }
   Status PutIfAbsent(const std::string& path, ByteSpan bytes) override;
   Result<Bytes> Get(const std::string& path, uint64_t max_size) override;
   Result<Bytes> GetRange(const std::string& path, uint64_t offset, uint64_t length) override;
   Result<std::vector<provider::ObjectInfo>> List(const std::string& prefix) override;
   Result<std::vector<provider::ObjectInfo>> ListTemporary(const std::string& prefix) override;
   Status Remove(const std::string& path) override;
-  provider::Capabilities capabilities() const override { return inner_->capabilities(); }
   Result<provider::QuotaInfo> Quota() override;
+  Result<provider::ChangePage> Changes(const std::string& cursor) override;
+  Status Watch(const std::string& webhook_url) override;
 
   // Replaces the plan (and the 429 wait) and restarts the call numbering and counters.
   void set_plan(provider::FaultPlan plan, int64_t retry_after_ms = 1000);
@@ -53,7 +55,6 @@ class FaultyProvider final : public provider::Provider {
   template <typename Fn>
   auto Call(const std::string& method, const std::string& what, Fn fn) -> decltype(fn());
 
-  std::unique_ptr<provider::Provider> inner_;
   provider::FaultPlan plan_;
   int64_t retry_after_ms_;
   uint64_t calls_ = 0;

@@ -1,9 +1,11 @@
 // Test-only (never compiled into the plugin): opens a provider plugin's instance straight
-// through its C table, with a host services table over the host's HttpClient, so tests can
-// call the slots the C++ Provider interface does not have (changes, watch) and see raw codes.
+// through its C table, with a host services table over the host's HttpClient, so a plugin's
+// own tests see the raw slot codes and errors (JSYNC_INVALID from watch without an address,
+// JSYNC_EXISTS, the plugin's log lines) that PluginProvider turns into Status. It is the only
+// instance such a test opens; reading the feed of a provider under test beside it goes through
+// Provider::Changes/Watch on that provider instead (the conformance runners do).
 // Its HTTP service is the host's (provider::HostHttp); only the log is captured for tests.
-// Used by providers/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
-// Header-only; needs jsync_core. One thread at a time.
+// Used by tests/integration/gdrive_*. Header-only; needs jsync_host. One thread at a time.
 #pragma once
 
 #include <chrono>

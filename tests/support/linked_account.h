@@ -8,8 +8,8 @@
 //
 // The emulator must run with --auto-approve (GdriveEmulatorOptions' default) and
 // `--device-interval 0`, so the flow's two polls (pending, then approved) do not wait.
-// Used by providers/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
-// Header-only; needs jsync_core (auth/ is part of it).
+// Used by tests/conformance/gdrive_conformance_main.cc and tests/integration/gdrive_*.
+// Header-only; needs jsync_auth.
 #pragma once
 
 #include <memory>

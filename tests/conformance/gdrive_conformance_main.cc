@@ -23,16 +23,13 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "host/plugin_loader.h"
 #include "host/plugin_provider.h"
 #include "providers/conformance/conformance_suite.h"
-#include "tests/support/direct_instance.h"
 #include "tests/support/linked_account.h"
 #include "tests/support/gdrive_emulator.h"
 #include "tests/support/test_support.h"
@@ -44,7 +41,6 @@
 namespace jsync::conformance {
 namespace {
 
-using gdrive_testing::DirectInstance;
 using testing::GdriveEmulator;
 
 struct Emulator {
@@ -55,8 +51,6 @@ struct Emulator {
   std::string config;
   std::string error;
   int count = 0;
-  std::string last_location;
-  std::map<std::string, std::unique_ptr<DirectInstance>> feeds;  // by location
 };
 
 int Main(int argc, char** argv) {
@@ -128,35 +122,15 @@ int Main(int argc, char** argv) {
   target.list_files = list_files;
   target.credentials = emu->credentials;
   target.open = [info = *plugin, emu]() -> Result<std::unique_ptr<provider::Provider>> {
-    emu->last_location = "conformance-" + std::to_string(++emu->count);
-    JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, emu->last_location,
-                                                                  emu->config, emu->credentials));
+    const std::string location = "conformance-" + std::to_string(++emu->count);
+    JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, location, emu->config,
+                                                                  emu->credentials));
     return std::unique_ptr<provider::Provider>(std::move(p));
   };
   target.reopen = [info = *plugin, emu]() -> Result<std::unique_ptr<provider::Provider>> {
     JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, emu->last_location,
                                                                   emu->config, emu->credentials));
     return std::unique_ptr<provider::Provider>(std::move(p));
-  };
-  // The C++ Provider has no change-feed call: a second instance of the plugin at the same
-  // location reads it through the C table. Its transport stays quiet (JSYNC_FAULTS is for the
-  // provider under test); emulator faults are ridden out here, as the host policy would.
-  target.changes = [info = *plugin, emu](const std::string& cursor) -> Result<ChangePage> {
-    auto& feed = emu->feeds[emu->last_location];
-    if (feed == nullptr) {
-      JSYNC_ASSIGN_OR_RETURN(
-          feed, DirectInstance::Open(info, emu->last_location, emu->config, emu->credentials));
-      feed->http().set_fault_plan(std::nullopt);
-    }
-    jsync_error err{-1, {0}};
-    DirectInstance::Page page;
-    int rc = JSYNC_OK;
-    for (int attempt = 0; attempt < 5; ++attempt) {
-      rc = feed->Changes(cursor, &page, &err);
-      if (JSYNC_PRIMARY(rc) != JSYNC_RETRYABLE) break;
-    }
-    if (rc != JSYNC_OK) return provider::StatusFromPlugin(rc, err, "changes");
-    return ChangePage{page.objects, page.next};
   };
   RegisterConformanceTarget(std::move(target));
 
@@ -185,7 +159,6 @@ int Main(int argc, char** argv) {
       rc = 1;
     }
   }
-  emu->feeds.clear();
   emu->server.reset();
   emu->home.reset();
   return rc;
