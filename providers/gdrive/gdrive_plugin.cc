@@ -235,10 +235,12 @@ const jsync_provider kGdrive = {
     nullptr,  // canonical_location: a name in the app folder, kept as given
     "journal",
     "a name for the journal inside the app's hidden Drive folder",
-    // Drive allows 12,000 queries a minute per user (200/s); a device keeps to half of it,
-    // with room for a catch-up burst.
-    10,
-    100,
+    // Drive allows 12,000 queries a minute per user and project (200/s): the pace of that
+    // quota, after a burst of 200. A device catching up at K = 4 over 20 ms round trips runs
+    // at about this rate; several devices of one user catching up at once meet 429s, which
+    // the host's retries absorb.
+    5,
+    200,
     0,  // max_concurrency: the host's default
 };
 

@@ -51,6 +51,7 @@ struct Emulator {
   std::string config;
   std::string error;
   int count = 0;
+  std::string last_location;  // what `open` made last: `reopen` opens it again
 };
 
 int Main(int argc, char** argv) {
@@ -123,6 +124,7 @@ int Main(int argc, char** argv) {
   target.credentials = emu->credentials;
   target.open = [info = *plugin, emu]() -> Result<std::unique_ptr<provider::Provider>> {
     const std::string location = "conformance-" + std::to_string(++emu->count);
+    emu->last_location = location;
     JSYNC_ASSIGN_OR_RETURN(auto p, provider::PluginProvider::Open(info, location, emu->config,
                                                                   emu->credentials));
     return std::unique_ptr<provider::Provider>(std::move(p));
