@@ -326,10 +326,13 @@ TEST_P(ConformanceTest, ConcurrentInstancesOfOneLocation) {
   for (int t = 0; t < kThreads; ++t) {
     auto bare = target().reopen();
     ASSERT_TRUE(bare.ok()) << "opening instance " << t << ": " << bare.status().ToString();
-    // Each thread its own policy and clock: nothing but the location is shared.
+    // Each thread its own policy: nothing but the location is shared. Real time, as in the
+    // host: a server may answer a racing request with a transient refusal (rclone's 423 Locked
+    // on a MKCOL while another request holds the collection), which only a retry that really
+    // waits outlasts.
     instances.push_back(std::make_unique<provider::PolicyProvider>(
         std::move(bare).value(), retry_, provider::PacerPolicy{}, provider::QuotaPolicy{},
-        SimulatedEnv(std::make_shared<SimulatedTime>())));
+        provider::PolicyEnv::Real()));
   }
   std::map<std::string, Bytes> want;
   for (int t = 0; t < kThreads; ++t)
