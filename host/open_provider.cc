@@ -33,7 +33,6 @@ class BasicCredentialSource final : public CredentialSource {
   std::string header_;
 };
 
-
 // K for one location: the caller's choice, else JSYNC_TRANSFERS, else what the plugin declares,
 // else the default; never more than the plugin allows.
 int TransfersFor(const PluginInfo& plugin, int asked) {
@@ -128,19 +127,20 @@ Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
   JSYNC_ASSIGN_OR_RETURN(auto plugin, PluginProvider::Open(std::move(chosen), where, config,
                                                            credentials, options.create_location));
   const std::string canonical = plugin->location();
+  auto with_policy = [pacer, env](std::unique_ptr<PluginProvider> instance) {
+    return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
+        std::move(instance), RetryPolicy{}, pacer, QuotaPolicy{}, env));
+  };
   // More instances of the same (now existing, canonical) place, for the transfer pool.
-  auto open_instance = [plugin_info, canonical, config, credentials, pacer,
-                        env]() -> Result<std::unique_ptr<Provider>> {
+  auto open_instance = [plugin_info, canonical, config, credentials,
+                        with_policy]() -> Result<std::unique_ptr<Provider>> {
     JSYNC_ASSIGN_OR_RETURN(auto more,
                            PluginProvider::Open(plugin_info, canonical, config, credentials, false));
-    return std::unique_ptr<Provider>(
-        std::make_unique<PolicyProvider>(std::move(more), RetryPolicy{}, pacer, QuotaPolicy{}, env));
+    return with_policy(std::move(more));
   };
-  auto first = std::make_unique<PolicyProvider>(std::move(plugin), RetryPolicy{}, pacer,
-                                                QuotaPolicy{}, env);
   OpenedStorage opened;
   opened.location = canonical;
-  opened.provider = std::make_unique<TransferPool>(std::move(first), open_instance,
+  opened.provider = std::make_unique<TransferPool>(with_policy(std::move(plugin)), open_instance,
                                                    TransfersFor(plugin_info, options.transfers));
   return opened;
 }

@@ -71,6 +71,18 @@ struct ByteCollector {
   }
 };
 
+// A listing entry as the engine sees it. Unknown kinds from a newer plugin are "not an
+// object" too: Get will refuse them.
+ObjectInfo InfoOf(const jsync_list_entry& e) {
+  ObjectInfo o{e.path ? e.path : "", e.size, e.mtime_ms, ObjectKind::kFile};
+  if (e.kind == JSYNC_KIND_DIRECTORY) {
+    o.kind = ObjectKind::kDirectory;
+  } else if (e.kind != JSYNC_KIND_FILE) {
+    o.kind = ObjectKind::kSpecial;
+  }
+  return o;
+}
+
 struct ListCollector {
   std::vector<ObjectInfo> objects;
   std::vector<ObjectInfo> temporary;
@@ -81,12 +93,7 @@ struct ListCollector {
   static void Entry(void* ctx, const jsync_list_entry* e) {
     if (e == nullptr) return;
     auto* self = static_cast<ListCollector*>(ctx);
-    ObjectInfo o{e->path ? e->path : "", e->size, e->mtime_ms, ObjectKind::kFile};
-    if (e->kind == JSYNC_KIND_SPECIAL) o.kind = ObjectKind::kSpecial;
-    // Unknown kinds from a newer plugin are "not an object" too: Get will refuse them.
-    if (e->kind == JSYNC_KIND_DIRECTORY || e->kind > JSYNC_KIND_DIRECTORY) {
-      o.kind = e->kind == JSYNC_KIND_DIRECTORY ? ObjectKind::kDirectory : ObjectKind::kSpecial;
-    }
+    ObjectInfo o = InfoOf(*e);
     if (e->flags & JSYNC_ENTRY_TEMPORARY) {
       self->temporary.push_back(std::move(o));
     } else {
@@ -117,11 +124,7 @@ struct FeedCollector {
       return;
     }
     if (e->flags & JSYNC_ENTRY_TEMPORARY || path.empty()) return;
-    ObjectInfo o{path, e->size, e->mtime_ms, ObjectKind::kFile};
-    if (e->kind != JSYNC_KIND_FILE) {
-      o.kind = e->kind == JSYNC_KIND_DIRECTORY ? ObjectKind::kDirectory : ObjectKind::kSpecial;
-    }
-    self->page.changed.push_back(std::move(o));
+    self->page.changed.push_back(InfoOf(*e));
   }
   static void SetNext(void* ctx, const char* token) {
     static_cast<FeedCollector*>(ctx)->page.cursor = token ? token : "";

@@ -11,7 +11,7 @@ namespace {
 
 // The feed's start cursor first, then the listing: whatever is written in between shows up
 // in both, never in neither.
-Status RelistIntoMirror(const DiscoveryContext& ctx) {
+Result<std::vector<provider::ObjectInfo>> RelistIntoMirror(const DiscoveryContext& ctx) {
   JSYNC_ASSIGN_OR_RETURN(provider::ChangePage start, ctx.provider.Changes(""));
   if (start.expired || start.cursor.empty()) {
     return Status::Retryable("the change feed of " + ctx.provider.Describe() +
@@ -24,7 +24,8 @@ Status RelistIntoMirror(const DiscoveryContext& ctx) {
   for (const auto& o : listing) JSYNC_RETURN_IF_ERROR(ctx.store.PutRemoteName(o));
   JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta(kFeedCursorMeta, start.cursor));
   JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta(kLastFullListingMeta, std::to_string(ctx.now_ms)));
-  return txn.Commit();
+  JSYNC_RETURN_IF_ERROR(txn.Commit());
+  return listing;
 }
 
 Status ApplyFeedPage(const DiscoveryContext& ctx, const provider::ChangePage& page) {
@@ -78,17 +79,12 @@ Result<RemoteView> ThroughFeed(const DiscoveryContext& ctx, const DiscoveryOptio
     }
   }
   if (relist) {
-    JSYNC_RETURN_IF_ERROR(RelistIntoMirror(ctx));
+    JSYNC_ASSIGN_OR_RETURN(view.listing, RelistIntoMirror(ctx));
     view.method = "listing";
+  } else {
+    JSYNC_ASSIGN_OR_RETURN(view.listing, ctx.store.RemoteNames());
   }
-  JSYNC_ASSIGN_OR_RETURN(view.listing, ctx.store.RemoteNames());
   return view;
-}
-
-// The folder holding one device's changes ("journal-<jid>/changes/<device>/").
-std::string DeviceChangesPrefix(const JournalId& j, DeviceId d) {
-  const std::string first = ChangePath(j, d, 1);
-  return first.substr(0, first.rfind('/') + 1);
 }
 
 Result<RemoteView> ThroughProbes(const DiscoveryContext& ctx, const DiscoveryOptions& options) {

@@ -47,10 +47,9 @@ uint64_t Sweep(provider::Provider& provider, const std::string& prefix, int64_t 
 
 uint64_t RemoveOwnOrphanUploads(provider::Provider& provider, const JournalId& journal,
                                 DeviceId device, int64_t now_ms, SyncReport& report) {
-  const std::string own_hex = DeviceIdHex(device);
   // Only this device writes under changes/<device>/: every temporary file there is its own.
   uint64_t removed = Sweep(
-      provider, ChangesPrefix(journal) + own_hex + "/", now_ms,
+      provider, DeviceChangesPrefix(journal, device), now_ms,
       [](const std::string&) { return true; }, report);
   // The devices folder is shared: only ".jsync-tmp-<own device file name>-..." is ours.
   const std::string own_device_temp =

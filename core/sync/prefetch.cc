@@ -5,8 +5,10 @@
 namespace jsync::sync {
 
 Prefetcher::Prefetcher(provider::Provider& provider, std::vector<std::string> plan,
-                       PrefetchOptions options)
-    : provider_(provider), plan_(std::move(plan)), options_(options) {
+                       PrefetchOptions options, std::map<std::string, Bytes> held)
+    : provider_(provider), plan_(std::move(plan)), options_(options), held_(std::move(held)) {
+  for (const auto& [path, bytes] : held_) held_bytes_ += bytes.size();
+  std::erase_if(plan_, [this](const std::string& p) { return held_.contains(p); });
   if (options_.batch == 0) {
     options_.batch = 4 * static_cast<size_t>(std::max(1, provider_.max_parallel()));
   }

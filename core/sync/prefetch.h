@@ -28,7 +28,10 @@ struct PrefetchOptions {
 
 class Prefetcher {
  public:
-  Prefetcher(provider::Provider& provider, std::vector<std::string> plan, PrefetchOptions options);
+  // `held`: files already downloaded (discovery's probes), answered first and counted in the
+  // budget; they are taken out of the plan.
+  Prefetcher(provider::Provider& provider, std::vector<std::string> plan, PrefetchOptions options,
+             std::map<std::string, Bytes> held = {});
 
   // The whole object at `path` (at most options.max_size), as provider.Get would answer.
   Result<Bytes> Get(const std::string& path);

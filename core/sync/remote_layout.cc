@@ -31,8 +31,11 @@ std::string DevicePath(const JournalId& j, DeviceId d) {
   return DevicesPrefix(j) + DeviceIdHex(d) + ".jdev";
 }
 std::string ChangesPrefix(const JournalId& j) { return JournalRoot(j) + "changes/"; }
+std::string DeviceChangesPrefix(const JournalId& j, DeviceId d) {
+  return ChangesPrefix(j) + DeviceIdHex(d) + "/";
+}
 std::string ChangePath(const JournalId& j, DeviceId d, uint64_t seq) {
-  return ChangesPrefix(j) + DeviceIdHex(d) + "/" + Seq16(seq) + ".jchg";
+  return DeviceChangesPrefix(j, d) + Seq16(seq) + ".jchg";
 }
 
 std::optional<ChangeName> ParseChangePath(const JournalId& j, const std::string& path) {

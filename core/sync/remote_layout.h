@@ -19,6 +19,8 @@ std::string KeyPath(const JournalId& j, format::KeyId k);
 std::string DevicesPrefix(const JournalId& j);
 std::string DevicePath(const JournalId& j, DeviceId d);
 std::string ChangesPrefix(const JournalId& j);
+// "journal-<jid>/changes/<device-id>/": the folder of one device's changes.
+std::string DeviceChangesPrefix(const JournalId& j, DeviceId d);
 std::string ChangePath(const JournalId& j, DeviceId d, uint64_t seq);
 
 struct ChangeName {

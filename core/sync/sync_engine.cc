@@ -24,8 +24,7 @@ std::string SeqLabel(uint64_t seq) { return "change " + std::to_string(seq); }
 template <typename Logs>
 std::vector<std::string> PlanFetches(const Logs& logs,
                                      const std::map<DeviceId, store::Cursor>& cursors,
-                                     const JournalId& journal,
-                                     const std::map<std::string, Bytes>& have) {
+                                     const JournalId& journal) {
   std::vector<std::vector<std::string>> per_device;
   for (const auto& [device, log] : logs) {
     auto c = cursors.find(device);
@@ -33,8 +32,7 @@ std::vector<std::string> PlanFetches(const Logs& logs,
     auto it = std::lower_bound(log.seqs.begin(), log.seqs.end(), seq);
     std::vector<std::string> paths;
     for (; it != log.seqs.end() && *it == seq; ++it, ++seq) {
-      std::string path = ChangePath(journal, device, seq);
-      if (!have.contains(path)) paths.push_back(std::move(path));  // the probes' downloads
+      paths.push_back(ChangePath(journal, device, seq));
     }
     per_device.push_back(std::move(paths));
   }
@@ -486,8 +484,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::map<DeviceId, Bytes> fetched;  // downloaded but waiting for a causal dependency
   std::map<DeviceId, std::string> waiting;
   std::map<DeviceId, std::string> missing;  // waiting for a published change the cloud lost
-  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal, prefetched_),
-                      {format::kMaxChangeFileSize});
+  // The probes' downloads are answered first, like files fetched ahead.
+  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
+                      {format::kMaxChangeFileSize}, std::move(prefetched_));
+  prefetched_.clear();
 
   // Changes are applied only once everything their sender had merged is merged here
   // (causal delivery), so keep sweeping while any device makes progress.
@@ -506,11 +506,6 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       if (cached != fetched.end()) {
         bytes = std::move(cached->second);
         fetched.erase(cached);
-      } else if (auto probed = prefetched_.find(path); probed != prefetched_.end()) {
-        bytes = std::move(probed->second);
-        prefetched_.erase(probed);
-        ++report.downloaded_changes;
-        report.downloaded_bytes += bytes.size();
       } else {
         auto got = prefetch.Get(path);
         if (!got.ok()) {

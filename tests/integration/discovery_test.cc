@@ -165,11 +165,9 @@ class DriveDiscoveryTest : public ::testing::Test {
     ASSERT_NE(emulator_, nullptr) << error;
     config_ = dir_ / "gdrive.json";
     // Small pages, so a full listing of this history is many requests and a quiet feed one.
-    testing::WriteFileBytes(config_, nlohmann::json{{"api_base", emulator_->base_url()},
-                                                    {"auth_base", emulator_->base_url()},
-                                                    {"client_id", "jsync-test-client"},
-                                                    {"page_size", "10"}}
-                                         .dump());
+    nlohmann::json config = emulator_->LinkConfig();
+    config["page_size"] = "10";
+    testing::WriteFileBytes(config_, config.dump());
     for (const char* d : {"laptop", "phone"}) {
       ASSERT_EQ(Jsync(d, {"link", "gdrive", "--config", config_, "--device-code"}).exit_code, 0)
           << outputs_;

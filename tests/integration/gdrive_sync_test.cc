@@ -27,11 +27,9 @@ class GdriveSyncTest : public ::testing::Test {
     emulator_ = testing::GdriveEmulator::Start(options, &error);
     ASSERT_NE(emulator_, nullptr) << error;
     config_ = dir_ / "gdrive.json";
-    testing::WriteFileBytes(config_, nlohmann::json{{"api_base", emulator_->base_url()},
-                                                    {"auth_base", emulator_->base_url()},
-                                                    {"client_id", "jsync-test-client"},
-                                                    {"resumable_threshold", 4096}}
-                                         .dump());
+    nlohmann::json config = emulator_->LinkConfig();
+    config["resumable_threshold"] = 4096;
+    testing::WriteFileBytes(config_, config.dump());
   }
 
   ProcessResult Jsync(const std::string& device, std::vector<std::string> args) {

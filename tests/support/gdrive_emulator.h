@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class GdriveEmulator {
   // base_url()+"/upload/drive/v3", OAuth at base_url()+"/o/oauth2/v2/auth", "/token", ...
   const std::string& base_url() const { return base_url_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
+  // The `jsync link gdrive --config` file's contents that point the plugin and the auth
+  // layer at this emulator (api_base, auth_base, the test client id); add options to it.
+  nlohmann::json LinkConfig() const {
+    return {{"api_base", base_url_}, {"auth_base", base_url_}, {"client_id", "jsync-test-client"}};
+  }
   // One JSON line per request the emulator received (--request-log).
   const std::filesystem::path& request_log_path() const { return request_log_path_; }
   pid_t pid() const;
