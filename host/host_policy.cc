@@ -20,9 +20,14 @@ std::string Mib(uint64_t bytes) {
   return buf;
 }
 
+std::string Seconds(int64_t ms) {
+  if (ms < 60'000 || ms % 60'000 != 0) return std::to_string((ms + 999) / 1000) + " s";
+  return std::to_string(ms / 60'000) + " min";
+}
+
 }  // namespace
 
-PolicyEnv PolicyEnv::Real() {
+PolicyEnv PolicyEnv::Real(std::function<void(const std::string&)> on_wait) {
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   return {[] {
             using namespace std::chrono;
@@ -30,7 +35,8 @@ PolicyEnv PolicyEnv::Real() {
                 duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
           },
           [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); },
-          [rng] { return (*rng)(); }};
+          [rng] { return (*rng)(); },
+          std::move(on_wait)};
 }
 
 int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_after_ms,
@@ -42,9 +48,19 @@ int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_aft
   return std::max(jitter, retry_after_ms);
 }
 
-int64_t Pacer::Reserve(int64_t now_ms) {
-  if (policy_.min_interval_ms <= 0) return 0;
+bool Pacer::HoldUntil(int64_t until_ms) {
   std::lock_guard lock(mu_);
+  const bool fresh = until_ms > hold_until_ms_ + 1000;
+  hold_until_ms_ = std::max(hold_until_ms_, until_ms);
+  return fresh;
+}
+
+int64_t Pacer::Reserve(int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  // Inside a hold, callers queue behind its end: the pacing below starts from there.
+  const int64_t held = hold_until_ms_ > now_ms ? hold_until_ms_ - now_ms : 0;
+  now_ms += held;
+  if (policy_.min_interval_ms <= 0) return held;
   const auto interval = static_cast<double>(policy_.min_interval_ms);
   if (last_refill_ms_ < 0) last_refill_ms_ = now_ms;
   if (now_ms > last_refill_ms_) {
@@ -54,7 +70,7 @@ int64_t Pacer::Reserve(int64_t now_ms) {
   }
   // A negative balance is the queue of callers already waiting: each new one waits behind them.
   tokens_ -= 1;
-  return tokens_ >= 0 ? 0 : static_cast<int64_t>(-tokens_ * interval + 0.999);
+  return held + (tokens_ >= 0 ? 0 : static_cast<int64_t>(-tokens_ * interval + 0.999));
 }
 
 PolicyProvider::PolicyProvider(std::unique_ptr<Provider> inner, RetryPolicy retry,
@@ -80,6 +96,7 @@ void PolicyProvider::Pace() {
 template <typename Fn>
 auto PolicyProvider::Call(const std::string& what, Fn fn) -> decltype(fn()) {
   const int64_t start = env_.now_ms();
+  int64_t service_waited = 0;  // outside the backoff budget
   for (int attempt = 0;; ++attempt) {
     Pace();
     auto result = fn();
@@ -89,13 +106,29 @@ auto PolicyProvider::Call(const std::string& what, Fn fn) -> decltype(fn()) {
       return Status::Retryable(what + " still failing after " + std::to_string(attempt + 1) +
                                " attempts: " + st.message());
     }
-    const int64_t delay = BackoffDelayMs(retry_, attempt, st.retry_after_ms(), env_.random());
-    if (env_.now_ms() - start + delay > retry_.max_total_ms) {
+    const int64_t asked = st.retry_after_ms();
+    if (asked > retry_.max_service_wait_ms) {
+      return Status::Retryable(what + ": " + service_ + " asked to wait " + Seconds(asked) +
+                               ", longer than jsync waits in one go (" +
+                               Seconds(retry_.max_service_wait_ms) +
+                               "); run the sync again later (" + st.message() + ")");
+    }
+    const int64_t delay = BackoffDelayMs(retry_, attempt, asked, env_.random());
+    if (asked > 0) {
+      // Every instance of this account holds off, not only this call: a request before the
+      // end of the wait only earns another one.
+      const bool fresh = pacer_->HoldUntil(env_.now_ms() + asked);
+      if (fresh && asked >= kAnnouncedWaitMs && env_.on_wait) {
+        env_.on_wait(service_ + " asked jsync to slow down (" + st.message() + "): waiting " +
+                     Seconds(asked) + " before the next request, as it asked");
+      }
+    } else if (env_.now_ms() - start - service_waited + delay > retry_.max_total_ms) {
       return Status::Retryable(what + " gave up: waiting " + std::to_string(delay) +
                                " ms more would pass the " + std::to_string(retry_.max_total_ms) +
                                " ms limit (" + st.message() + ")");
     }
     env_.sleep_ms(delay);
+    if (asked > 0) service_waited += delay;
     ++stats_.retries;
     stats_.waited_ms += static_cast<uint64_t>(delay);
   }

@@ -191,6 +191,7 @@ HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request,
                                       const std::function<bool(ByteSpan)>& body_sink) {
+  if (request.without_credentials) return SendOnce(request, "", body_sink);
   // Credentials in the query string (CloudKit) are taken afresh for every attempt: they may
   // have rotated with the previous response, which the source observes.
   bool query_credentials = false;

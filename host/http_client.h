@@ -56,6 +56,9 @@ struct HttpRequest {
   uint32_t timeout_ms = 0;  // 0: 300 s total, 10 s to connect; under 1 B/s for 60 s aborts
   // Test hook for torn uploads: send only this many body bytes, then drop the connection.
   size_t abort_body_after = SIZE_MAX;
+  // A pre-authenticated URL (an upload session, a download link on another host): the
+  // account's credentials are neither sent nor refreshed on a 401.
+  bool without_credentials = false;
 };
 
 struct HttpResponse {

@@ -76,21 +76,27 @@ Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const st
   return std::move(opened.provider);
 }
 
-StorageOpener MakeStorageOpener(AccountLookup accounts) {
-  return [accounts = std::move(accounts)](const StorageSpec& spec) -> Result<OpenedStorage> {
+StorageOpener MakeStorageOpener(AccountLookup accounts,
+                                std::function<void(const std::string&)> on_wait) {
+  return [accounts = std::move(accounts),
+          on_wait = std::move(on_wait)](const StorageSpec& spec) -> Result<OpenedStorage> {
     AccountForStorage account;
     if (accounts) {
       JSYNC_ASSIGN_OR_RETURN(account, accounts(spec.home, spec.provider));
     }
-    return OpenStorage(spec.provider, spec.location,
-                       {spec.create, account.config_json, account.credentials});
+    OpenOptions options;
+    options.create_location = spec.create;
+    options.config_json = account.config_json;
+    options.credentials = account.credentials;
+    options.on_wait = on_wait;
+    return OpenStorage(spec.provider, spec.location, options);
   };
 }
 
 Result<OpenedStorage> OpenStorage(const std::string& name, const std::string& location,
                                   const OpenOptions& options) {
   JSYNC_ASSIGN_OR_RETURN(PluginInfo chosen, FindPlugin(name));
-  return OpenPlugin(std::move(chosen), location, options, PolicyEnv::Real());
+  return OpenPlugin(std::move(chosen), location, options, PolicyEnv::Real(options.on_wait));
 }
 
 PacerPolicy PacerPolicyOf(const PluginInfo& plugin) {
@@ -127,9 +133,11 @@ Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
   JSYNC_ASSIGN_OR_RETURN(auto plugin, PluginProvider::Open(std::move(chosen), where, config,
                                                            credentials, options.create_location));
   const std::string canonical = plugin->location();
-  auto with_policy = [pacer, env](std::unique_ptr<PluginProvider> instance) {
-    return std::unique_ptr<Provider>(std::make_unique<PolicyProvider>(
-        std::move(instance), RetryPolicy{}, pacer, QuotaPolicy{}, env));
+  auto with_policy = [pacer, env, name](std::unique_ptr<PluginProvider> instance) {
+    auto policy = std::make_unique<PolicyProvider>(std::move(instance), RetryPolicy{}, pacer,
+                                                   QuotaPolicy{}, env);
+    policy->set_service_name(name);
+    return std::unique_ptr<Provider>(std::move(policy));
   };
   // More instances of the same (now existing, canonical) place, for the transfer pool.
   auto open_instance = [plugin_info, canonical, config, credentials,

@@ -21,6 +21,9 @@ struct OpenOptions {
   // Downloads of one batch at once (host/transfer_pool.h); 0: the plugin's max_concurrency,
   // else kDefaultTransfers, or JSYNC_TRANSFERS from the environment when set. 1: one at a time.
   int transfers = 0;
+  // Told of long waits the service asked for (PolicyEnv::on_wait), so a person sees why a sync
+  // pauses; null: silent.
+  std::function<void(const std::string&)> on_wait;
 };
 
 Result<std::unique_ptr<Provider>> OpenProvider(const std::string& name, const std::string& location,
@@ -46,8 +49,10 @@ struct AccountForStorage {
 using AccountLookup = std::function<Result<AccountForStorage>(const std::string& home,
                                                               const std::string& provider)>;
 // The opener an embedder hands Journal: providers by name through this host, with accounts
-// from `accounts` (null: no accounts, credentials from the environment only).
-StorageOpener MakeStorageOpener(AccountLookup accounts = nullptr);
+// from `accounts` (null: no accounts, credentials from the environment only); long waits the
+// service asks for go to `on_wait` (null: silent).
+StorageOpener MakeStorageOpener(AccountLookup accounts = nullptr,
+                                std::function<void(const std::string&)> on_wait = nullptr);
 
 // Basic credentials for HTTP providers (WebDAV): JSYNC_<NAME>_USER / JSYNC_<NAME>_PASSWORD.
 std::shared_ptr<CredentialSource> CredentialsFromEnvironment(const std::string& provider_name);

@@ -151,8 +151,8 @@ std::string WithoutUserInfo(const std::string& location) {
 }  // namespace
 
 // host->http: the plugin's only way to the network.
-int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* resp,
-             jsync_error* err) {
+static int PluginExchange(void* host, const jsync_http_request* req, jsync_http_response* resp,
+             jsync_error* err, bool without_credentials) {
   try {
     auto* client = static_cast<HttpClient*>(host);
     HttpRequest request;
@@ -165,6 +165,7 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
     }
     request.body = ByteSpan(req->body, req->body_len);
     request.timeout_ms = req->timeout_ms;
+    request.without_credentials = without_credentials;
     std::function<bool(ByteSpan)> sink;
     if (resp->body.write) {
       sink = [resp](ByteSpan b) {
@@ -194,6 +195,16 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
     SetError(err, std::string("host HTTP failure: ") + e.what());
     return JSYNC_FATAL;
   }
+}
+
+int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* resp,
+             jsync_error* err) {
+  return PluginExchange(host, req, resp, err, /*without_credentials=*/false);
+}
+
+int HostHttpWithoutCredentials(void* host, const jsync_http_request* req,
+                               jsync_http_response* resp, jsync_error* err) {
+  return PluginExchange(host, req, resp, err, /*without_credentials=*/true);
 }
 
 Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context) {
@@ -238,7 +249,8 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
                   HostHttp,
                   HostLog,
                   HostNow,
-                  HostRandom};
+                  HostRandom,
+                  HostHttpWithoutCredentials};
   const jsync_provider* t = p->plugin_.table;
   p->opened_location_ = location;
   jsync_error err{-1, {0}};

@@ -56,6 +56,9 @@ class PluginProvider final : public Provider {
 // drive a plugin's table directly behave exactly as the real one.
 int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* resp,
              jsync_error* err);
+// jsync_host_services.http_without_credentials: the same, for pre-authenticated URLs.
+int HostHttpWithoutCredentials(void* host, const jsync_http_request* req,
+                               jsync_http_response* resp, jsync_error* err);
 
 // Maps a plugin status code and error to a Status (retry_after carried along).
 Status StatusFromPlugin(int code, const jsync_error& err, const std::string& context);

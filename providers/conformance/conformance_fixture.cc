@@ -21,7 +21,8 @@ PolicyEnv SimulatedEnv(const std::shared_ptr<SimulatedTime>& t) {
             t->now_ms += ms;
             t->slept_ms += ms;
           },
-          [t] { return t->rng(); }};
+          [t] { return t->rng(); },
+          nullptr};
 }
 
 Bytes Pattern(size_t n, uint64_t seed) {

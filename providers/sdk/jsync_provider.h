@@ -221,6 +221,12 @@ typedef struct jsync_host_services {
   void (*log)(void* host, int level, const char* message);
   int64_t (*now_ms)(void* host);
   void (*random)(void* host, uint8_t* out, size_t len);
+  /* Version 3 (present when struct_size covers it): the same exchange with no credentials,
+     and no refresh on a 401, for a pre-authenticated URL the service handed out (an upload
+     session's URL, a download link on another host) that must never see the account's
+     token. */
+  int (*http_without_credentials)(void* host, const jsync_http_request* req,
+                                  jsync_http_response* resp, jsync_error* err);
 } jsync_host_services;
 
 /* Version 3: one name=value pair (an authorization-request parameter). */

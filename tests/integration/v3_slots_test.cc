@@ -79,7 +79,7 @@ TEST(V3Slots, FolderAndWebdavLocationsAreCanonical) {
   fs::create_directories(dir.path() / "sub");
   const fs::path old_cwd = fs::current_path();
   fs::current_path(dir.path());
-  auto folder = provider::OpenStorage("folder", "./sub//x/../", {true, "{}", nullptr});
+  auto folder = provider::OpenStorage("folder", "./sub//x/../", {true, "{}", nullptr, 0, nullptr});
   fs::current_path(old_cwd);
   ASSERT_TRUE(folder.ok()) << folder.status().ToString();
   EXPECT_EQ(folder->location, (fs::canonical(dir.path()) / "sub").string());

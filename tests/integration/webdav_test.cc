@@ -61,7 +61,8 @@ class RawPlugin {
             std::shared_ptr<CredentialSource> credentials)
       : client_(std::move(credentials)), table_(info.table) {
     services_ = {
-        JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log, &Now, &Random};
+        JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), this, &Http, &Log, &Now, &Random,
+        nullptr};
     jsync_error err{-1, {0}};
     open_rc_ = table_->open(&services_, location.c_str(), "{}", &inst_, &err);
   }

@@ -34,7 +34,7 @@ class DirectInstance {
     d->http_ = std::make_unique<provider::HttpClient>(std::move(credentials));
     d->services_ = {JSYNC_PROVIDER_ABI_VERSION, sizeof(jsync_host_services), d.get(),
                     &DirectInstance::Http,      &DirectInstance::Log,        &DirectInstance::Now,
-                    &DirectInstance::Random};
+                    &DirectInstance::Random,    &DirectInstance::HttpWithoutCredentials};
     jsync_error err{-1, {0}};
     const int rc = d->plugin_.table->open(&d->services_, location.c_str(), config_json.c_str(),
                                           &d->instance_, &err);
@@ -133,6 +133,11 @@ class DirectInstance {
   static int Http(void* host, const jsync_http_request* req, jsync_http_response* resp,
                   jsync_error* err) {
     return provider::HostHttp(static_cast<DirectInstance*>(host)->http_.get(), req, resp, err);
+  }
+  static int HttpWithoutCredentials(void* host, const jsync_http_request* req,
+                                    jsync_http_response* resp, jsync_error* err) {
+    return provider::HostHttpWithoutCredentials(static_cast<DirectInstance*>(host)->http_.get(),
+                                                req, resp, err);
   }
   static void Log(void* host, int, const char* message) {
     static_cast<DirectInstance*>(host)->logs_.emplace_back(message ? message : "");

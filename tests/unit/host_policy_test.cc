@@ -46,6 +46,7 @@ class ScriptedProvider final : public Provider {
 struct FakeEnv {
   int64_t now = 0;
   std::vector<int64_t> sleeps;
+  std::vector<std::string> announced;
   uint64_t next_random = 0;
   PolicyEnv Env() {
     return {[this] { return now; },
@@ -53,7 +54,8 @@ struct FakeEnv {
               sleeps.push_back(ms);
               now += ms;
             },
-            [this] { return next_random++; }};
+            [this] { return next_random++; },
+            [this](const std::string& m) { announced.push_back(m); }};
   }
 };
 
@@ -95,16 +97,95 @@ TEST(PolicyProvider, GivesUpAfterTheAttemptLimit) {
   EXPECT_EQ(raw->calls, 4);
 }
 
-TEST(PolicyProvider, GivesUpWhenWaitingWouldPassTheTimeLimit) {
+TEST(PolicyProvider, GivesUpWhenItsOwnBackoffWouldPassTheTimeLimit) {
   auto inner = std::make_unique<ScriptedProvider>();
   ScriptedProvider* raw = inner.get();
-  raw->script = {Status::Retryable("429").WithRetryAfter(600'000)};
+  for (int i = 0; i < 100; ++i) raw->script.push_back(Status::Retryable("503"));
   FakeEnv env;
-  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, env.Env());
+  env.next_random = ~0ull >> 1;  // the longest jitter each time
+  RetryPolicy policy;
+  policy.max_attempts = 100;
+  policy.max_total_ms = 10'000;
+  PolicyProvider p(std::move(inner), policy, PacerPolicy{}, QuotaPolicy{}, env.Env());
   Status s = p.Remove("a");
   EXPECT_EQ(s.code(), Code::kRetryable);
-  EXPECT_NE(s.message().find("gave up"), std::string::npos);
+  EXPECT_NE(s.message().find("gave up"), std::string::npos) << s.message();
+  int64_t slept = 0;
+  for (int64_t ms : env.sleeps) slept += ms;
+  EXPECT_LE(slept, 10'000);
+}
+
+TEST(PolicyProvider, AServiceWaitLongerThanItsCeilingFailsWithoutSleeping) {
+  auto inner = std::make_unique<ScriptedProvider>();
+  inner->script = {Status::Retryable("429").WithRetryAfter(3'600'000)};
+  FakeEnv env;
+  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, env.Env());
+  p.set_service_name("onedrive");
+  Status s = p.Remove("a");
+  EXPECT_EQ(s.code(), Code::kRetryable);
+  EXPECT_NE(s.message().find("onedrive asked to wait 60 min"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("run the sync again later"), std::string::npos) << s.message();
   EXPECT_TRUE(env.sleeps.empty());
+}
+
+// OneDrive answers a throttled first sync with Retry-After: 120 or more (reference §12): the
+// host waits it out, outside its own backoff budget, and says so once.
+TEST(PolicyProvider, LongRetryAfterIsHonouredAndAnnouncedOnce) {
+  auto inner = std::make_unique<ScriptedProvider>();
+  ScriptedProvider* raw = inner.get();
+  raw->script = {Status::Retryable("HTTP 429").WithRetryAfter(120'000),
+                 Status::Retryable("HTTP 429").WithRetryAfter(300'000)};
+  FakeEnv env;
+  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, env.Env());
+  p.set_service_name("onedrive");
+  EXPECT_TRUE(p.PutIfAbsent("a", AsBytes("x")).ok());
+  EXPECT_EQ(raw->calls, 3);
+  ASSERT_EQ(env.sleeps.size(), 2u);
+  EXPECT_GE(env.sleeps[0], 120'000);
+  EXPECT_GE(env.sleeps[1], 300'000);
+  ASSERT_EQ(env.announced.size(), 2u) << "each new wait is announced";
+  EXPECT_NE(env.announced[0].find("onedrive asked jsync to slow down (HTTP 429): waiting 2 min"),
+            std::string::npos)
+      << env.announced[0];
+  EXPECT_NE(env.announced[1].find("waiting 5 min"), std::string::npos) << env.announced[1];
+}
+
+TEST(PolicyProvider, ShortWaitsAreNotAnnounced) {
+  auto inner = std::make_unique<ScriptedProvider>();
+  inner->script = {Status::Retryable("429").WithRetryAfter(1'000)};
+  FakeEnv env;
+  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{}, QuotaPolicy{}, env.Env());
+  EXPECT_TRUE(p.Remove("a").ok());
+  EXPECT_TRUE(env.announced.empty());
+}
+
+// A 429 seen by one instance holds every instance sharing the pacer (the transfer pool's):
+// none starts a request before the wait ends.
+TEST(PolicyProvider, ARetryAfterHoldsEveryInstanceSharingThePacer) {
+  auto pacer = std::make_shared<Pacer>(PacerPolicy{});
+  FakeEnv env;
+  auto first = std::make_unique<ScriptedProvider>();
+  first->script = {Status::Retryable("429").WithRetryAfter(120'000)};
+  PolicyProvider a(std::move(first), RetryPolicy{}, pacer, QuotaPolicy{}, env.Env());
+  PolicyProvider b(std::make_unique<ScriptedProvider>(), RetryPolicy{}, pacer, QuotaPolicy{},
+                   env.Env());
+  EXPECT_TRUE(a.Remove("x").ok());
+  // On the simulated clock a's sleep has passed when it returns: b calls half-way through it.
+  env.now -= 60'000;
+  env.sleeps.clear();
+  EXPECT_TRUE(b.Remove("y").ok());
+  ASSERT_EQ(env.sleeps.size(), 1u);
+  EXPECT_GE(env.sleeps[0], 60'000) << "b waited for the rest of the hold before its call";
+}
+
+TEST(Pacer, TheSameHoldReportedByAnotherInstanceIsNotNew) {
+  Pacer pacer(PacerPolicy{});
+  EXPECT_TRUE(pacer.HoldUntil(120'000));
+  EXPECT_FALSE(pacer.HoldUntil(119'900)) << "another instance's 429 of the same window";
+  EXPECT_FALSE(pacer.HoldUntil(120'500));
+  EXPECT_TRUE(pacer.HoldUntil(300'000));
+  EXPECT_EQ(pacer.Reserve(100'000), 200'000);
+  EXPECT_EQ(pacer.Reserve(400'000), 0);
 }
 
 TEST(PolicyProvider, PermanentErrorsAreNotRetried) {

@@ -97,7 +97,8 @@ struct FakeEnv {
               sleeps.push_back(ms);
               now += ms;
             },
-            [] { return uint64_t{0}; }};
+            [] { return uint64_t{0}; },
+            nullptr};
   }
 };
 

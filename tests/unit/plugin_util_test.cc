@@ -228,7 +228,8 @@ jsync_host_services HostOf(Script* s) {
           ScriptedHttp,
           nullptr,
           ScriptedNow,
-          ScriptedRandom};
+          ScriptedRandom,
+          nullptr};
 }
 
 // ---- random, errors, statuses ------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 
@@ -22,8 +23,21 @@ namespace {
 
 bool json_errors = false;
 
+// A throttling service's wait, said on stderr when it starts, so a long first sync does not
+// look hung. From transfer threads too: one fprintf is one line.
+void SayWait(const std::string& message) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char at[16];
+  std::strftime(at, sizeof at, "%H:%M:%S", &local);
+  std::fprintf(stderr, "jsync: %s (since %s)\n", message.c_str(), at);
+}
+
 // The composition root: the engine gets the host's providers with this home's linked accounts.
-provider::StorageOpener Storage() { return provider::MakeStorageOpener(auth::LinkedAccountFor); }
+provider::StorageOpener Storage() {
+  return provider::MakeStorageOpener(auth::LinkedAccountFor, SayWait);
+}
 
 int FailStatus(const Status& s) { return Fail(s.message(), kExitError, s.code()); }
 
@@ -139,7 +153,8 @@ int RunInit(const std::string& home, const InitArgs& args) {
         for (const auto& [k, v] : given.items()) config[k] = v;
         account.config_json = config.dump();
         return account;
-      });
+      },
+      SayWait);
   auto result = Journal::Init(home, opts);
   if (!result.ok()) return FailStatus(result.status());
   if (!given->empty()) {
