@@ -35,8 +35,7 @@ PolicyEnv PolicyEnv::Real(std::function<void(const std::string&)> on_wait) {
                 duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
           },
           [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); },
-          [rng] { return (*rng)(); },
-          std::move(on_wait)};
+          [rng] { return (*rng)(); }, std::move(on_wait)};
 }
 
 int64_t BackoffDelayMs(const RetryPolicy& policy, int attempt, int64_t retry_after_ms,

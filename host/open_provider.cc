@@ -42,8 +42,8 @@ int TransfersFor(const PluginInfo& plugin, int asked) {
       k = std::atoi(env);
     }
   }
-  if (k <= 0) k = plugin.max_concurrency > 0 ? static_cast<int>(plugin.max_concurrency)
-                                             : kDefaultTransfers;
+  if (k <= 0)
+    k = plugin.max_concurrency > 0 ? static_cast<int>(plugin.max_concurrency) : kDefaultTransfers;
   if (plugin.max_concurrency > 0) k = std::min(k, static_cast<int>(plugin.max_concurrency));
   return std::clamp(k, 1, 64);
 }
@@ -118,8 +118,8 @@ Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
   if (where.empty()) return Status::Invalid(NeedsLocation(chosen));
   auto credentials = options.credentials ? options.credentials : CredentialsFromEnvironment(name);
   if (!credentials && chosen.capabilities.oauth) {
-    const std::string why = "the " + name + " provider needs a linked account: run `jsync link " +
-                            name + "` first";
+    const std::string why =
+        "the " + name + " provider needs a linked account: run `jsync link " + name + "` first";
     // `init` stops here; an existing journal still opens so that local edits go on, and only
     // the calls that need the network fail.
     if (options.create_location) return Status::Invalid(why);
@@ -142,8 +142,8 @@ Result<OpenedStorage> OpenPlugin(PluginInfo chosen, const std::string& location,
   // More instances of the same (now existing, canonical) place, for the transfer pool.
   auto open_instance = [plugin_info, canonical, config, credentials,
                         with_policy]() -> Result<std::unique_ptr<Provider>> {
-    JSYNC_ASSIGN_OR_RETURN(auto more,
-                           PluginProvider::Open(plugin_info, canonical, config, credentials, false));
+    JSYNC_ASSIGN_OR_RETURN(
+        auto more, PluginProvider::Open(plugin_info, canonical, config, credentials, false));
     return with_policy(std::move(more));
   };
   OpenedStorage opened;

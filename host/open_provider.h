@@ -6,16 +6,16 @@
 #include <memory>
 #include <string>
 
+#include "core/provider/provider.h"
+#include "core/provider/storage_opener.h"
 #include "host/host_policy.h"
 #include "host/http_client.h"
 #include "host/plugin_loader.h"
-#include "core/provider/provider.h"
-#include "core/provider/storage_opener.h"
 
 namespace jsync::provider {
 
 struct OpenOptions {
-  bool create_location = false;  // JSYNC_OPEN_CREATE: only `jsync init` asks for it
+  bool create_location = false;    // JSYNC_OPEN_CREATE: only `jsync init` asks for it
   std::string config_json = "{}";  // the options; the table's defaults are filled in
   std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
   // Downloads of one batch at once (host/transfer_pool.h); 0: the plugin's max_concurrency,
@@ -46,8 +46,8 @@ struct AccountForStorage {
   std::string config_json = "{}";
   std::shared_ptr<CredentialSource> credentials;  // null: none (or from the environment)
 };
-using AccountLookup = std::function<Result<AccountForStorage>(const std::string& home,
-                                                              const std::string& provider)>;
+using AccountLookup =
+    std::function<Result<AccountForStorage>(const std::string& home, const std::string& provider)>;
 // The opener an embedder hands Journal: providers by name through this host, with accounts
 // from `accounts` (null: no accounts, credentials from the environment only); long waits the
 // service asks for go to `on_wait` (null: silent).

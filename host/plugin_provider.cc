@@ -152,7 +152,7 @@ std::string WithoutUserInfo(const std::string& location) {
 
 // host->http: the plugin's only way to the network.
 static int PluginExchange(void* host, const jsync_http_request* req, jsync_http_response* resp,
-             jsync_error* err, bool without_credentials) {
+                          jsync_error* err, bool without_credentials) {
   try {
     auto* client = static_cast<HttpClient*>(host);
     HttpRequest request;
@@ -202,8 +202,8 @@ int HostHttp(void* host, const jsync_http_request* req, jsync_http_response* res
   return PluginExchange(host, req, resp, err, /*without_credentials=*/false);
 }
 
-int HostHttpWithoutCredentials(void* host, const jsync_http_request* req,
-                               jsync_http_response* resp, jsync_error* err) {
+int HostHttpWithoutCredentials(void* host, const jsync_http_request* req, jsync_http_response* resp,
+                               jsync_error* err) {
   return PluginExchange(host, req, resp, err, /*without_credentials=*/true);
 }
 
@@ -283,8 +283,8 @@ Result<std::unique_ptr<PluginProvider>> PluginProvider::Open(
                                  p->opened_location_.c_str(), config_json.c_str()};
       rc = t->open_ex(&p->services_, &args, &p->instance_, &err);
     } else {
-      rc = t->open(&p->services_, p->opened_location_.c_str(), config_json.c_str(),
-                   &p->instance_, &err);
+      rc = t->open(&p->services_, p->opened_location_.c_str(), config_json.c_str(), &p->instance_,
+                   &err);
     }
   } catch (...) {
     std::snprintf(err.message, sizeof err.message, "threw an exception");
@@ -428,8 +428,7 @@ Result<ChangePage> PluginProvider::Changes(const std::string& cursor) {
   }
   // Only what sits under a journal's layout matters; temporary names never do.
   std::erase_if(out.page.changed, [](const ObjectInfo& o) {
-    return o.path.find(JSYNC_TEMP_PREFIX) != std::string::npos ||
-           !ValidateObjectPath(o.path).ok();
+    return o.path.find(JSYNC_TEMP_PREFIX) != std::string::npos || !ValidateObjectPath(o.path).ok();
   });
   return std::move(out.page);
 }

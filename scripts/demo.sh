@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds jsync (only), and runs a three-device sync demo on
 # the built-in folder provider (no account needed). A temporary folder stands in for the cloud.
-#   scripts/demo.sh --gdrive   the same on the Google Drive emulator: each device links its
-#                              account with the OAuth device code, then syncs over Drive v3.
+#   scripts/demo.sh --gdrive     the same on the Google Drive emulator: each device links its
+#                                account with the OAuth device code, then syncs over Drive v3.
+#   scripts/demo.sh --onedrive   the same on the Microsoft Graph (OneDrive) emulator.
 set -euo pipefail
 mode="folder"
 case "${1:-}" in
   "") ;;
   --gdrive) mode="gdrive" ;;
-  *) echo "usage: scripts/demo.sh [--gdrive]" >&2; exit 2 ;;
+  --onedrive) mode="onedrive" ;;
+  *) echo "usage: scripts/demo.sh [--gdrive | --onedrive]" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-# Only what the demo runs: jsync (the folder provider is built into it), and for --gdrive the
-# Drive plugin and the emulator. The test suite and benchmarks are not built.
+# Only what the demo runs: jsync (the folder provider is built into it), and for a cloud its
+# plugin and the emulator. The test suite and benchmarks are not built.
 targets="jsync"
-[ "$mode" = "gdrive" ] && targets="jsync jsync_provider_gdrive jsync-emulator"
+[ "$mode" != "folder" ] && targets="jsync jsync_provider_$mode jsync-emulator"
 TARGETS="$targets" BUILD_DIR=build scripts/build.sh >/dev/null
 jsync="$PWD/build/tools/jsync/jsync"
 
@@ -30,22 +32,26 @@ if [ "$mode" = "folder" ]; then
   where=(--provider folder --location "$cloud")
   say "Three devices join one journal in $cloud"
 else
-  # The emulator keeps its files under $cloud, so the checks below read what "Drive" stores.
-  "$PWD/build/tools/emulators/jsync-emulator" gdrive --port 0 --state "$cloud" --auto-approve \
+  # The emulator keeps its files under $cloud, so the checks below read what the cloud stores.
+  "$PWD/build/tools/emulators/jsync-emulator" "$mode" --port 0 --state "$cloud" --auto-approve \
     --device-interval 0 >"$work/emulator.out" 2>"$work/emulator.log" &
   emulator=$!
   trap 'kill "$emulator" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
   base="$(head -n 1 "$work/emulator.out")"
   printf '{"api_base": "%s", "auth_base": "%s", "client_id": "jsync-test-client"}\n' \
-    "$base" "$base" >"$work/gdrive.json"
-  say "The Google Drive emulator listens on $base; each device links its account"
+    "$base" "$base" >"$work/$mode.json"
+  case "$mode" in
+    gdrive) cloud_name="Google Drive"; hidden="the emulated Drive's appDataFolder" ;;
+    onedrive) cloud_name="OneDrive (Microsoft Graph)"; hidden="the emulated OneDrive's app folder" ;;
+  esac
+  say "The $cloud_name emulator listens on $base; each device links its account"
   for dev in laptop phone tablet; do
-    on "$dev" link gdrive --config "$work/gdrive.json" --device-code 2>&1 | sed "s/^/$dev: /"
+    on "$dev" link "$mode" --config "$work/$mode.json" --device-code 2>&1 | sed "s/^/$dev: /"
   done
   on laptop accounts
-  where=(--provider gdrive)
-  say "Three devices join one journal in the emulated Drive's appDataFolder"
+  where=(--provider "$mode")
+  say "Three devices join one journal in $hidden"
 fi
 journal="$(on laptop init "${where[@]}" --device-name laptop)"
 on phone init "${where[@]}" --device-name phone >/dev/null

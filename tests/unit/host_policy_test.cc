@@ -207,8 +207,7 @@ TEST(PolicyProvider, GetManyRetriesAndPacesEachElement) {
   // The first element fails once, the second is refused for good: answers stay in order.
   raw->script = {Status::Retryable("503"), Status::Ok(), Status::NotFound("gone")};
   FakeEnv env;
-  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{100, 1}, QuotaPolicy{},
-                   env.Env());
+  PolicyProvider p(std::move(inner), RetryPolicy{}, PacerPolicy{100, 1}, QuotaPolicy{}, env.Env());
   auto results = p.GetMany({{"a", kNoSizeLimit}, {"b", kNoSizeLimit}, {"c", kNoSizeLimit}});
   ASSERT_EQ(results.size(), 3u);
   EXPECT_TRUE(results[0].ok());

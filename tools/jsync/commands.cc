@@ -11,10 +11,10 @@
 
 #include "auth/credential_store.h"
 #include "core/journal/journal.h"
+#include "core/util/utf8.h"
 #include "host/open_provider.h"
 #include "host/plugin_loader.h"
 #include "host/plugin_options.h"
-#include "core/util/utf8.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
 
@@ -297,8 +297,8 @@ int RunProviders(bool json) {
   auto options = [](const provider::PluginInfo& p) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& o : p.options) {
-      nlohmann::json j{{"name", o.name}, {"help", o.help}, {"required", !o.default_value},
-                       {"secret", o.secret}};
+      nlohmann::json j{
+          {"name", o.name}, {"help", o.help}, {"required", !o.default_value}, {"secret", o.secret}};
       if (o.default_value && !o.secret) j["default"] = *o.default_value;
       out.push_back(j);
     }
