@@ -13,6 +13,9 @@ case "${1:-}" in
   *) echo "usage: scripts/demo.sh [--gdrive | --onedrive]" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
+if [ "$mode" != "folder" ] && [ ! -d "providers/$mode" ]; then
+  echo "demo.sh: the $mode provider is not in this checkout yet (providers/$mode)" >&2; exit 2
+fi
 scripts/install-deps.sh
 # Only what the demo runs: jsync (the folder provider is built into it), and for a cloud its
 # plugin and the emulator. The test suite and benchmarks are not built.
