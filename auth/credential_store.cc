@@ -57,6 +57,14 @@ Status FillPlaceholders(const std::string& provider, const AuthDescriptor& d,
       return Status::Invalid("the " + provider + " provider's sign-in address needs the option " +
                              name + ": set it with --option " + name + "=VALUE");
     }
+    // The value lands in the endpoint's path: a slash, '?' or '#' would point the sign-in at
+    // another address than the one the provider names.
+    const bool path_safe = !value.empty() && value.find_first_not_of(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") == std::string::npos;
+    if (!path_safe)
+      return Status::Invalid("the " + provider + " option " + name + " must be letters, digits, "
+                             "'.', '-' or '_' (it is part of the sign-in address): \"" + value +
+                             "\"");
     url->replace(open, close + 1 - open, value);
     open += value.size();
   }

@@ -97,6 +97,17 @@ TEST(OAuthConfigTest, TenantPlaceholderAndLocalhostRedirectComeFromTheDescriptor
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->token_url, "https://login.example/consumers/oauth2/v2.0/token");
   EXPECT_EQ(c->authorize_url, "https://login.example/consumers/oauth2/v2.0/authorize");
+  // A value that would change the address's path or query is refused, naming the option.
+  for (const char* bad : {"evil.example/x", "common?x=1", "a#b", "..%2F", ""}) {
+    auto refused = ResolveOAuthConfig("p", d, {{"tenant", bad}}, "");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), Code::kInvalid);
+    EXPECT_NE(refused.status().message().find("option tenant must be"), std::string::npos)
+        << refused.status().message();
+  }
+  c = ResolveOAuthConfig("p", d, {{"tenant", "contoso.onmicrosoft.com"}}, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->token_url, "https://login.example/contoso.onmicrosoft.com/oauth2/v2.0/token");
   // A placeholder neither the user nor a default fills is one clear error.
   d.option_defaults.clear();
   auto missing = ResolveOAuthConfig("p", d, nlohmann::json::object(), "");
