@@ -206,7 +206,7 @@ TEST_F(OnedriveSyncTest, BrowserFlowLinksThroughTheLoopbackRedirect) {
   Start({});
   std::string error;
   auto link = testing::ChildProcess::Start(
-      {testing::JsyncBinary(), "--home", (dir_ / "desk").string(), "link", "onedrive", "--config",
+      {testing::JsyncBinary(), "--home", dir_ / "desk", "link", "onedrive", "--config",
        config_, "--no-browser"},
       {{"JSYNC_PASSPHRASE", kPassphrase}, {"JSYNC_TOKEN_STORE", "file"}}, &error);
   ASSERT_NE(link, nullptr) << error;
