@@ -242,6 +242,15 @@ struct LocalHttpServer::Impl {
       res.keep_alive(!close);
       res.body() = std::move(out.body);
       res.prepare_payload();
+      if (out.truncate_body_at >= 0 &&
+          static_cast<uint64_t>(out.truncate_body_at) < res.body().size()) {
+        http::response_serializer<http::string_body> sr{res};
+        http::write_header(socket, sr, ec);
+        if (!ec)
+          asio::write(socket, asio::buffer(res.body().data(),
+                                           static_cast<size_t>(out.truncate_body_at)), ec);
+        break;
+      }
       http::write(socket, res, ec);
       if (ec || close) break;
     }

@@ -41,6 +41,9 @@ struct LocalResponse {
   // Fault injection for emulators: close the connection without answering (the client sees a
   // reset / empty reply).
   bool drop_connection = false;
+  // Fault injection for emulators: when >= 0, send the headers (with the full Content-Length)
+  // and only this many body bytes, then close (a download cut off mid-body).
+  int64_t truncate_body_at = -1;
 
   static LocalResponse Json(int status, std::string json_text);
   static LocalResponse Text(int status, std::string text,

@@ -1,5 +1,6 @@
 // jsync-emulator: local servers that speak a cloud's real REST API, with fault injection.
 //   jsync-emulator gdrive --port N --state DIR [--faults SPEC] [--latency MS] ...
+//   jsync-emulator onedrive --port N --state DIR [--faults SPEC] [--latency MS] [--business] ...
 // The first stdout line is the base URL ("http://127.0.0.1:PORT"); it runs until SIGTERM or
 // SIGINT. Flags, routes and faults: README.md.
 #include <signal.h>
@@ -15,6 +16,9 @@
 #include "net/local_http_server.h"
 #include "tools/emulators/gdrive/drive_api.h"
 #include "tools/emulators/gdrive/oauth_endpoints.h"
+#include "tools/emulators/onedrive/graph_api.h"
+#include "tools/emulators/onedrive/identity_endpoints.h"
+#include "tools/emulators/onedrive/subscriptions.h"
 
 namespace {
 
@@ -73,6 +77,110 @@ int RunGdrive(int port, const std::string& state_dir, const std::string& faults_
   return 0;
 }
 
+// Blocks SIGTERM/SIGINT in every thread (call before starting any); returns the set to wait on.
+sigset_t BlockStopSignals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop;
+}
+
+struct OnedriveFlags {
+  int port = 0;
+  std::string state_dir;
+  std::string faults;
+  std::string app_name = "jsync";
+  jsync::emulator::onedrive::GraphOptions graph;
+  jsync::emulator::onedrive::IdentityOptions identity;
+};
+
+int RunOnedrive(OnedriveFlags flags) {
+  namespace od = jsync::emulator::onedrive;
+  auto faults = od::FaultSpec::Parse(flags.faults);
+  if (!faults.ok()) return Fail(faults.status().message());
+  std::error_code ec;
+  std::filesystem::create_directories(flags.state_dir, ec);
+  if (ec) return Fail("cannot create the state folder " + flags.state_dir + ": " + ec.message());
+  auto state = od::GraphState::Open(flags.state_dir, flags.graph.business, flags.app_name);
+  if (!state.ok()) return Fail(state.status().message());
+
+  const sigset_t stop = BlockStopSignals();
+  flags.identity.state_dir = flags.state_dir;
+  od::IdentityServer identity(flags.identity);
+  if (auto st = identity.Load(); !st.ok()) return Fail(st.message());
+  // Microsoft's consumer tenant for personal accounts; a fixed organisation for business.
+  od::Subscriptions subscriptions(flags.graph.business ? "5f1e1c9e-7a1d-4c3e-9b1a-00000000e001"
+                                                       : "9188040d-6c67-4c5b-b112-36a304b66dad");
+  flags.graph.faults = *faults;
+  od::GraphApi api(flags.graph, std::move(state).value(), &identity, &subscriptions);
+
+  jsync::net::LocalServerOptions server_options;
+  server_options.port = static_cast<uint16_t>(flags.port);
+  auto server = jsync::net::LocalHttpServer::Start(
+      [&api](const jsync::net::LocalRequest& req) { return api.Handle(req); }, server_options);
+  if (!server.ok()) return Fail(server.status().message());
+  const std::string base = (*server)->base_url();
+  identity.set_base_url(base);
+  api.set_base_url(base);
+  std::printf("%s\n", base.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "jsync-emulator: Microsoft Graph v1.0 (%s OneDrive) at %s, state in %s\n",
+               flags.graph.business ? "business" : "personal", base.c_str(),
+               flags.state_dir.c_str());
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::fprintf(stderr, "jsync-emulator: stopping (signal %d)\n", sig);
+  (*server)->Stop();
+  return 0;
+}
+
+void AddOnedriveFlags(CLI::App* od, OnedriveFlags* f) {
+  od->add_option("--port", f->port, "TCP port on 127.0.0.1 (0: pick a free one)")
+      ->check(CLI::Range(0, 65535));
+  od->add_option("--state", f->state_dir, "Folder for items, blobs, change log and tokens")
+      ->required();
+  od->add_option("--faults", f->faults, "Fault plan: KIND[:ARGS][@N|@N-M|@N+],... (README.md)");
+  od->add_option("--latency", f->graph.latency_ms, "Delay every answer by MS milliseconds")
+      ->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  od->add_option("--quota", f->graph.quota,
+                 "Storage total in bytes (0: 5 GiB personal, 1 TiB business)")
+      ->check(CLI::NonNegativeNumber);
+  od->add_flag("--business", f->graph.business,
+               "OneDrive for Business: delta and subscriptions on the root only, no sha256Hash");
+  od->add_option("--app-name", f->app_name, "The app folder's name under /Apps");
+  od->add_option("--upload-session-ttl", f->graph.upload_session_ttl_s,
+                 "Seconds an upload session lives after its last fragment (then 404)")
+      ->check(CLI::PositiveNumber);
+  od->add_option("--download-url-ttl", f->graph.download_url_ttl_s,
+                 "Seconds a pre-authenticated download URL works (then 401)")
+      ->check(CLI::PositiveNumber);
+  od->add_option("--page-size", f->graph.page_size, "Default page size of children and delta")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  od->add_option("--delta-token-ttl", f->graph.delta_token_ttl_s,
+                 "Seconds a delta token stays valid (then 410 resyncRequired)")
+      ->check(CLI::PositiveNumber);
+  od->add_option("--request-log", f->graph.request_log,
+                 "Append one JSON line per request answered to FILE");
+  od->add_option("--client-id", f->identity.client_id, "The OAuth client id to accept");
+  od->add_option("--client-secret", f->identity.client_secret,
+                 "Require this client secret at /token (default: not checked)");
+  od->add_flag("--auto-approve", f->identity.auto_approve,
+               "Consent without a browser (code flow redirects at once; device flow approves on "
+               "the second poll)");
+  od->add_option("--token-lifetime", f->identity.token_lifetime_s,
+                 "Access-token lifetime, s (default: random 3600..5399 like Microsoft)")
+      ->check(CLI::PositiveNumber);
+  od->add_option("--device-code-lifetime", f->identity.device_code_lifetime_s,
+                 "Device-code lifetime, s")
+      ->check(CLI::PositiveNumber);
+  od->add_option("--device-interval", f->identity.device_interval_s,
+                 "Device-flow polling interval, s (0 disables slow_down)")
+      ->check(CLI::NonNegativeNumber);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,11 +224,16 @@ int main(int argc, char** argv) {
     gdrive->add_option("--device-interval", oauth.device_interval_s,
                        "Device-flow polling interval, s (0 disables slow_down)")
         ->check(CLI::NonNegativeNumber);
+    CLI::App* onedrive =
+        app.add_subcommand("onedrive", "Microsoft Graph v1.0 (OneDrive) + Microsoft identity platform");
+    OnedriveFlags onedrive_flags;
+    AddOnedriveFlags(onedrive, &onedrive_flags);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       return app.exit(e);
     }
+    if (onedrive->parsed()) return RunOnedrive(onedrive_flags);
     return RunGdrive(port, state_dir, faults, latency_ms, drive, oauth);
   } catch (const std::exception& e) {
     return Fail(e.what());
