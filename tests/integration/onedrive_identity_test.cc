@@ -192,21 +192,10 @@ class Emulator {
   std::string base_;
 };
 
-bool HasOnedriveSubcommand() {
-  std::string error;
-  auto p = ChildProcess::Start({kEmulator, "--help"}, {}, &error);
-  if (!p) return false;
-  p->WaitForFirstLine(5000, &error);
-  p->Stop();
-  return (p->Stdout() + p->Stderr()).find("onedrive") != std::string::npos;
-}
-
 class OnedriveIdentity : public ::testing::Test {
  protected:
   void SetUp() override {
     if (*kEmulator == '\0') GTEST_SKIP() << "built without jsync-emulator";
-    static const bool available = HasOnedriveSubcommand();
-    if (!available) GTEST_SKIP() << "jsync-emulator has no onedrive subcommand yet";
   }
 
   void StartEmulator(std::vector<std::string> args = {"--auto-approve"}) {

@@ -5,6 +5,12 @@
 //   POST token               authorization_code, refresh_token (rotating), device_code grants
 //   POST devicecode          device authorization (Microsoft's field names)
 // and GET|POST /devicelogin, the device verification page (enter user code, approve).
+// A token answer's `scope` lists the Graph permissions in full form
+// ("https://graph.microsoft.com/Files.ReadWrite") and openid/profile/email by name, without
+// offline_access, as Microsoft's examples do; clients must not expect the request's spelling.
+// Refresh tokens rotate strictly: each refresh answer carries a new one and the previous one is
+// refused (invalid_grant, AADSTS70008) — stricter than Microsoft, which lets an old one live, so
+// a client that keeps the old token fails here instead of 90 days later.
 // Tokens are random opaque strings; only their SHA-256 is kept (in memory and in
 // STATE/identity.json), and no token is ever logged. Thread-safe.
 #pragma once
