@@ -247,8 +247,9 @@ struct LocalHttpServer::Impl {
         http::response_serializer<http::string_body> sr{res};
         http::write_header(socket, sr, ec);
         if (!ec)
-          asio::write(socket, asio::buffer(res.body().data(),
-                                           static_cast<size_t>(out.truncate_body_at)), ec);
+          asio::write(socket,
+                      asio::buffer(res.body().data(), static_cast<size_t>(out.truncate_body_at)),
+                      ec);
         break;
       }
       http::write(socket, res, ec);

@@ -85,8 +85,7 @@ class PathResolver {
                         {{"$select", "id,name,file,folder,root,parentReference"}});
     Response resp;
     jsync_error ignored{-1, {0}};
-    if (GraphExchange(inst_->host, req, &resp, what_, &ignored) != JSYNC_OK ||
-        resp.status != 200) {
+    if (GraphExchange(inst_->host, req, &resp, what_, &ignored) != JSYNC_OK || resp.status != 200) {
       return false;
     }
     const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
@@ -108,14 +107,13 @@ int ListAll(jsync_instance* inst, std::map<std::string, uint64_t>* found, jsync_
     std::map<std::string, uint64_t>* found;
     std::string next;
   } c{found, ""};
-  jsync_list_sink sink{&c,
-                       [](void* ctx, const char* path, uint64_t size) {
-                         (*static_cast<Collect*>(ctx)->found)[path] = size;
-                       },
-                       [](void* ctx, const char* token) {
-                         static_cast<Collect*>(ctx)->next = token ? token : "";
-                       },
-                       nullptr};
+  jsync_list_sink sink{
+      &c,
+      [](void* ctx, const char* path, uint64_t size) {
+        (*static_cast<Collect*>(ctx)->found)[path] = size;
+      },
+      [](void* ctx, const char* token) { static_cast<Collect*>(ctx)->next = token ? token : ""; },
+      nullptr};
   std::string token;
   for (int page = 0; page < kMaxPages; ++page) {
     c.next.clear();
@@ -155,7 +153,8 @@ int ReadRound(jsync_instance* inst, std::string url, const std::string& what,
       return FailFromResponse(inst->host, what, resp, err);
     }
     const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the answer is not JSON");
+    if (!j.is_object())
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the answer is not JSON");
     if (j.contains("value") && j["value"].is_array()) {
       for (const json& v : j["value"]) {
         Item item;
@@ -169,7 +168,8 @@ int ReadRound(jsync_instance* inst, std::string url, const std::string& what,
     const std::string next = link("@odata.nextLink");
     if (!delta.empty()) {
       if (!SameOrigin(delta, inst->origin)) {
-        return FailWith(err, JSYNC_FATAL, what, "the deltaLink points to another host than api_base");
+        return FailWith(err, JSYNC_FATAL, what,
+                        "the deltaLink points to another host than api_base");
       }
       *delta_link = delta;
       return JSYNC_OK;
@@ -200,7 +200,8 @@ std::string FormatGraphTime(int64_t unix_ms) {
 }
 
 int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, jsync_error* err) {
-  if (out == nullptr || out->emit == nullptr) return Fail(err, JSYNC_INVALID, "OneDrive changes: no sink");
+  if (out == nullptr || out->emit == nullptr)
+    return Fail(err, JSYNC_INVALID, "OneDrive changes: no sink");
   const std::string what = "changes";
   const std::string cursor = cursor_c ? cursor_c : "";
   const bool v3 = inst->host->abi_version >= 3;
@@ -257,8 +258,7 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
   // Whether something at `item_path` is, holds or lies in the location's folder.
   auto overlaps = [&](const std::string& item_path) {
     return item_path.empty() || item_path == location_root ||
-           item_path.starts_with(location_root + "/") ||
-           location_root.starts_with(item_path + "/");
+           item_path.starts_with(location_root + "/") || location_root.starts_with(item_path + "/");
   };
   std::map<std::string, uint64_t> present;
   std::set<std::string> removed;
@@ -294,8 +294,8 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
     inst->nodes.erase(id);
     std::string parent_path;
     const std::string parent = have_node ? node.parent_id : item.parent_id;
-    const auto where = parent.empty() ? PathResolver::Where::kUnknown
-                                      : resolver.PathOf(parent, &parent_path);
+    const auto where =
+        parent.empty() ? PathResolver::Where::kUnknown : resolver.PathOf(parent, &parent_path);
     if (where == PathResolver::Where::kOutside) continue;
     if (where == PathResolver::Where::kUnknown) {
       unnamed = true;
@@ -347,7 +347,8 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
   if (rc != JSYNC_OK) return rc;
   // Business drives can only subscribe their root.
   const std::string resource = inst->business ? "/me/drive/root" : "/me/drive/special/approot";
-  const std::string expiry = FormatGraphTime(jsync_plugin::NowMs(inst->host) + kSubscriptionLifetimeMs);
+  const std::string expiry =
+      FormatGraphTime(jsync_plugin::NowMs(inst->host) + kSubscriptionLifetimeMs);
 
   auto renew = [&](const std::string& id, bool* gone) -> int {
     *gone = false;
@@ -415,7 +416,8 @@ int DoWatch(jsync_instance* inst, const char* webhook_url, jsync_error* err) {
   Response resp;
   rc = GraphExchange(inst->host, req, &resp, what, err);
   if (rc != JSYNC_OK) return rc;
-  if (resp.status != 201 && resp.status != 200) return FailFromResponse(inst->host, what, resp, err);
+  if (resp.status != 201 && resp.status != 200)
+    return FailFromResponse(inst->host, what, resp, err);
   const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
     return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the subscription answer has no id");

@@ -108,7 +108,8 @@ int FailFromResponse(const jsync_host_services* host, std::string_view what,
                      const Response& response, jsync_error* err) {
   const int status = response.status;
   const GraphError graph = ParseGraphError(response.body);
-  std::string message = "OneDrive " + std::string(what) + ": " + jsync_plugin::HttpStatusText(status);
+  std::string message =
+      "OneDrive " + std::string(what) + ": " + jsync_plugin::HttpStatusText(status);
   if (!graph.code.empty()) message += " (" + graph.code + ")";
   if (!graph.message.empty()) message += ": " + Short(graph.message);
   int code = JSYNC_FATAL;
@@ -121,14 +122,16 @@ int FailFromResponse(const jsync_host_services* host, std::string_view what,
       break;
     case 401:
       code = JSYNC_AUTH_EXPIRED;
-      message += " — Microsoft refused the account's token even after a refresh; link the "
-                 "account again (jsync link onedrive)";
+      message +=
+          " — Microsoft refused the account's token even after a refresh; link the "
+          "account again (jsync link onedrive)";
       break;
     case 403:
       if (graph.Has("accessDenied") || graph.code.empty()) {
         code = JSYNC_AUTH_EXPIRED;
-        message += " — the account did not grant journal-sync access to its app folder: link it "
-                   "again and consent (a personal account may need Files.ReadWrite)";
+        message +=
+            " — the account did not grant journal-sync access to its app folder: link it "
+            "again and consent (a personal account may need Files.ReadWrite)";
       } else {
         code = JSYNC_FATAL;
       }
@@ -163,7 +166,8 @@ int FailFromResponse(const jsync_host_services* host, std::string_view what,
       break;
   }
   int64_t wait = -1;
-  if (JSYNC_PRIMARY(code) == JSYNC_RETRYABLE) wait = RetryAfterMs(response, jsync_plugin::NowMs(host));
+  if (JSYNC_PRIMARY(code) == JSYNC_RETRYABLE)
+    wait = RetryAfterMs(response, jsync_plugin::NowMs(host));
   return Fail(err, code, message, wait);
 }
 

@@ -25,9 +25,9 @@ using jsync_plugin::Response;
 // Graph's error body: {"error":{"code","message","innerError":{"code",...,"innerError":...}}}
 // (older OneDrive answers spell it innererror).
 struct GraphError {
-  std::string code;                 // error.code, "" when absent or not JSON
-  std::string message;              // error.message
-  std::vector<std::string> inner;   // the inner codes, outermost first
+  std::string code;                    // error.code, "" when absent or not JSON
+  std::string message;                 // error.message
+  std::vector<std::string> inner;      // the inner codes, outermost first
   bool Has(std::string_view c) const;  // code or an inner code equals c (any case)
 };
 GraphError ParseGraphError(const std::string& body);

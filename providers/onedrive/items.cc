@@ -100,8 +100,8 @@ bool ParseItem(const void* json_object, Item* out) {
   return true;
 }
 
-int GetItem(jsync_instance* inst, const std::string& item_path, const std::string& what,
-            Item* item, jsync_error* err) {
+int GetItem(jsync_instance* inst, const std::string& item_path, const std::string& what, Item* item,
+            jsync_error* err) {
   Request req;
   req.url = WithQuery(ItemAddress(inst->graph, item_path),
                       {{"$select", "id,name,size,file,folder,parentReference"}});
@@ -122,10 +122,11 @@ int EnsureFolders(jsync_instance* inst, const std::string& folder_path, const st
   for (const std::string& name : SplitPath(folder_path)) {
     const std::string path = parent.empty() ? name : parent + "/" + name;
     if (inst->folders.count(path) == 0) {
-      const std::string body = json{{"name", name},
-                                    {"folder", json::object()},
-                                    {"@microsoft.graph.conflictBehavior", "fail"}}
-                                   .dump();
+      const std::string body = json{
+          {"name", name},
+          {"folder", json::object()},
+          {"@microsoft.graph.conflictBehavior",
+           "fail"}}.dump();
       Request req;
       req.method = "POST";
       req.url = ItemAddress(inst->graph, parent) + "/children";
@@ -147,8 +148,8 @@ int EnsureFolders(jsync_instance* inst, const std::string& folder_path, const st
   return JSYNC_OK;
 }
 
-int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset,
-             uint64_t length, jsync_sink* out, const jsync_get_sink* ext, const std::string& what,
+int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset, uint64_t length,
+             jsync_sink* out, const jsync_get_sink* ext, const std::string& what,
              jsync_error* err) {
   const std::string content = ItemAddress(inst->graph, item_path) + "/content";
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -158,7 +159,8 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
     Request req;
     req.url = content;
     req.target = length == 0 ? static_cast<jsync_plugin::BodyTarget*>(&stop) : &direct;
-    req.body_limit = length == 0 ? 1 : jsync_plugin::DownloadBodyLimit(offset, length);
+    req.body_limit =
+        length == 0 ? size_t{64} << 10 : jsync_plugin::DownloadBodyLimit(offset, length);
     Response resp;
     int rc = GraphExchange(inst->host, req, &resp, what, err);
     if (rc != JSYNC_OK) return rc;
@@ -170,7 +172,8 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
       return JSYNC_OK;
     }
     if (resp.status == 416) return JSYNC_OK;  // past the end: an empty read
-    if (resp.status < 300 || resp.status >= 400) return FailFromResponse(inst->host, what, resp, err);
+    if (resp.status < 300 || resp.status >= 400)
+      return FailFromResponse(inst->host, what, resp, err);
     const std::string link = Absolute(inst, resp.Header("location"));
     if (OriginOf(link).empty()) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
@@ -197,20 +200,21 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
       return JSYNC_OK;
     }
     if (got.status == 416) return JSYNC_OK;
-    const bool expired = got.status == 401 || got.status == 403 || got.status == 404 ||
-                         got.status == 410;
+    const bool expired =
+        got.status == 401 || got.status == 403 || got.status == 404 || got.status == 410;
     if (!expired) return FailFromResponse(inst->host, step, got, err);
     if (attempt == 0) {
-      Log(inst, 0, "OneDrive " + what + ": the download link was refused (" +
-                       jsync_plugin::HttpStatusText(got.status) + "); asking for a fresh one");
+      Log(inst, 0,
+          "OneDrive " + what + ": the download link was refused (" +
+              jsync_plugin::HttpStatusText(got.status) + "); asking for a fresh one");
     }
   }
   return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                   "the download link was refused twice, a fresh one too");
 }
 
-int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_t* data,
-                size_t len, const std::string& quick_xor, const std::string& what, bool* same,
+int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_t* data, size_t len,
+                const std::string& quick_xor, const std::string& what, bool* same,
                 jsync_error* err) {
   *same = false;
   Item item;
@@ -271,7 +275,8 @@ int LearnAppFolder(jsync_instance* inst, const std::string& what, jsync_error* e
     return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, step, "the answer is not a driveItem");
   }
   inst->approot_id = item.id;
-  inst->approot_path = item.parent_path.empty() ? std::string() : item.parent_path + "/" + item.name;
+  inst->approot_path =
+      item.parent_path.empty() ? std::string() : item.parent_path + "/" + item.name;
   return JSYNC_OK;
 }
 

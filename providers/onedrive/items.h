@@ -20,12 +20,12 @@ struct Item {
   bool file = false;
   bool folder = false;
   bool deleted = false;
-  bool root = false;              // the drive's root
+  bool root = false;  // the drive's root
   uint64_t child_count = 0;
-  std::string quick_xor;          // file.hashes.quickXorHash, "" when absent
-  std::string parent_id;          // parentReference.id
-  std::string parent_path;        // parentReference.path ("" when absent, as in delta)
-  int64_t mtime_ms = -1;          // lastModifiedDateTime
+  std::string quick_xor;    // file.hashes.quickXorHash, "" when absent
+  std::string parent_id;    // parentReference.id
+  std::string parent_path;  // parentReference.path ("" when absent, as in delta)
+  int64_t mtime_ms = -1;    // lastModifiedDateTime
 };
 
 // Reads one driveItem (a nlohmann::json object); false when it has no id.
@@ -34,8 +34,8 @@ bool ParseItem(const void* json_object, Item* out);
 int64_t ParseGraphTime(const std::string& text);
 
 // GET the item at `item_path` (under the app folder). NOT_FOUND when absent.
-int GetItem(jsync_instance* inst, const std::string& item_path, const std::string& what,
-            Item* item, jsync_error* err);
+int GetItem(jsync_instance* inst, const std::string& item_path, const std::string& what, Item* item,
+            jsync_error* err);
 
 // Makes every folder of `folder_path` (an item path under the app folder) that this instance
 // has not seen yet: POST children with conflictBehavior fail, a 409 meaning it exists.
@@ -46,14 +46,13 @@ int EnsureFolders(jsync_instance* inst, const std::string& folder_path, const st
 // sink, or NULL): GET :/content answers 302 with a pre-authenticated link, which is fetched
 // without credentials (with a Range); an expired link (401/403/404/410) is asked for afresh
 // once. length 0 only checks the file exists.
-int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset,
-             uint64_t length, jsync_sink* out, const jsync_get_sink* ext, const std::string& what,
-             jsync_error* err);
+int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset, uint64_t length,
+             jsync_sink* out, const jsync_get_sink* ext, const std::string& what, jsync_error* err);
 
 // Whether the item at `item_path` holds exactly [data, data + len): size, then quickXorHash
 // (the bytes are downloaded and compared when Graph gave no hash). NOT_FOUND when it is gone.
-int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_t* data,
-                size_t len, const std::string& quick_xor, const std::string& what, bool* same,
+int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_t* data, size_t len,
+                const std::string& quick_xor, const std::string& what, bool* same,
                 jsync_error* err);
 
 // Learns the drive's type (the drive_type option, or /me/drive's driveType for auto).

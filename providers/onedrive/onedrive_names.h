@@ -17,9 +17,9 @@
 
 namespace jsync_onedrive {
 
-inline constexpr uint64_t kFragmentUnit = 327680;               // 320 KiB
-inline constexpr uint64_t kMaxFragment = 192 * kFragmentUnit;   // 60 MiB
-inline constexpr const char* kTempPrefix = ".jsync-tmp-";       // JSYNC_TEMP_PREFIX
+inline constexpr uint64_t kFragmentUnit = 327680;              // 320 KiB
+inline constexpr uint64_t kMaxFragment = 192 * kFragmentUnit;  // 60 MiB
+inline constexpr const char* kTempPrefix = ".jsync-tmp-";      // JSYNC_TEMP_PREFIX
 
 // Relative, '/'-separated, no empty, "." or ".." part.
 inline bool ValidObjectPath(std::string_view path) {
@@ -79,9 +79,8 @@ inline std::string EncodeName(std::string_view segment) {
   out.reserve(segment.size());
   for (size_t i = 0; i < segment.size(); ++i) {
     const auto c = static_cast<unsigned char>(segment[i]);
-    const bool edge = (i == 0 && c == ' ') ||
-                      (i + 1 == segment.size() && (c == ' ' || c == '.') && segment != "." &&
-                       segment != "..");
+    const bool edge = (i == 0 && c == ' ') || (i + 1 == segment.size() && (c == ' ' || c == '.') &&
+                                               segment != "." && segment != "..");
     if (internal::Forbidden(c) || edge) {
       internal::AppendEscaped(&out, c);
     } else {

@@ -49,8 +49,8 @@ const jsync_option kOptions[] = {
      "Objects up to this many bytes go up in one PUT; larger ones through an upload session",
      "4194304", 0},
     {"fragment_size",
-     "Bytes per upload-session fragment: a multiple of 327680 (320 KiB), at most 60 MiB",
-     "3276800", 0},
+     "Bytes per upload-session fragment: a multiple of 327680 (320 KiB), at most 60 MiB", "3276800",
+     0},
     {"page_size", "Items per listing page asked of Graph ($top, 1 to 999)", "200", 0},
     {"webhook_url",
      "HTTPS address Graph should notify of changes (a subscription); empty: polling only", "", 0},
@@ -114,8 +114,9 @@ int ApplyConfig(jsync_instance* inst, const char* config_c, jsync_error* err) {
         inst->simple_upload_max = v;
       } else if (key == "fragment_size") {
         if (!jsync_onedrive::ValidFragmentSize(v)) {
-          return Invalid(err, "fragment_size must be a multiple of 327680 (320 KiB), at most "
-                              "62914560 (60 MiB)");
+          return Invalid(err,
+                         "fragment_size must be a multiple of 327680 (320 KiB), at most "
+                         "62914560 (60 MiB)");
         }
         inst->fragment_size = v;
       } else {
@@ -148,7 +149,8 @@ int ApplyConfig(jsync_instance* inst, const char* config_c, jsync_error* err) {
     } else if (key == "auth_base" || key == "client_id" || key == "tenant") {
       // The host's auth layer uses these; the plugin only declares them.
     } else if (inst->host->log != nullptr) {
-      inst->host->log(inst->host->host, 2, ("OneDrive: ignoring the unknown option " + key).c_str());
+      inst->host->log(inst->host->host, 2,
+                      ("OneDrive: ignoring the unknown option " + key).c_str());
     }
   }
   inst->api_base = api_base;
@@ -208,8 +210,8 @@ int OnedriveGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_
                [&] { return jsync_onedrive::DoGet(inst, path, offset, length, out, err); });
 }
 
-int OnedriveList(jsync_instance* inst, const char* prefix, const char* token,
-                 jsync_list_sink* out, jsync_error* err) {
+int OnedriveList(jsync_instance* inst, const char* prefix, const char* token, jsync_list_sink* out,
+                 jsync_error* err) {
   return Guard("list", err, [&] { return jsync_onedrive::DoList(inst, prefix, token, out, err); });
 }
 
@@ -241,8 +243,8 @@ jsync_provider MakeTable() {
   t.struct_size = sizeof(jsync_provider);
   t.name = "onedrive";
   t.version = "1.0.0";
-  t.capabilities = JSYNC_CAP_CHANGE_FEED | JSYNC_CAP_PUSH | JSYNC_CAP_QUOTA |
-                   JSYNC_CAP_RANGE_READ | JSYNC_CAP_OAUTH | JSYNC_CAP_CASE_INSENSITIVE;
+  t.capabilities = JSYNC_CAP_CHANGE_FEED | JSYNC_CAP_PUSH | JSYNC_CAP_QUOTA | JSYNC_CAP_RANGE_READ |
+                   JSYNC_CAP_OAUTH | JSYNC_CAP_CASE_INSENSITIVE;
   t.auth = &kAuth;
   t.options = kOptions;
   t.option_count = sizeof kOptions / sizeof kOptions[0];

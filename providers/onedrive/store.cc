@@ -98,7 +98,8 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
 int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t length,
           jsync_sink* out, jsync_error* err) {
   if (path_c == nullptr || !ValidObjectPath(path_c)) return InvalidPath(err, path_c);
-  if (out == nullptr || out->write == nullptr) return Fail(err, JSYNC_INVALID, "OneDrive get: no sink");
+  if (out == nullptr || out->write == nullptr)
+    return Fail(err, JSYNC_INVALID, "OneDrive get: no sink");
   const std::string path = path_c;
   const std::string what = "get " + path;
   const jsync_get_sink* ext = JSYNC_GET_SINK(inst->host->abi_version, out);
@@ -112,7 +113,8 @@ int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t le
 
 int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, jsync_list_sink* out,
            jsync_error* err) {
-  if (out == nullptr || out->emit == nullptr) return Fail(err, JSYNC_INVALID, "OneDrive list: no sink");
+  if (out == nullptr || out->emit == nullptr)
+    return Fail(err, JSYNC_INVALID, "OneDrive list: no sink");
   const std::string prefix = prefix_c ? prefix_c : "";
   const std::string what = "list " + (prefix.empty() ? std::string("(all)") : prefix);
   ListState s;
@@ -180,7 +182,8 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
                         "Graph's next page link points to another host than api_base; refused");
       }
       if (s.link == url) {
-        return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the next page link repeats itself");
+        return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                        "the next page link repeats itself");
       }
     }
   } else if (resp.status != 404) {  // 404: the folder is not there, so nothing is below it

@@ -94,7 +94,8 @@ int StartSession(jsync_instance* inst, const std::string& item_path, size_t len,
       ForgetFolders(inst, item_path);
       continue;
     }
-    if (resp.status != 200 && resp.status != 201) return FailFromResponse(inst->host, step, resp, err);
+    if (resp.status != 200 && resp.status != 201)
+      return FailFromResponse(inst->host, step, resp, err);
     const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("uploadUrl") || !j["uploadUrl"].is_string() ||
         OriginOf(j["uploadUrl"].get<std::string>()).empty()) {
@@ -159,8 +160,9 @@ int Session(jsync_instance* inst, const std::string& item_path, const uint8_t* d
         inst->sessions.erase(it);
         continue;
       }
-      Log(inst, 0, "OneDrive " + what + ": resuming the upload at byte " + std::to_string(offset) +
-                       " of " + std::to_string(len));
+      Log(inst, 0,
+          "OneDrive " + what + ": resuming the upload at byte " + std::to_string(offset) + " of " +
+              std::to_string(len));
     }
     const std::string url = it->second.url;
     bool restart = false;
@@ -206,10 +208,17 @@ int Session(jsync_instance* inst, const std::string& item_path, const uint8_t* d
           restart = true;
           continue;
         }
+        // A fragment the upload host failed without asking for a wait is resumed here, like a
+        // cut one; a wait it asked for (Retry-After, 429, 423, 509) is the host's to keep.
+        const bool transient =
+            resp.status == 500 || resp.status == 502 || resp.status == 503 || resp.status == 504;
+        const bool asked_to_wait = !resp.Header("retry-after").empty();
         const bool keep = resp.status == 429 || resp.status == 423 || resp.status == 509 ||
-                          (resp.status >= 500 && resp.status != 507);
-        if (keep) return FailFromResponse(inst->host, step, resp, err);  // the host waits, we resume
-        if (resp.status != 416 && resp.status != 401 && resp.status != 403) {
+                          (resp.status >= 500 && resp.status != 507 &&
+                           (!transient || asked_to_wait || resumes >= kMaxResumes));
+        if (keep)
+          return FailFromResponse(inst->host, step, resp, err);  // the host waits, we resume
+        if (!transient && resp.status != 416 && resp.status != 401 && resp.status != 403) {
           inst->sessions.erase(key);
           return FailFromResponse(inst->host, step, resp, err);
         }

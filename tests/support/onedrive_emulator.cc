@@ -1,7 +1,5 @@
 #include "tests/support/onedrive_emulator.h"
 
-#include "tests/support/child_process.h"
-
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,12 +10,12 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "core/crypto/primitives.h"
+#include "tests/support/child_process.h"
 
 // tests/CMakeLists.txt defines JSYNC_EMULATOR_BINARY when the jsync-emulator target exists.
 #ifndef JSYNC_EMULATOR_BINARY
@@ -132,15 +130,15 @@ std::string QueryValue(const std::string& url, const std::string& name) {
 
 }  // namespace
 
-std::unique_ptr<OnedriveEmulator> OnedriveEmulator::Start(const std::vector<std::string>& extra_args,
-                                                      std::string* error) {
+std::unique_ptr<OnedriveEmulator> OnedriveEmulator::Start(
+    const std::vector<std::string>& extra_args, std::string* error) {
   OnedriveEmulatorOptions options;
   options.args = extra_args;
   return Start(options, error);
 }
 
 std::unique_ptr<OnedriveEmulator> OnedriveEmulator::Start(const OnedriveEmulatorOptions& options,
-                                                      std::string* error) {
+                                                          std::string* error) {
   if (std::string(JSYNC_EMULATOR_BINARY).empty()) {
     *error = "jsync-emulator is not part of this build (tools/emulators)";
     return nullptr;
@@ -164,13 +162,13 @@ std::unique_ptr<OnedriveEmulator> OnedriveEmulator::Start(const OnedriveEmulator
   emu->request_log_path_ = emu->work_dir_ / "requests.jsonl";
 
   std::vector<std::string> args = {JSYNC_EMULATOR_BINARY,
-                                    "onedrive",
-                                    "--port",
-                                    "0",
-                                    "--state",
-                                    emu->state_dir_.string(),
-                                    "--request-log",
-                                    emu->request_log_path_.string()};
+                                   "onedrive",
+                                   "--port",
+                                   "0",
+                                   "--state",
+                                   emu->state_dir_.string(),
+                                   "--request-log",
+                                   emu->request_log_path_.string()};
   if (options.auto_approve) args.push_back("--auto-approve");
   args.insert(args.end(), options.args.begin(), options.args.end());
 
@@ -195,7 +193,7 @@ pid_t OnedriveEmulator::pid() const { return process_ ? process_->pid() : -1; }
 std::string OnedriveEmulator::Log() const { return process_ ? process_->Stderr() : ""; }
 
 OnedriveTokens OnedriveEmulator::AuthorizeWithCode(std::string* error, const std::string& client_id,
-                                               const std::string& scope) const {
+                                                   const std::string& scope) const {
   OnedriveTokens tokens;
   const std::string verifier = RandomToken(64);
   const auto digest = crypto::HashSha256(
@@ -206,9 +204,9 @@ OnedriveTokens OnedriveEmulator::AuthorizeWithCode(std::string* error, const std
   Reply auth;
   if (!Exchange("GET",
                 base_url_ + "/common/oauth2/v2.0/authorize?response_type=code&client_id=" +
-                    Escape(client_id) +
-                    "&redirect_uri=" + Escape(redirect) + "&scope=" + Escape(scope) +
-                    "&code_challenge=" + challenge + "&code_challenge_method=S256&state=" + state,
+                    Escape(client_id) + "&redirect_uri=" + Escape(redirect) +
+                    "&scope=" + Escape(scope) + "&code_challenge=" + challenge +
+                    "&code_challenge_method=S256&state=" + state,
                 "", &auth, error)) {
     return tokens;
   }

@@ -1,6 +1,7 @@
 // The Microsoft Graph (OneDrive) emulator (`jsync-emulator onedrive`, tools/emulators) as a child
-// process of a test: a fresh state folder, the base URL read from the emulator's first stdout line, and the
-// process (exactly that pid) stopped on destruction. See tools/emulators/README.md for its flags.
+// process of a test: a fresh state folder, the base URL read from the emulator's first stdout line,
+// and the process (exactly that pid) stopped on destruction. See tools/emulators/README.md for its
+// flags.
 //
 // Thread-safety: a OnedriveEmulator object is used by one thread.
 #pragma once
@@ -38,9 +39,9 @@ class OnedriveEmulator {
  public:
   // Starts the emulator; null with *error set (and the emulator's stderr tail) on failure.
   static std::unique_ptr<OnedriveEmulator> Start(const OnedriveEmulatorOptions& options,
-                                               std::string* error);
+                                                 std::string* error);
   static std::unique_ptr<OnedriveEmulator> Start(const std::vector<std::string>& extra_args,
-                                               std::string* error);
+                                                 std::string* error);
   ~OnedriveEmulator();
   OnedriveEmulator(const OnedriveEmulator&) = delete;
   OnedriveEmulator& operator=(const OnedriveEmulator&) = delete;
@@ -65,10 +66,9 @@ class OnedriveEmulator {
   // emulator's own tests (tests/integration/onedrive_emulator_test.cc), which check its endpoints
   // byte by byte. Clients of the emulator link through auth/ instead, as the host does
   // (tests/support/linked_account.h: the device grant, then OAuthCredentialSource).
-  OnedriveTokens AuthorizeWithCode(std::string* error,
-                                 const std::string& client_id = "jsync-test-client",
-                                 const std::string& scope =
-                                     "Files.ReadWrite.AppFolder offline_access") const;
+  OnedriveTokens AuthorizeWithCode(
+      std::string* error, const std::string& client_id = "jsync-test-client",
+      const std::string& scope = "Files.ReadWrite.AppFolder offline_access") const;
 
   // SIGTERM, then SIGKILL after 5 s; waits for the process. Idempotent. The state folder stays
   // until destruction, so a new emulator can be started on it.

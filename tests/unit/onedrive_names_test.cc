@@ -1,12 +1,13 @@
 // The OneDrive plugin's pure pieces, compiled here without loading the plugin (they are
 // header-only): QuickXorHash against rclone's vectors, item names that round-trip any object
 // name, Graph's path addressing, upload-fragment arithmetic and the origin check on links.
+#include "providers/onedrive/onedrive_names.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "providers/onedrive/onedrive_names.h"
 #include "providers/onedrive/quickxorhash.h"
 
 namespace {
@@ -69,8 +70,8 @@ TEST(OnedriveNames, JournalNamesAreStoredUnchanged) {
 
 TEST(OnedriveNames, EveryObjectNameRoundTrips) {
   const std::vector<std::string> names = {
-      "question?hash#", "per%25cent %41", "a+b=c&d;e,f@g!h'i(j)~$", " leading", "trailing ",
-      "dot.",           "a:b*c<d>e\"f|g\\h", "日本語 file.txt", "naïve café", "tab\there"};
+      "question?hash#", "per%25cent %41",    "a+b=c&d;e,f@g!h'i(j)~$", " leading",   "trailing ",
+      "dot.",           "a:b*c<d>e\"f|g\\h", "日本語 file.txt",        "naïve café", "tab\there"};
   for (const std::string& n : names) {
     const std::string stored = EncodeName(n);
     EXPECT_EQ(DecodeName(stored), n) << n;

@@ -3,15 +3,14 @@
 //   jsync-emulator onedrive --port N --state DIR [--faults SPEC] [--latency MS] [--business] ...
 // The first stdout line is the base URL ("http://127.0.0.1:PORT"); it runs until SIGTERM or
 // SIGINT. Flags, routes and faults: README.md.
+#include <curl/curl.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
-
-#include <CLI/CLI.hpp>
-#include <curl/curl.h>
 
 #include "net/local_http_server.h"
 #include "tools/emulators/gdrive/drive_api.h"
@@ -151,6 +150,8 @@ void AddOnedriveFlags(CLI::App* od, OnedriveFlags* f) {
   od->add_flag("--business", f->graph.business,
                "OneDrive for Business: delta and subscriptions on the root only, no sha256Hash");
   od->add_option("--app-name", f->app_name, "The app folder's name under /Apps");
+  od->add_flag("--approot-denied", f->graph.approot_denied,
+               "Answer 403 accessDenied to every app-folder request (AppFolder-only consent)");
   od->add_option("--upload-session-ttl", f->graph.upload_session_ttl_s,
                  "Seconds an upload session lives after its last fragment (then 404)")
       ->check(CLI::PositiveNumber);
@@ -202,11 +203,13 @@ int main(int argc, char** argv) {
     gdrive->add_option("--faults", faults, "Fault plan: KIND[@N|@N-M|@N+],... (README.md)");
     gdrive->add_option("--latency", latency_ms, "Delay every answer by MS milliseconds")
         ->check(CLI::Range(int64_t{0}, int64_t{600000}));
-    gdrive->add_option("--quota", drive.quota_limit,
-                       "Storage limit in bytes (0: unlimited, storageQuota.limit absent)")
+    gdrive
+        ->add_option("--quota", drive.quota_limit,
+                     "Storage limit in bytes (0: unlimited, storageQuota.limit absent)")
         ->check(CLI::NonNegativeNumber);
-    gdrive->add_option("--upload-session-ttl", drive.upload_session_ttl_s,
-                       "Seconds before a resumable upload session expires (404)")
+    gdrive
+        ->add_option("--upload-session-ttl", drive.upload_session_ttl_s,
+                     "Seconds before a resumable upload session expires (404)")
         ->check(CLI::PositiveNumber);
     gdrive->add_option("--request-log", drive.request_log,
                        "Append one JSON line per request received to FILE");
@@ -218,14 +221,16 @@ int main(int argc, char** argv) {
                      "approves on the second poll)");
     gdrive->add_option("--token-lifetime", oauth.token_lifetime_s, "Access-token lifetime, s")
         ->check(CLI::PositiveNumber);
-    gdrive->add_option("--device-code-lifetime", oauth.device_code_lifetime_s,
-                       "Device-code lifetime, s")
+    gdrive
+        ->add_option("--device-code-lifetime", oauth.device_code_lifetime_s,
+                     "Device-code lifetime, s")
         ->check(CLI::PositiveNumber);
-    gdrive->add_option("--device-interval", oauth.device_interval_s,
-                       "Device-flow polling interval, s (0 disables slow_down)")
+    gdrive
+        ->add_option("--device-interval", oauth.device_interval_s,
+                     "Device-flow polling interval, s (0 disables slow_down)")
         ->check(CLI::NonNegativeNumber);
-    CLI::App* onedrive =
-        app.add_subcommand("onedrive", "Microsoft Graph v1.0 (OneDrive) + Microsoft identity platform");
+    CLI::App* onedrive = app.add_subcommand(
+        "onedrive", "Microsoft Graph v1.0 (OneDrive) + Microsoft identity platform");
     OnedriveFlags onedrive_flags;
     AddOnedriveFlags(onedrive, &onedrive_flags);
     try {

@@ -3,8 +3,9 @@
 // Without @WHEN a fault applies to every request. Kinds (README.md):
 //   answered at once:  429[:S|:none] 503[:S|:none] 500 502 504 509 drop drop-after
 //   armed, then spent by the next request they fit: drop-upload (a fragment), drop-download
-//   (a download), expire-download (a download: 401 as if expired), expire-token (a request with a token), quota and 423 (a write), resync (delta)
-//   throttle-every:N:S (no @WHEN): after every N requests, 429 for S seconds.
+//   (a download), expire-download (a download: 401 as if expired), expire-token (a request with a
+//   token), quota and 423 (a write), resync (delta) throttle-every:N:S (no @WHEN): after every N
+//   requests, 429 for S seconds.
 #pragma once
 
 #include <cstdint>

@@ -33,10 +33,11 @@ bool SecretParam(const std::string& k) {
 }
 
 bool SecretKey(const std::string& k) {
-  static const char* kSecret[] = {"refresh_token", "access_token", "id_token",
-                                  "code_verifier", "device_code",  "user_code",
-                                  "client_secret", "uploadUrl",    "clientState",
-                                  "@microsoft.graph.downloadUrl"};
+  static const char* kSecret[] = {"refresh_token", "access_token",
+                                  "id_token",      "code_verifier",
+                                  "device_code",   "user_code",
+                                  "client_secret", "uploadUrl",
+                                  "clientState",   "@microsoft.graph.downloadUrl"};
   for (const char* s : kSecret)
     if (k == s) return true;
   return false;
@@ -143,8 +144,9 @@ bool GraphApi::TakeArmed(FaultKind kind) {
 
 LocalResponse GraphApi::Unauthorized(const std::string& message, bool expired) const {
   LocalResponse r = GraphError(401, "InvalidAuthenticationToken", message);
-  std::string www = "Bearer realm=\"\", authorization_uri=\"" + base_url_ +
-                    "/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
+  std::string www =
+      "Bearer realm=\"\", authorization_uri=\"" + base_url_ +
+      "/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
   if (expired) www += ", error=\"invalid_token\", error_description=\"expired_token\"";
   r.headers.emplace_back("WWW-Authenticate", www);
   return r;
@@ -167,8 +169,8 @@ std::optional<LocalResponse> GraphApi::ApplyFaults(Kind kind, const LocalRequest
   }
   const int64_t now = NowMs();
   auto throttled = [&](int64_t ms_left) {
-    LocalResponse r = GraphError(429, "activityLimitReached",
-                                 "The request has been throttled", "throttledRequest");
+    LocalResponse r = GraphError(429, "activityLimitReached", "The request has been throttled",
+                                 "throttledRequest");
     r.headers.emplace_back("Retry-After", std::to_string((ms_left + 999) / 1000));
     return r;
   };
@@ -229,12 +231,9 @@ void GraphApi::LogRequest(const LocalRequest& req, int64_t t_ms, const LocalResp
   nlohmann::json query = nlohmann::json::object();
   for (const auto& [k, v] : net::ParseForm(req.query)) query[k] = SecretParam(k) ? "REDACTED" : v;
   const std::string type = req.Header("content-type");
-  nlohmann::json line = {{"t_ms", t_ms},
-                         {"method", req.method},
-                         {"path", RedactPath(req.path)},
-                         {"query", query},
-                         {"content_type", type},
-                         {"status", dropped ? 0 : r.status}};
+  nlohmann::json line = {
+      {"t_ms", t_ms},   {"method", req.method}, {"path", RedactPath(req.path)},
+      {"query", query}, {"content_type", type}, {"status", dropped ? 0 : r.status}};
   if (dropped) line["dropped"] = true;
   for (const auto& [k, v] : r.headers) {
     if (k == "Retry-After" && !dropped) line["retry_after"] = CeilSeconds(v);
@@ -417,6 +416,7 @@ std::optional<LocalResponse> GraphApi::Resolve(const Call& c, const Address& a, 
   if (a.base == "root") {
     base = state_->Find(state_->root_id());
   } else if (a.base == "approot") {
+    if (options_.approot_denied) return GraphError(403, "accessDenied", "Access denied");
     auto id = state_->EnsureApproot();
     if (!id.ok()) return GraphError(500, "generalException", "Cannot create the app folder.");
     base = state_->Find(*id);
@@ -487,8 +487,7 @@ LocalResponse GraphApi::RouteGraph(Call& c) {
   } else if (s == "permanentDelete") {
     if (m == "POST") return DeleteItem(c, a, true);
   } else {
-    return GraphError(400, "invalidRequest",
-                      "Resource not found for the segment '" + s + "'.");
+    return GraphError(400, "invalidRequest", "Resource not found for the segment '" + s + "'.");
   }
   return GraphError(405, "invalidRequest", "The HTTP method '" + m + "' is not allowed here.");
 }
@@ -501,8 +500,9 @@ LocalResponse GraphApi::SubscriptionRequest(const Call& c, const std::string& id
   auto parse_expiry = [](const nlohmann::json& body, int64_t* ms) -> std::optional<LocalResponse> {
     if (!body.contains("expirationDateTime") || !body["expirationDateTime"].is_string() ||
         !ParseRfc3339(body["expirationDateTime"].get<std::string>(), ms))
-      return GraphError(400, "InvalidRequest", "expirationDateTime is required and must be a "
-                                               "date-time.");
+      return GraphError(400, "InvalidRequest",
+                        "expirationDateTime is required and must be a "
+                        "date-time.");
     const int64_t now = NowMs();
     if (*ms <= now)
       return GraphError(400, "InvalidRequest",

@@ -10,12 +10,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "net/local_http_server.h"
 #include "tools/emulators/onedrive/fault_spec.h"
@@ -35,6 +34,8 @@ struct GraphOptions {
   int64_t page_size = 200;
   int64_t delta_token_ttl_s = 30 * 86400;
   std::string request_log;  // "" for none
+  // The field report of AppFolder-only personal tokens: every app-folder request → 403.
+  bool approot_denied = false;
 };
 
 class GraphApi {
@@ -55,7 +56,7 @@ class GraphApi {
   struct Address {
     std::string base;  // "root", "approot" or an item id
     std::vector<std::string> rel;
-    std::string suffix;  // "", "children", "content", "createUploadSession", "delta", ...
+    std::string suffix;       // "", "children", "content", "createUploadSession", "delta", ...
     std::string delta_token;  // from the delta(token='...') form
     bool has_token_fn = false;
   };
@@ -116,8 +117,8 @@ class GraphApi {
   net::LocalResponse SubscriptionRequest(const Call& c, const std::string& id);
 
   // Under mu_: the driveItem JSON. `select` empty: the default property set.
-  nlohmann::json ItemJson(const GraphItem& item, const std::set<std::string>& select,
-                          bool in_delta, bool with_download_url);
+  nlohmann::json ItemJson(const GraphItem& item, const std::set<std::string>& select, bool in_delta,
+                          bool with_download_url);
   std::optional<net::LocalResponse> ParseSelect(const net::LocalRequest& req,
                                                 std::set<std::string>* out) const;
   nlohmann::json QuotaJson() const;  // under mu_
@@ -128,13 +129,12 @@ class GraphApi {
   // Under mu_: stores a file at parent/name (new) or over `existing`; the response.
   // Under mu_: stores `content` as a new file parent/name, or over `existing`; *id its id.
   std::optional<net::LocalResponse> CommitFile(const std::string& parent_id,
-                                               const std::string& name,
-                                               const GraphItem* existing,
+                                               const std::string& name, const GraphItem* existing,
                                                const std::string& content, std::string* id);
   // Under mu_: creates the missing folders rel[from..to) under parent; *id the last one.
   std::optional<net::LocalResponse> MakeFolders(const std::string& parent_id,
-                                                const std::vector<std::string>& rel,
-                                                size_t from, size_t to, std::string* id);
+                                                const std::vector<std::string>& rel, size_t from,
+                                                size_t to, std::string* id);
   // Under mu_: `name`, or "name 1.ext", "name 2.ext"... the first free one under parent.
   std::string FreeName(const std::string& parent_id, const std::string& name) const;
   // The armed 423 / quota faults, for writes.

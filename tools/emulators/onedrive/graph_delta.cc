@@ -71,10 +71,11 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
   int64_t from = 0, to = state_->last_seq(), offset = 0;
   bool scratch = token.empty();  // a round from scratch: every live item, no tombstones
   if (token == "latest") {
-    return GraphJson(200, {{"value", nlohmann::json::array()},
-                           {"@odata.deltaLink", link_base + "?token=" +
-                                                    Sign("d|" + std::to_string(to) + "|" +
-                                                         std::to_string(now))}});
+    return GraphJson(
+        200,
+        {{"value", nlohmann::json::array()},
+         {"@odata.deltaLink",
+          link_base + "?token=" + Sign("d|" + std::to_string(to) + "|" + std::to_string(now))}});
   }
   if (!token.empty()) {
     std::string payload;
@@ -142,8 +143,7 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
     body["@odata.nextLink"] = link_base + "?token=" + Sign(cursor) + extra;
   } else {
     body["@odata.deltaLink"] =
-        link_base + "?token=" + Sign("d|" + std::to_string(to) + "|" + std::to_string(now)) +
-        extra;
+        link_base + "?token=" + Sign("d|" + std::to_string(to) + "|" + std::to_string(now)) + extra;
   }
   return GraphJson(200, body);
 }

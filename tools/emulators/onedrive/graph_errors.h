@@ -2,9 +2,8 @@
 // "request-id","client-request-id"}}} and JSON bodies with Graph's Content-Type.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "net/local_http_server.h"
 

@@ -19,16 +19,47 @@ constexpr const char* kDownloadUrlKey = "@microsoft.graph.downloadUrl";
 
 // driveItem's structural properties (baseItem and entity included), from the Graph metadata.
 const std::set<std::string>& DriveItemProperties() {
-  static const std::set<std::string> k = {
-      "id",         "createdBy",   "createdDateTime", "description",  "eTag",
-      "lastModifiedBy", "lastModifiedDateTime", "name", "parentReference", "webUrl",
-      "audio",      "bundle",      "cTag",            "content",      "deleted",
-      "file",       "fileSystemInfo", "folder",       "image",        "location",
-      "malware",    "package",     "pendingOperations", "photo",      "publication",
-      "remoteItem", "root",        "searchResult",    "shared",       "sharepointIds",
-      "size",       "specialFolder", "video",         "webDavUrl",    "children",
-      "permissions", "thumbnails", "versions",        "listItem",     "analytics",
-      kDownloadUrlKey};
+  static const std::set<std::string> k = {"id",
+                                          "createdBy",
+                                          "createdDateTime",
+                                          "description",
+                                          "eTag",
+                                          "lastModifiedBy",
+                                          "lastModifiedDateTime",
+                                          "name",
+                                          "parentReference",
+                                          "webUrl",
+                                          "audio",
+                                          "bundle",
+                                          "cTag",
+                                          "content",
+                                          "deleted",
+                                          "file",
+                                          "fileSystemInfo",
+                                          "folder",
+                                          "image",
+                                          "location",
+                                          "malware",
+                                          "package",
+                                          "pendingOperations",
+                                          "photo",
+                                          "publication",
+                                          "remoteItem",
+                                          "root",
+                                          "searchResult",
+                                          "shared",
+                                          "sharepointIds",
+                                          "size",
+                                          "specialFolder",
+                                          "video",
+                                          "webDavUrl",
+                                          "children",
+                                          "permissions",
+                                          "thumbnails",
+                                          "versions",
+                                          "listItem",
+                                          "analytics",
+                                          kDownloadUrlKey};
   return k;
 }
 
@@ -82,7 +113,8 @@ std::optional<LocalResponse> GraphApi::ParseSelect(const LocalRequest& req,
     if (!DriveItemProperties().count(p))
       return GraphError(400, "invalidRequest",
                         "Parsing OData Select and Expand failed: Could not find a property named "
-                        "'" + p + "' on type 'microsoft.graph.driveItem'.");
+                        "'" +
+                            p + "' on type 'microsoft.graph.driveItem'.");
     out->insert(p);
   }
   return std::nullopt;
@@ -190,27 +222,27 @@ nlohmann::json GraphApi::ItemJson(const GraphItem& item, const std::set<std::str
 LocalResponse GraphApi::GetDrive(const Call& c) {
   (void)c;
   std::lock_guard lock(mu_);
-  nlohmann::json d = {
-      {"id", state_->drive_id()},
-      {"driveType", options_.business ? "business" : "personal"},
-      {"name", "OneDrive"},
-      {"createdDateTime", Rfc3339(state_->created_ms())},
-      {"lastModifiedDateTime", Rfc3339(NowMs())},
-      {"owner", {{"user", {{"displayName", "Emulated User"}, {"id", "e001"}}}}},
-      {"quota", QuotaJson()}};
+  nlohmann::json d = {{"id", state_->drive_id()},
+                      {"driveType", options_.business ? "business" : "personal"},
+                      {"name", "OneDrive"},
+                      {"createdDateTime", Rfc3339(state_->created_ms())},
+                      {"lastModifiedDateTime", Rfc3339(NowMs())},
+                      {"owner", {{"user", {{"displayName", "Emulated User"}, {"id", "e001"}}}}},
+                      {"quota", QuotaJson()}};
   const std::string select = c.req->QueryParam("$select");
   if (select.empty()) return GraphJson(200, d);
   nlohmann::json out = nlohmann::json::object();
   std::stringstream in(select);
   for (std::string p; std::getline(in, p, ',');) {
     static const std::set<std::string> kDrive = {
-        "id", "driveType", "name", "createdDateTime", "lastModifiedDateTime", "owner", "quota",
-        "createdBy", "lastModifiedBy", "description", "eTag", "parentReference", "webUrl",
-        "sharePointIds", "system"};
+        "id",    "driveType",       "name",      "createdDateTime", "lastModifiedDateTime",
+        "owner", "quota",           "createdBy", "lastModifiedBy",  "description",
+        "eTag",  "parentReference", "webUrl",    "sharePointIds",   "system"};
     if (!kDrive.count(p))
       return GraphError(400, "invalidRequest",
                         "Parsing OData Select and Expand failed: Could not find a property named "
-                        "'" + p + "' on type 'microsoft.graph.drive'.");
+                        "'" +
+                            p + "' on type 'microsoft.graph.drive'.");
     if (d.contains(p)) out[p] = d[p];
   }
   return GraphJson(200, out);
@@ -260,8 +292,8 @@ LocalResponse GraphApi::ListChildren(const Call& c, const Address& a) {
     value.push_back(ItemJson(*children[static_cast<size_t>(i)], select, false, false));
   nlohmann::json body = {{"value", value}};
   if (offset + top < static_cast<int64_t>(children.size())) {
-    std::string link = base_url_ + req.target.substr(0, req.target.find('?')) +
-                       "?$top=" + std::to_string(top);
+    std::string link =
+        base_url_ + req.target.substr(0, req.target.find('?')) + "?$top=" + std::to_string(top);
     if (!req.QueryParam("$select").empty())
       link += "&$select=" + net::PercentEncode(req.QueryParam("$select"));
     link += "&$skiptoken=" + Sign("children|" + r.item->id + "|" + std::to_string(offset + top));
@@ -282,8 +314,8 @@ std::string GraphApi::FreeName(const std::string& parent_id, const std::string& 
 }
 
 std::optional<LocalResponse> GraphApi::MakeFolders(const std::string& parent_id,
-                                                   const std::vector<std::string>& rel,
-                                                   size_t from, size_t to, std::string* id) {
+                                                   const std::vector<std::string>& rel, size_t from,
+                                                   size_t to, std::string* id) {
   std::string at = parent_id;
   for (size_t i = from; i < to; ++i) {
     if (!ValidName(rel[i]))
@@ -531,7 +563,8 @@ LocalResponse GraphApi::Download(const LocalRequest& req, const std::string& tok
     }
   }
   r.body = std::move(content);
-  if (TakeArmed(FaultKind::kDropDownload)) r.truncate_body_at = static_cast<int64_t>(r.body.size() / 2);
+  if (TakeArmed(FaultKind::kDropDownload))
+    r.truncate_body_at = static_cast<int64_t>(r.body.size() / 2);
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "tools/emulators/onedrive/graph_state.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,6 +86,11 @@ Result<std::unique_ptr<GraphState>> GraphState::Open(const std::string& dir, boo
     fs::create_directories(fs::path(dir) / sub, ec);
     if (ec) return Status::Fatal("cannot create the state folder " + dir + ": " + ec.message());
   }
+  // Two emulators writing one state folder would corrupt it (items without blobs).
+  s->lock_fd_ = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return Status::Fatal("the state folder " + dir +
+                         " is in use by another jsync-emulator (or cannot be locked)");
   const std::string drive_path = dir + "/drive.json";
   std::string text;
   nlohmann::json meta = nlohmann::json::object();
@@ -102,8 +108,7 @@ Result<std::unique_ptr<GraphState>> GraphState::Open(const std::string& dir, boo
   s->next_item_ = meta.value("nextItem", int64_t{101});
   s->drive_id_ = meta.value("driveId", "");
   if (s->drive_id_.empty()) {
-    s->drive_id_ = business ? "b!" + RandomString(64)
-                            : Lower(RandomString(16, "0123456789ABCDEF"));
+    s->drive_id_ = business ? "b!" + RandomString(64) : Lower(RandomString(16, "0123456789ABCDEF"));
   }
   s->root_id_ = meta.value("rootId", "");
   s->approot_id_ = meta.value("approotId", "");
@@ -145,10 +150,14 @@ Result<std::unique_ptr<GraphState>> GraphState::Open(const std::string& dir, boo
   return s;
 }
 
+GraphState::~GraphState() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
 Status GraphState::SaveDrive() {
-  const nlohmann::json meta = {{"secret", secret_},       {"createdMs", created_ms_},
-                               {"nextItem", next_item_},  {"driveId", drive_id_},
-                               {"rootId", root_id_},      {"approotId", approot_id_},
+  const nlohmann::json meta = {{"secret", secret_},      {"createdMs", created_ms_},
+                               {"nextItem", next_item_}, {"driveId", drive_id_},
+                               {"rootId", root_id_},     {"approotId", approot_id_},
                                {"business", business_}};
   const std::string path = dir_ + "/drive.json";
   if (!WriteFileAtomic(path, meta.dump(2))) return Status::Fatal("cannot write " + path);
@@ -228,8 +237,7 @@ std::vector<const GraphItem*> GraphState::Children(const std::string& id) const 
 const GraphItem* GraphState::Child(const std::string& parent_id, const std::string& name) const {
   const std::string want = Lower(name);
   for (const auto& [cid, item] : items_)
-    if (!item.deleted && item.parent_id == parent_id && cid != root_id_ &&
-        Lower(item.name) == want)
+    if (!item.deleted && item.parent_id == parent_id && cid != root_id_ && Lower(item.name) == want)
       return &item;
   return nullptr;
 }

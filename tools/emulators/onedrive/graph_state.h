@@ -5,6 +5,7 @@
 //   items/<id>.json     one item's metadata (written atomically)
 //   blobs/<id>          a file's content, exactly the uploaded bytes (written atomically)
 //   changes.jsonl       the change log, one JSON line per change (appended)
+//   .lock               flock()ed while an emulator runs on the folder: a second one is refused
 // Deleted items stay (in the recycle bin) with their blobs: they count in quota.used and
 // quota.deleted. Not thread-safe: GraphApi serialises access with its own mutex.
 #pragma once
@@ -12,10 +13,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/util/status.h"
 
@@ -55,6 +55,9 @@ class GraphState {
  public:
   static Result<std::unique_ptr<GraphState>> Open(const std::string& dir, bool business,
                                                   const std::string& app_name);
+  ~GraphState();
+  GraphState(const GraphState&) = delete;
+  GraphState& operator=(const GraphState&) = delete;
 
   const std::string& dir() const { return dir_; }
   bool business() const { return business_; }
@@ -106,6 +109,7 @@ class GraphState {
   Status Store(const GraphItem& item);
 
   std::string dir_;
+  int lock_fd_ = -1;
   bool business_ = false;
   std::string app_name_;
   std::string drive_id_;

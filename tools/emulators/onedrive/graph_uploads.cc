@@ -39,8 +39,8 @@ LocalResponse SessionGone() {
 }  // namespace
 
 nlohmann::json GraphApi::UploadSession::ToStored() const {
-  return {{"hash", hash},         {"parentId", parent_id}, {"name", name},
-          {"targetId", target_id}, {"conflict", conflict},  {"total", total},
+  return {{"hash", hash},          {"parentId", parent_id},  {"name", name},
+          {"targetId", target_id}, {"conflict", conflict},   {"total", total},
           {"received", received},  {"expiresMs", expires_ms}};
 }
 
@@ -168,9 +168,8 @@ LocalResponse GraphApi::UploadSessionRequest(const LocalRequest& req, const std:
   if (it == sessions_.end()) return SessionGone();
   UploadSession& s = it->second;
   auto status_body = [&] {
-    return nlohmann::json{
-        {"expirationDateTime", Rfc3339(s.expires_ms)},
-        {"nextExpectedRanges", {std::to_string(s.received) + "-"}}};
+    return nlohmann::json{{"expirationDateTime", Rfc3339(s.expires_ms)},
+                          {"nextExpectedRanges", {std::to_string(s.received) + "-"}}};
   };
   if (req.method == "GET") return GraphJson(200, status_body());
   if (req.method == "DELETE") {
@@ -186,9 +185,8 @@ LocalResponse GraphApi::UploadSessionRequest(const LocalRequest& req, const std:
   {
     const size_t dash = range.find('-');
     const size_t slash = range.find('/');
-    if (range.rfind("bytes ", 0) != 0 || dash == std::string::npos ||
-        slash == std::string::npos || slash < dash ||
-        !ParseInt(range.substr(6, dash - 6), &first) ||
+    if (range.rfind("bytes ", 0) != 0 || dash == std::string::npos || slash == std::string::npos ||
+        slash < dash || !ParseInt(range.substr(6, dash - 6), &first) ||
         !ParseInt(range.substr(dash + 1, slash - dash - 1), &last) ||
         !ParseInt(range.substr(slash + 1), &total) || last < first || last >= total)
       return GraphError(400, "invalidRequest",
@@ -208,10 +206,10 @@ LocalResponse GraphApi::UploadSessionRequest(const LocalRequest& req, const std:
     return GraphError(416, "invalidRange", "The fragment overlaps bytes already received.",
                       "fragmentOverlap");
   if (first > s.received)
-    return GraphError(416, "invalidRange",
-                      "Fragments must be sequential: expected a fragment at " +
-                          std::to_string(s.received) + ".",
-                      "fragmentOutOfOrder");
+    return GraphError(
+        416, "invalidRange",
+        "Fragments must be sequential: expected a fragment at " + std::to_string(s.received) + ".",
+        "fragmentOutOfOrder");
   const bool final_fragment = last + 1 == total;
   if (!final_fragment && length % kFragmentUnit != 0)
     return GraphError(400, "invalidRequest",

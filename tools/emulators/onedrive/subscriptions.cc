@@ -17,8 +17,8 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 }
 
 // One POST; the HTTP status (0 on a transport error) and the body.
-long Post(const std::string& url, const std::string& type, const std::string& body,
-          long timeout_ms, std::string* reply, std::string* reply_type) {
+long Post(const std::string& url, const std::string& type, const std::string& body, long timeout_ms,
+          std::string* reply, std::string* reply_type) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return 0;
   curl_slist* headers = nullptr;
@@ -73,8 +73,10 @@ Subscriptions::~Subscriptions() {
 }
 
 std::string Subscriptions::Validate(const std::string& notification_url) {
-  const std::string token = "Validation: Testing client application reachability for subscription "
-                            "Request-Id: " + RandomUuid();
+  const std::string token =
+      "Validation: Testing client application reachability for subscription "
+      "Request-Id: " +
+      RandomUuid();
   char* escaped = curl_easy_escape(nullptr, token.data(), static_cast<int>(token.size()));
   const std::string url = notification_url +
                           (notification_url.find('?') == std::string::npos ? "?" : "&") +
@@ -176,12 +178,12 @@ void Subscriptions::Deliver(const Subscription& s) {
   // A receiver that fails or is slow is retried twice (Graph retries for hours).
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string reply, type;
-    const long status = Post(s.notification_url, "application/json; charset=utf-8", body, 3000,
-                             &reply, &type);
+    const long status =
+        Post(s.notification_url, "application/json; charset=utf-8", body, 3000, &reply, &type);
     if (status >= 200 && status < 300) return;
     std::fprintf(stderr, "jsync-emulator: notification to subscription %s failed (%s)\n",
-                 s.id.c_str(), status == 0 ? "no answer within 3 s"
-                                           : ("HTTP " + std::to_string(status)).c_str());
+                 s.id.c_str(),
+                 status == 0 ? "no answer within 3 s" : ("HTTP " + std::to_string(status)).c_str());
   }
 }
 
