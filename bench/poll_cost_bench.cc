@@ -2,17 +2,19 @@
 //
 // poll-cost: a writer builds a history of N change files (one entry per change, one sync per
 // change, on a local folder), which is then copied as-is (real files the engine wrote) to each
-// backend: the folder provider, WebDAV (rclone serving a folder) and the Drive emulator. On
-// each, a reader joins and catches up; then the program measures one quiet poll (a sync with
-// nothing new) and catching up one new change another device just uploaded: requests (the
-// engine's provider counters, as `jsync sync --json` shows them; for Drive also the emulator's
-// request log) and wall time.
+// backend: the folder provider, WebDAV (rclone serving a folder), the Drive emulator and the
+// Microsoft Graph (OneDrive) emulator. On each, a reader joins and catches up (its cold sync);
+// then the program measures one quiet poll (a sync with nothing new) and catching up one new
+// change another device just uploaded: requests (the engine's provider counters, as `jsync
+// sync --json` shows them; for the emulators also their request logs) and wall time. The
+// emulators answer after --poll-latency ms (default 0).
 //
-// catch-up: M new changes on the Drive emulator at --latency RTT ms, fetched by a new device
-// with K = 1 and with the default K; printed beside M·RTT/K.
+// catch-up: M new changes on each of --catchup-backends (gdrive, onedrive) at --latency RTT ms,
+// fetched by a new device with K = 1 and with the default K; printed beside M·RTT/K.
 //
-//   poll_cost_bench [--sizes 10,1000,10000] [--backends folder,webdav,gdrive]
-//                   [--catchup M] [--latencies 20,100] [--no-poll] [--no-catchup] [--dir D]
+//   poll_cost_bench [--sizes 10,1000,10000] [--backends folder,webdav,gdrive,onedrive]
+//                   [--poll-latency MS] [--catchup M] [--catchup-backends gdrive,onedrive]
+//                   [--latencies 20,100] [--no-poll] [--no-catchup] [--dir D]
 //                   [--history-dir D]
 #include <chrono>
 #include <cstdio>
@@ -32,6 +34,7 @@
 #include "host/transfer_pool.h"
 #include "tests/support/gdrive_emulator.h"
 #include "tests/support/linked_account.h"
+#include "tests/support/onedrive_emulator.h"
 #include "tests/support/test_support.h"
 #include "tests/support/webdav_servers.h"
 
@@ -43,8 +46,10 @@ namespace {
 
 struct Options {
   std::vector<uint64_t> sizes = {10, 1000, 10000};
-  std::vector<std::string> backends = {"folder", "webdav", "gdrive"};
+  std::vector<std::string> backends = {"folder", "webdav", "gdrive", "onedrive"};
+  int poll_latency_ms = 0;
   uint64_t catchup = 1000;
+  std::vector<std::string> catchup_backends = {"gdrive", "onedrive"};
   std::vector<int> latencies = {20, 100};
   bool poll = true;
   bool catchup_run = true;
@@ -87,6 +92,10 @@ Options ParseArgs(int argc, char** argv) {
       for (auto& p : Split(value())) o.sizes.push_back(std::stoull(p));
     } else if (a == "--backends") {
       o.backends = Split(value());
+    } else if (a == "--poll-latency") {
+      o.poll_latency_ms = std::stoi(value());
+    } else if (a == "--catchup-backends") {
+      o.catchup_backends = Split(value());
     } else if (a == "--catchup") {
       o.catchup = std::stoull(value());
     } else if (a == "--latencies") {
@@ -220,15 +229,56 @@ Measured TimedSync(Journal& j, const Backend& b) {
   return m;
 }
 
-// The built gdrive plugin, from the host's search path.
-provider::PluginInfo GdrivePlugin() {
+// A built plugin ("gdrive", "onedrive"), from the host's search path.
+provider::PluginInfo PluginNamed(const std::string& name) {
   for (auto& p : provider::LoadAllPlugins().loaded)
-    if (p.name == "gdrive") return p;
-  Die("the gdrive plugin is not built");
+    if (p.name == name) return p;
+  Die("the " + name + " plugin is not built");
 }
 
-// Drive: each home links the emulator's account; the opener finds it by home.
-struct DriveAccounts {
+// A cloud emulator as a child process: either kind, seen through what the bench needs.
+struct CloudEmulator {
+  std::string kind;  // "gdrive", "onedrive"
+  std::string base;
+  fs::path request_log;
+  std::shared_ptr<void> process;  // the GdriveEmulator or OnedriveEmulator
+};
+
+CloudEmulator StartCloud(const std::string& kind, const fs::path& state, int latency_ms) {
+  std::vector<std::string> args = {"--device-interval", "0"};
+  if (latency_ms > 0) {
+    args.push_back("--latency");
+    args.push_back(std::to_string(latency_ms));
+  }
+  std::string error;
+  CloudEmulator c;
+  c.kind = kind;
+  if (kind == "gdrive") {
+    testing::GdriveEmulatorOptions eo;
+    eo.state_dir = state;
+    eo.args = args;
+    std::shared_ptr<testing::GdriveEmulator> emu = testing::GdriveEmulator::Start(eo, &error);
+    if (!emu) Die("cannot start the Drive emulator: " + error);
+    c.base = emu->base_url();
+    c.request_log = emu->request_log_path();
+    c.process = emu;
+  } else if (kind == "onedrive") {
+    testing::OnedriveEmulatorOptions eo;
+    eo.state_dir = state;
+    eo.args = args;
+    std::shared_ptr<testing::OnedriveEmulator> emu = testing::OnedriveEmulator::Start(eo, &error);
+    if (!emu) Die("cannot start the Graph emulator: " + error);
+    c.base = emu->base_url();
+    c.request_log = emu->request_log_path();
+    c.process = emu;
+  } else {
+    Die("no emulator for " + kind);
+  }
+  return c;
+}
+
+// Each home links the emulator's account; the opener finds it by home.
+struct CloudAccounts {
   std::string base;
   std::map<std::string, std::shared_ptr<provider::CredentialSource>> by_home;
   std::string Config() const {
@@ -239,16 +289,16 @@ struct DriveAccounts {
   }
 };
 
-Backend DriveBackend(const testing::GdriveEmulator& emu, std::shared_ptr<DriveAccounts> acc,
+Backend CloudBackend(const CloudEmulator& emu, std::shared_ptr<CloudAccounts> acc,
                      int transfers) {
   Backend b;
-  b.name = "gdrive";
-  b.provider = "gdrive";
+  b.name = emu.kind;
+  b.provider = emu.kind;
   b.location = "journal";
-  acc->base = emu.base_url();
-  b.link = [acc](const std::string& home) -> Status {
+  acc->base = emu.base;
+  b.link = [acc, kind = emu.kind](const std::string& home) -> Status {
     JSYNC_ASSIGN_OR_RETURN(auto cred,
-                           gdrive_testing::LinkEmulatorAccount(GdrivePlugin(), acc->base, home));
+                           gdrive_testing::LinkEmulatorAccount(PluginNamed(kind), acc->base, home));
     acc->by_home[home] = cred;
     return Status::Ok();
   };
@@ -261,23 +311,17 @@ Backend DriveBackend(const testing::GdriveEmulator& emu, std::shared_ptr<DriveAc
     o.transfers = transfers;
     return provider::OpenStorage(spec.provider, spec.location, o);
   };
-  const fs::path log = emu.request_log_path();
+  const fs::path log = emu.request_log;
   b.server_requests = [log] { return LineCount(log); };
   return b;
 }
 
-std::unique_ptr<testing::GdriveEmulator> StartDrive(const fs::path& state, int latency_ms) {
-  testing::GdriveEmulatorOptions eo;
-  eo.state_dir = state;
-  eo.args = {"--device-interval", "0"};
-  if (latency_ms > 0) {
-    eo.args.push_back("--latency");
-    eo.args.push_back(std::to_string(latency_ms));
-  }
-  std::string error;
-  auto emu = testing::GdriveEmulator::Start(eo, &error);
-  if (!emu) Die("cannot start the Drive emulator: " + error);
-  return emu;
+// Puts the history's first n changes into the emulator's account through its own plugin.
+void SeedCloud(const History& h, uint64_t n, const Backend& b, const fs::path& seeder) {
+  Must(b.link(seeder.string()), "linking the seeder");
+  auto opened = Must(b.opener({seeder.string(), b.provider, "journal", true}),
+                     "opening " + b.name);
+  Seed(h, n, opened.provider.get(), {});
 }
 
 void PollCost(const Options& o, History& h, const fs::path& work) {
@@ -293,8 +337,8 @@ void PollCost(const Options& o, History& h, const fs::path& work) {
       fs::create_directories(here);
       Backend b;
       std::unique_ptr<testing::WebDavServer> dav;
-      std::unique_ptr<testing::GdriveEmulator> emu;
-      auto acc = std::make_shared<DriveAccounts>();
+      CloudEmulator emu;
+      auto acc = std::make_shared<CloudAccounts>();
       if (name == "folder") {
         b.name = b.provider = "folder";
         b.location = (here / "cloud").string();
@@ -313,13 +357,15 @@ void PollCost(const Options& o, History& h, const fs::path& work) {
               return provider::AccountForStorage{"{}", cred};
             });
         Seed(h, n, nullptr, here / "served" / "dav");
-      } else if (name == "gdrive") {
-        emu = StartDrive(here / "drive-state", 0);
-        b = DriveBackend(*emu, acc, 0);
-        const fs::path seeder = here / "seeder";
-        Must(b.link(seeder.string()), "linking the seeder");
-        auto opened = Must(b.opener({seeder.string(), "gdrive", "journal", true}), "opening Drive");
-        Seed(h, n, opened.provider.get(), {});
+      } else if (name == "gdrive" || name == "onedrive") {
+        // Seeded without latency (the seeding is not measured), then served with it.
+        {
+          CloudEmulator seeding = StartCloud(name, here / "cloud-state", 0);
+          auto seed_acc = std::make_shared<CloudAccounts>();
+          SeedCloud(h, n, CloudBackend(seeding, seed_acc, 0), here / "seeder");
+        }
+        emu = StartCloud(name, here / "cloud-state", o.poll_latency_ms);
+        b = CloudBackend(emu, acc, 0);
       } else {
         Die("unknown backend " + name);
       }
@@ -344,30 +390,27 @@ void PollCost(const Options& o, History& h, const fs::path& work) {
   }
 }
 
-void CatchUp(const Options& o, History& h, const fs::path& work) {
+void CatchUp(const Options& o, History& h, const fs::path& work, const std::string& kind) {
   h.GrowTo(o.catchup);
-  const fs::path state = work / "catchup-drive";
+  const fs::path state = work / ("catchup-" + kind);
   {
-    auto emu = StartDrive(state, 0);
-    auto acc = std::make_shared<DriveAccounts>();
-    Backend b = DriveBackend(*emu, acc, 0);
-    const fs::path seeder = work / "catchup-seeder";
-    Must(b.link(seeder.string()), "linking the seeder");
-    auto opened = Must(b.opener({seeder.string(), "gdrive", "journal", true}), "opening Drive");
-    Seed(h, o.catchup, opened.provider.get(), {});
+    CloudEmulator emu = StartCloud(kind, state, 0);
+    auto acc = std::make_shared<CloudAccounts>();
+    SeedCloud(h, o.catchup, CloudBackend(emu, acc, 0), work / ("catchup-seeder-" + kind));
   }
-  std::printf("\n## catching up %llu changes on the Drive emulator\n\n",
-              static_cast<unsigned long long>(o.catchup));
+  std::printf("\n## catching up %llu changes on the %s emulator\n\n",
+              static_cast<unsigned long long>(o.catchup), kind.c_str());
   std::printf("| RTT ms | K | downloads M | requests | measured s | M·RTT/K s | ratio |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   int run = 0;
   for (int rtt : o.latencies) {
-    auto emu = StartDrive(state, rtt);
+    CloudEmulator emu = StartCloud(kind, state, rtt);
     for (int k : {1, provider::kDefaultTransfers}) {
-      auto acc = std::make_shared<DriveAccounts>();
-      Backend b = DriveBackend(*emu, acc, k);
-      auto reader = Join(b, work / ("catchup-reader-" + std::to_string(++run)), "reader");
+      auto acc = std::make_shared<CloudAccounts>();
+      Backend b = CloudBackend(emu, acc, k);
+      auto reader =
+          Join(b, work / ("catchup-reader-" + kind + std::to_string(++run)), "reader");
       const Measured m = TimedSync(*reader, b);
       const double ideal = static_cast<double>(m.downloaded) * rtt / k / 1000;
       std::printf("| %d | %d | %llu | %llu | %.1f | %.1f | %.2f |\n", rtt, k,
@@ -392,7 +435,9 @@ int main(int argc, char** argv) {
                             : fs::path(o.history_dir) / ("poll-cost-" + std::to_string(::getpid()));
   History h(history);
   if (o.poll) PollCost(o, h, work);
-  if (o.catchup_run) CatchUp(o, h, work);
+  if (o.catchup_run) {
+    for (const std::string& kind : o.catchup_backends) CatchUp(o, h, work, kind);
+  }
   std::error_code ec;
   fs::remove_all(work, ec);
   fs::remove_all(history, ec);

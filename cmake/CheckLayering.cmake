@@ -23,6 +23,7 @@ set(_rules
   "providers/folder|"
   "providers/webdav|"
   "providers/gdrive|"
+  "providers/onedrive|"
   "providers/conformance|core/ host/ providers/sdk/ providers/conformance/"
   "tools/emulators|net/ core/util/ core/crypto/ tools/emulators/")
 # Folders every rule forbids outright, whatever their include paths say.

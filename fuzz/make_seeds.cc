@@ -203,6 +203,25 @@ void TextSeeds() {
   // Regression: a float quota (usage 1e300) was converted to uint64_t: undefined behaviour.
   Write("gdrive_json", "regression-about-float", R"({"storageQuota":{"limit":"100","usage":1e300}})");
 
+  // Microsoft Graph answers (docs/fuzzing.md: onedrive_json); the first line doubles as the
+  // Retry-After, Location and Content-Range header values. The emu-* seeds beside them are
+  // response_json bodies of the Graph emulator's request log (a run of OnedriveSchemaTest, its
+  // links pointed at graph.microsoft.com), copied by hand: this program leaves them alone.
+  Write("onedrive_json", "children", R"({"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users('x')/drive/special/approot/children","value":[{"id":"63662EEEFB6662E1!104","name":"000001.chg","size":120,"eTag":"\"{63662EEE-FB66-62E1-8000-000000000068},2\"","lastModifiedDateTime":"2026-01-29T09:21:55.523Z","file":{"mimeType":"application/octet-stream","hashes":{"quickXorHash":"AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}},{"id":"63662EEEFB6662E1!105","name":"devices","folder":{"childCount":3}}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/me/drive/special/approot:/journal:/children?$top=5&$skiptoken=Paged%3dTRUE"})");
+  Write("onedrive_json", "delta-page", R"({"value":[{"id":"ROOT","name":"Apps","root":{},"folder":{"childCount":1}},{"id":"J1","name":"journal","parentReference":{"id":"APPROOT","driveId":"d1"},"folder":{"childCount":2}},{"id":"F9","name":"000002.chg","size":77,"parentReference":{"id":"J1"},"file":{"hashes":{"quickXorHash":"QUJD"}}},{"id":"F3","deleted":{"state":"deleted"},"parentReference":{"id":"J1"}}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/me/drive/special/approot/delta?token=page2"})");
+  Write("onedrive_json", "delta-last", R"({"value":[{"id":"F9","name":"000002.chg","size":78,"parentReference":{"id":"UNKNOWN"},"file":{}}],"@odata.deltaLink":"https://graph.microsoft.com/v1.0/me/drive/special/approot/delta?token=aTE09NjM2"})");
+  Write("onedrive_json", "error-throttled", "120\n" R"({"error":{"code":"activityLimitReached","message":"The request has been throttled","innerError":{"code":"throttledRequest","innerError":{"code":"x"},"date":"2026-01-01T00:00:00","request-id":"1"}}})");
+  Write("onedrive_json", "error-resync", R"({"error":{"code":"resyncRequired","message":"Resync required. Replace any local items with the server's version.","innererror":{"code":"resyncChangesApplyDifferences"}}})");
+  Write("onedrive_json", "drive-item", R"({"id":"01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K","name":"large.snap","size":819200,"eTag":"\"{5B5C-1},3\"","cTag":"\"c:{5B5C-1},3\"","createdDateTime":"2026-01-29T09:21:55Z","lastModifiedDateTime":"2026-01-29T09:21:55.1234567Z","parentReference":{"driveId":"b!x","driveType":"business","id":"01BYE5RZ56Y2GOVW7725BZO354PWSELRRZ","path":"/drive/root:/Apps/journal-sync/journal/snapshots"},"file":{"mimeType":"application/octet-stream","hashes":{"quickXorHash":"ZRlh0HOObSumaBeH+ts6J8Vr7rU="}},"@microsoft.graph.downloadUrl":"https://public.dm.files.1drv.com/y4m"})");
+  Write("onedrive_json", "upload-session", R"({"uploadUrl":"https://sn3302.up.1drv.com/up/fe6987415ace7X4e1eF866337","expirationDateTime":"2026-01-29T09:21:55.523Z","nextExpectedRanges":["0-"]})");
+  Write("onedrive_json", "session-status", "327680-655359,700000-\n" R"({"expirationDateTime":"2026-01-29T09:21:55.523Z","nextExpectedRanges":["327680-655359","700000-"]})");
+  Write("onedrive_json", "drive-quota", R"({"id":"b!t18F8ybsHUq1z3LTz8xvZqP8zaSWjkFNhsME-Fepo75dTf9vQKfeRblBZjoSQrd7","driveType":"personal","quota":{"deleted":256938,"remaining":1099447353,"state":"normal","total":1099511627776,"used":64274423}})");
+  Write("onedrive_json", "subscriptions", R"({"value":[{"id":"7f105c7d-2dc5-4530-97cd-4e7ae6534c07","resource":"/me/drive/special/approot","changeType":"updated","notificationUrl":"https://hook.example/x","expirationDateTime":"2026-03-01T11:23:00.000Z","clientState":"abc"}]})");
+  Write("onedrive_json", "retry-after-date", "Wed, 21 Oct 2015 07:28:00 GMT\n{}");
+  Write("onedrive_json", "retry-after-decimal", "2.128\n{\"error\":{\"code\":\"serviceNotAvailable\"}}");
+  Write("onedrive_json", "location", "https://public.dm.files.1drv.com/y4mdownload?tempauth=x\n");
+  Write("onedrive_json", "content-range", "bytes 0-9/20\ntwenty bytes of data");
+
   Write("oauth_token", "token", R"({"access_token":"ya29.a","expires_in":3599,"refresh_token":"1//r","scope":"https://www.googleapis.com/auth/drive.appdata","token_type":"Bearer","refresh_token_expires_in":"604799"})");
   Write("oauth_token", "error", R"({"error":"invalid_grant","error_description":"Token has been expired or revoked."})");
   Write("oauth_token", "device", R"({"device_code":"AH-1","user_code":"GQVQ-JKEC","verification_url":"https://www.google.com/device","expires_in":"1800","interval":5})");

@@ -31,6 +31,21 @@ std::string DeltaStart(const jsync_instance* inst) {
                          : inst->graph + "/me/drive/special/approot/delta");
 }
 
+// The start cursor's request: changes from now on, with the fields (and download links) the
+// feed reads; Graph keeps $select in the links it hands back.
+std::string StartLink(const jsync_instance* inst) {
+  return WithQuery(DeltaStart(inst), {{"token", "latest"}, {"$select", kDeltaSelect}});
+}
+
+// A delta link with the feed's $select: Graph keeps it in the links it hands back, but a cursor
+// stored by an older version, or an emulator, may lack it (then no download links come).
+std::string WithSelect(const std::string& link) {
+  if (link.find("$select=") != std::string::npos || link.find("%24select=") != std::string::npos) {
+    return link;
+  }
+  return WithQuery(link, {{"$select", kDeltaSelect}});
+}
+
 // Whether an answer to a delta link means "this cursor is no good any more".
 bool CursorRefused(const Response& resp) {
   if (resp.status == 410) return true;
@@ -129,9 +144,14 @@ int ListAll(jsync_instance* inst, std::map<std::string, uint64_t>* found, jsync_
 int ReadRound(jsync_instance* inst, std::string url, const std::string& what,
               std::vector<Item>* items, std::string* delta_link, bool* refused, jsync_error* err) {
   *refused = false;
+  std::set<std::string> seen;  // links of this round: a cycle is an error, not a long loop
   for (int page = 0; page < kMaxPages; ++page) {
+    if (!seen.insert(url).second) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                      "the delta pages' links go round in a circle");
+    }
     Request req;
-    req.url = url;
+    req.url = WithSelect(url);
     Response resp;
     const int rc = GraphExchange(inst->host, req, &resp, what, err);
     if (rc != JSYNC_OK) return rc;
@@ -155,11 +175,14 @@ int ReadRound(jsync_instance* inst, std::string url, const std::string& what,
     const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object())
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the answer is not JSON");
-    if (j.contains("value") && j["value"].is_array()) {
-      for (const json& v : j["value"]) {
-        Item item;
-        if (ParseItem(&v, &item)) items->push_back(std::move(item));
-      }
+    // A page without its list of changes must not move the cursor past them.
+    if (!j.contains("value") || !j["value"].is_array()) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                      "a delta page has no list of changes");
+    }
+    for (const json& v : j["value"]) {
+      Item item;
+      if (ParseItem(&v, &item)) items->push_back(std::move(item));
     }
     auto link = [&](const char* key) {
       return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
@@ -211,14 +234,11 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
   std::string delta_link;
   bool refused = false;
   if (cursor.empty()) {
-    rc = ReadRound(inst, WithQuery(DeltaStart(inst), {{"token", "latest"}}), what + " (start)",
-                   &items, &delta_link, &refused, err);
+    rc = ReadRound(inst, StartLink(inst), what + " (start)", &items, &delta_link, &refused, err);
     if (rc != JSYNC_OK) return rc;
     if (out->set_next != nullptr) out->set_next(out->ctx, delta_link.c_str());
     return JSYNC_OK;
   }
-  rc = LearnAppFolder(inst, what, err);
-  if (rc != JSYNC_OK) return rc;
   if (!SameOrigin(cursor, inst->origin)) {
     refused = true;
     rc = FailWith(err, JSYNC_NOT_FOUND_CURSOR_EXPIRED, what,
@@ -230,8 +250,7 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
     // An older host knows no expired cursor: a fresh start cursor, then everything.
     Log(inst, 2, "OneDrive changes: the cursor was refused; reporting a full listing instead");
     items.clear();
-    rc = ReadRound(inst, WithQuery(DeltaStart(inst), {{"token", "latest"}}), what + " (start)",
-                   &items, &delta_link, &refused, err);
+    rc = ReadRound(inst, StartLink(inst), what + " (start)", &items, &delta_link, &refused, err);
     if (rc != JSYNC_OK) return rc;
     std::map<std::string, uint64_t> found;
     rc = ListAll(inst, &found, err);
@@ -242,6 +261,16 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
   }
   if (rc != JSYNC_OK) return rc;
 
+  if (items.empty()) {  // a quiet poll: one request
+    if (out->set_next != nullptr) out->set_next(out->ctx, delta_link.c_str());
+    return JSYNC_OK;
+  }
+  // The app folder is among the ancestors delta reports; asked for only when it is not.
+  for (const Item& item : items) {
+    if (item.approot && inst->approot_id.empty()) inst->approot_id = item.id;
+  }
+  rc = LearnAppFolder(inst, what, err);
+  if (rc != JSYNC_OK) return rc;
   // What each id was before this round (a deleted item keeps no name in business drives).
   const std::map<std::string, ItemNode> before = inst->nodes;
   for (const Item& item : items) {
@@ -277,6 +306,9 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
       if (where == PathResolver::Where::kOutside) continue;
       if (ObjectPathOf(inst->location, item_path, &path) && !IsTemporary(path)) {
         present[path] = item.size;
+        if (!item.download_url.empty()) {
+          inst->links.Set(path, item.download_url, jsync_plugin::NowMs(inst->host));
+        }
       }
       continue;
     }
@@ -312,7 +344,10 @@ int DoChanges(jsync_instance* inst, const char* cursor_c, jsync_list_sink* out, 
       continue;
     }
     std::string path;
-    if (ObjectPathOf(inst->location, item_path, &path) && !IsTemporary(path)) removed.insert(path);
+    if (ObjectPathOf(inst->location, item_path, &path) && !IsTemporary(path)) {
+      removed.insert(path);
+      inst->links.Erase(path);
+    }
   }
   for (const auto& [path, size] : present) {
     removed.erase(path);  // another id holds the name now

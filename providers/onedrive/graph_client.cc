@@ -26,8 +26,30 @@ std::string StringMember(const json& object, std::string_view key) {
 }
 
 // Graph's message, cut so one answer cannot fill the error buffer.
+size_t FindBearer(const std::string& s, size_t from) {
+  for (size_t i = from; i + 6 <= s.size(); ++i) {
+    if (jsync_plugin::EqualsIgnoreCase(std::string_view(s).substr(i, 6), "bearer")) return i;
+  }
+  return std::string::npos;
+}
+
+// A service's text for one line of an error message: control characters become spaces (the
+// message is one line), a credential a hostile or buggy service echoes back ("Bearer ...") is
+// cut out (the plugin never holds the token, so it cannot look for it), and it stays short.
 std::string Short(std::string s) {
   constexpr size_t kMax = 160;
+  if (s.size() > 4 * kMax) s.resize(4 * kMax);
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  for (size_t at = 0; (at = FindBearer(s, at)) != std::string::npos;) {
+    size_t begin = at + 6;
+    while (begin < s.size() && s[begin] == ' ') ++begin;
+    size_t end = begin;
+    while (end < s.size() && s[end] != ' ' && s[end] != '"' && s[end] != '\'') ++end;
+    s.replace(begin, end - begin, "[redacted]");
+    at = begin + 10;
+  }
   if (s.size() > kMax) s = s.substr(0, kMax) + "...";
   return s;
 }
@@ -110,7 +132,7 @@ int FailFromResponse(const jsync_host_services* host, std::string_view what,
   const GraphError graph = ParseGraphError(response.body);
   std::string message =
       "OneDrive " + std::string(what) + ": " + jsync_plugin::HttpStatusText(status);
-  if (!graph.code.empty()) message += " (" + graph.code + ")";
+  if (!graph.code.empty()) message += " (" + Short(graph.code) + ")";
   if (!graph.message.empty()) message += ": " + Short(graph.message);
   int code = JSYNC_FATAL;
   switch (status) {

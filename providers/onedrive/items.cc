@@ -93,6 +93,12 @@ bool ParseItem(const void* json_object, Item* out) {
     if (p.contains("id") && p["id"].is_string()) item.parent_id = p["id"];
     if (p.contains("path") && p["path"].is_string()) item.parent_path = p["path"];
   }
+  if (j.contains("specialFolder") && j["specialFolder"].is_object()) {
+    item.approot = j["specialFolder"].value("name", "") == "approot";
+  }
+  if (j.contains("@microsoft.graph.downloadUrl") && j["@microsoft.graph.downloadUrl"].is_string()) {
+    item.download_url = j["@microsoft.graph.downloadUrl"];
+  }
   if (j.contains("lastModifiedDateTime") && j["lastModifiedDateTime"].is_string()) {
     item.mtime_ms = ParseGraphTime(j["lastModifiedDateTime"]);
   }
@@ -211,6 +217,41 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
   }
   return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                   "the download link was refused twice, a fresh one too");
+}
+
+int DownloadCached(jsync_instance* inst, const std::string& path, uint64_t offset, uint64_t length,
+                   jsync_sink* out, const jsync_get_sink* ext, const std::string& what, bool* used,
+                   jsync_error* err) {
+  *used = false;
+  if (length == 0) return JSYNC_OK;  // only whether it exists: :/content says
+  const auto link = inst->links.Find(path, jsync_plugin::NowMs(inst->host));
+  if (!link) return JSYNC_OK;
+  jsync_plugin::RangeTarget target(out, offset, length, ext);
+  Request dl;
+  dl.url = *link;
+  if (offset != 0 || length != UINT64_MAX) {
+    dl.headers = {{"Range", jsync_plugin::RangeHeaderValue(offset, length)}};
+  }
+  dl.target = &target;
+  dl.body_limit = jsync_plugin::DownloadBodyLimit(offset, length);
+  Response got;
+  const std::string step = what + " (download link)";
+  const int rc = PreauthenticatedExchange(inst->host, dl, &got, step, err);
+  if (rc != JSYNC_OK) return rc;
+  if (got.status == 401 || got.status == 403 || got.status == 404 || got.status == 410) {
+    inst->links.Erase(path);  // stale: read through :/content
+    return JSYNC_OK;
+  }
+  *used = true;
+  if (got.status == 200 || got.status == 206) {
+    if (target.bad_range()) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                      "the download starts after the byte asked for");
+    }
+    return JSYNC_OK;
+  }
+  if (got.status == 416) return JSYNC_OK;
+  return FailFromResponse(inst->host, step, got, err);
 }
 
 int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_t* data, size_t len,

@@ -22,11 +22,20 @@ struct Item {
   bool deleted = false;
   bool root = false;  // the drive's root
   uint64_t child_count = 0;
-  std::string quick_xor;    // file.hashes.quickXorHash, "" when absent
-  std::string parent_id;    // parentReference.id
-  std::string parent_path;  // parentReference.path ("" when absent, as in delta)
-  int64_t mtime_ms = -1;    // lastModifiedDateTime
+  std::string quick_xor;     // file.hashes.quickXorHash, "" when absent
+  std::string parent_id;     // parentReference.id
+  std::string parent_path;   // parentReference.path ("" when absent, as in delta)
+  int64_t mtime_ms = -1;     // lastModifiedDateTime
+  bool approot = false;      // specialFolder.name == "approot"
+  std::string download_url;  // @microsoft.graph.downloadUrl, "" when absent
 };
+
+// What listings and delta ask for: the fields above, and the download link of each file.
+inline constexpr const char* kListSelect =
+    "id,name,size,file,folder,eTag,lastModifiedDateTime,@microsoft.graph.downloadUrl";
+inline constexpr const char* kDeltaSelect =
+    "id,name,size,file,folder,deleted,root,specialFolder,parentReference,"
+    "@microsoft.graph.downloadUrl";
 
 // Reads one driveItem (a nlohmann::json object); false when it has no id.
 bool ParseItem(const void* json_object, Item* out);
@@ -41,6 +50,13 @@ int GetItem(jsync_instance* inst, const std::string& item_path, const std::strin
 // has not seen yet: POST children with conflictBehavior fail, a 409 meaning it exists.
 int EnsureFolders(jsync_instance* inst, const std::string& folder_path, const std::string& what,
                   jsync_error* err);
+
+// Bytes [offset, offset + length) of object `path` into `out` through a download link the
+// instance's LinkCache holds (one request); *used false when it holds none or the link was
+// refused (then dropped): the caller goes through Download.
+int DownloadCached(jsync_instance* inst, const std::string& path, uint64_t offset, uint64_t length,
+                   jsync_sink* out, const jsync_get_sink* ext, const std::string& what, bool* used,
+                   jsync_error* err);
 
 // Bytes [offset, offset + length) of the file at `item_path` into `out` (`ext`: the ABI-2
 // sink, or NULL): GET :/content answers 302 with a pre-authenticated link, which is fetched

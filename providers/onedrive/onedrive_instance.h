@@ -9,6 +9,7 @@
 #include <string>
 
 #include "jsync_provider.h"
+#include "link_cache.h"
 
 namespace jsync_onedrive {
 
@@ -54,6 +55,8 @@ struct jsync_instance {
   std::map<std::string, jsync_onedrive::UploadSession> sessions;
   // Items seen by id (the feed's map for naming paths and removals).
   std::map<std::string, jsync_onedrive::ItemNode> nodes;
+  // Download links by object path, shared by the instances of this location.
+  jsync_onedrive::LinkCache links;
   // The subscription watch() made or renewed last, and the address it notifies.
   std::string subscription_id;
   std::string subscription_url;

@@ -184,6 +184,7 @@ int OnedriveOpen(const jsync_host_services* host, const char* location, const ch
     }
     const int rc = ApplyConfig(inst.get(), config, err);
     if (rc != JSYNC_OK) return rc;
+    inst->links = jsync_onedrive::LinkCache::For(inst->graph, inst->location);
     *out = inst.release();  // no request: the host may open offline
     return JSYNC_OK;
   } catch (const std::exception& e) {

@@ -103,8 +103,10 @@ int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t le
   const std::string path = path_c;
   const std::string what = "get " + path;
   const jsync_get_sink* ext = JSYNC_GET_SINK(inst->host->abi_version, out);
-  const int rc =
-      Download(inst, ItemPath(inst->location, path), offset, length, out, ext, what, err);
+  bool used = false;
+  int rc = DownloadCached(inst, path, offset, length, out, ext, what, &used, err);
+  if (rc != JSYNC_OK || used) return rc;
+  rc = Download(inst, ItemPath(inst->location, path), offset, length, out, ext, what, err);
   if (JSYNC_PRIMARY(rc) == JSYNC_NOT_FOUND) {
     return FailWith(err, JSYNC_NOT_FOUND, what, "no such object");
   }
@@ -138,8 +140,7 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     s.folder = s.pending.front();
     s.pending.pop_front();
     url = WithQuery(ItemAddress(inst->graph, ItemPath(inst->location, s.folder)) + "/children",
-                    {{"$top", std::to_string(inst->page_size)},
-                     {"$select", "name,size,file,folder,id,eTag,lastModifiedDateTime"}});
+                    {{"$top", std::to_string(inst->page_size)}, {"$select", kListSelect}});
   }
   Request req;
   req.url = url;
@@ -153,10 +154,18 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     if (!j.is_object()) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the listing is not JSON");
     }
-    if (j.contains("value") && j["value"].is_array()) {
+    if (!j.contains("value") || !j["value"].is_array()) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                      "a listing page has no list of items");
+    }
+    {
       for (const json& v : j["value"]) {
         Item item;
         if (!ParseItem(&v, &item) || item.name.empty()) continue;
+        if (item.file && !(v.contains("size") && v["size"].is_number_integer())) {
+          return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                          "a file in the listing has no readable size");
+        }
         const std::string name = DecodeName(item.name);
         const std::string child = s.folder.empty() ? name : s.folder + "/" + name;
         if (item.folder) {
@@ -165,6 +174,9 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
         }
         if (!child.starts_with(prefix) || !ValidObjectPath(child)) continue;
         const bool temporary = IsTemporary(child);
+        if (item.file && !item.download_url.empty()) {
+          inst->links.Set(child, item.download_url, jsync_plugin::NowMs(inst->host));
+        }
         if (!v2) {
           if (item.file && !temporary) out->emit(out->ctx, child.c_str(), item.size);
           continue;
@@ -200,6 +212,7 @@ int DoRemove(jsync_instance* inst, const char* path_c, jsync_error* err) {
   if (path_c == nullptr || !ValidObjectPath(path_c)) return InvalidPath(err, path_c);
   const std::string path = path_c;
   const std::string what = "remove " + path;
+  inst->links.Erase(path);
   Request req;
   req.method = "DELETE";
   req.url = ItemAddress(inst->graph, ItemPath(inst->location, path));

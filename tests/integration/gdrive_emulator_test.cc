@@ -28,12 +28,9 @@ using nlohmann::json;
 
 const char* kAppData = "https://www.googleapis.com/auth/drive.appdata";
 
-struct Resp {
-  long status = 0;
-  bool transport_error = false;
-  std::map<std::string, std::string> headers;  // lower-cased names
-  std::string body;
-  json Json() const { return json::parse(body, nullptr, false); }
+struct Resp : HttpReply {
+  Resp() = default;
+  Resp(HttpReply r) : HttpReply(std::move(r)) {}  // NOLINT: implicit on purpose
   std::string Reason() const {
     const json j = Json();
     return j.is_object() && j.contains("error") && j["error"].is_object()
@@ -46,49 +43,9 @@ struct Resp {
   }
 };
 
-size_t OnBody(char* d, size_t s, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(d, s * n);
-  return s * n;
-}
-size_t OnHeader(char* d, size_t s, size_t n, void* out) {
-  std::string line(d, s * n);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    value.erase(value.find_last_not_of("\r\n") + 1);
-    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
-  }
-  return s * n;
-}
-
 Resp Http(const std::string& method, const std::string& url,
           const std::vector<std::string>& headers = {}, const std::string& body = "") {
-  Resp r;
-  CURL* curl = curl_easy_init();
-  curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  list = curl_slist_append(list, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  if (method != "GET" && method != "DELETE") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  }
-  r.transport_error = curl_easy_perform(curl) != CURLE_OK;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  return r;
+  return RawHttp(method, url, headers, body);
 }
 
 std::string Esc(const std::string& s) {

@@ -351,6 +351,49 @@ TEST_F(OnedrivePluginTest, DeltaFeedReportsAdditionsRemovalsAndExpiredCursors) {
   EXPECT_TRUE(feed.changed.empty());
 }
 
+// Delta pages and listings carry each file's download link: a get that follows is one request
+// (the link, without credentials), not two (:/content's 302, then the link); other instances of
+// the location use them too. A quiet poll is one request.
+TEST_F(OnedrivePluginTest, GetAfterTheFeedOrAListingIsOneRequest) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  auto p = Open();
+  Feed feed;
+  ASSERT_EQ(Changes(*p, "", &feed), JSYNC_OK) << err_.message;
+  ASSERT_EQ(p->Put("changes/d/1", "first change", &err_), JSYNC_OK) << err_.message;
+  ASSERT_EQ(p->Put("changes/d/2", "second change", &err_), JSYNC_OK) << err_.message;
+  ASSERT_EQ(Changes(*p, feed.cursor, &feed), JSYNC_OK) << err_.message;
+  ASSERT_EQ(feed.changed.size(), 2u);
+  size_t before = Logged().size();
+  auto pooled = Open();  // another instance of the location (the host's transfer pool)
+  std::string got;
+  ASSERT_EQ(pooled->Get("changes/d/1", &got, &err_), JSYNC_OK) << err_.message;
+  EXPECT_EQ(got, "first change");
+  auto log = Logged();
+  ASSERT_EQ(log.size(), before + 1) << "one request for the get";
+  EXPECT_TRUE(log.back().value("path", "").starts_with("/download/"));
+  EXPECT_FALSE(log.back().value("authorization", false));
+  ASSERT_EQ(p->Get("changes/d/2", &got, &err_, 7, 6), JSYNC_OK) << err_.message;
+  EXPECT_EQ(got, "change");
+  EXPECT_EQ(Logged().size(), before + 2);
+  // A quiet poll: the delta link alone.
+  before = Logged().size();
+  ASSERT_EQ(Changes(*p, feed.cursor, &feed), JSYNC_OK) << err_.message;
+  EXPECT_TRUE(feed.changed.empty());
+  EXPECT_EQ(Logged().size(), before + 1);
+  // A listing fills the links too (another location: nothing cached from the feed there).
+  auto listed = Open({}, "listed");
+  ASSERT_EQ(listed->Put("devices/x", "device x", &err_), JSYNC_OK) << err_.message;
+  std::vector<provider::ObjectInfo> all;
+  ASSERT_EQ(listed->ListAll("devices/", &all, &err_), JSYNC_OK) << err_.message;
+  before = Logged().size();
+  ASSERT_EQ(Open({}, "listed")->Get("devices/x", &got, &err_), JSYNC_OK) << err_.message;
+  EXPECT_EQ(got, "device x");
+  EXPECT_EQ(Logged().size(), before + 1);
+  // A removed object's link is dropped; a stale one falls back to :/content.
+  ASSERT_EQ(p->Remove("changes/d/1", &err_), JSYNC_OK) << err_.message;
+  EXPECT_EQ(pooled->Get("changes/d/1", &got, &err_), JSYNC_NOT_FOUND) << err_.message;
+}
+
 TEST_F(OnedrivePluginTest, ResyncRequiredIsAnExpiredCursor) {
   ASSERT_NO_FATAL_FAILURE(Start({"--faults", "resync@1"}));
   auto p = Open();

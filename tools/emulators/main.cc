@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "net/local_http_server.h"
@@ -28,13 +29,51 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// Blocks SIGTERM/SIGINT in every thread (call before starting any); returns the set to wait on.
+sigset_t BlockStopSignals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return stop;
+}
+
+// Creates the state folder; "" or why not.
+std::string MakeStateDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  return ec ? "cannot create the state folder " + dir + ": " + ec.message() : "";
+}
+
+// Serves `handler` on 127.0.0.1:port until SIGTERM/SIGINT (blocked with BlockStopSignals before
+// any thread started); `started` learns the base URL before it becomes the first stdout line.
+int ServeUntilStopped(const sigset_t& stop, int port, jsync::net::LocalHandler handler,
+                      const std::function<void(const std::string&)>& started,
+                      const std::string& what, const std::string& state_dir) {
+  jsync::net::LocalServerOptions server_options;
+  server_options.port = static_cast<uint16_t>(port);
+  auto server = jsync::net::LocalHttpServer::Start(std::move(handler), server_options);
+  if (!server.ok()) return Fail(server.status().message());
+  const std::string base = (*server)->base_url();
+  started(base);
+  std::printf("%s\n", base.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "jsync-emulator: %s at %s, state in %s\n", what.c_str(), base.c_str(),
+               state_dir.c_str());
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::fprintf(stderr, "jsync-emulator: stopping (signal %d)\n", sig);
+  (*server)->Stop();
+  return 0;
+}
+
 int RunGdrive(int port, const std::string& state_dir, const std::string& faults_spec,
               int64_t latency_ms, const DriveOptions& base_options, const OAuthOptions& oauth_in) {
   auto faults = FaultSpec::Parse(faults_spec);
   if (!faults.ok()) return Fail(faults.status().message());
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) return Fail("cannot create the state folder " + state_dir + ": " + ec.message());
+  if (auto why = MakeStateDir(state_dir); !why.empty()) return Fail(why);
   auto state = DriveState::Open(state_dir);
   if (!state.ok()) return Fail(state.status().message());
 
@@ -49,42 +88,14 @@ int RunGdrive(int port, const std::string& state_dir, const std::string& faults_
   DriveApi api(options, std::move(state).value(), &oauth, &webhooks);
 
   // Block the stop signals in every thread; the main thread waits for them with sigwait.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  jsync::net::LocalServerOptions server_options;
-  server_options.port = static_cast<uint16_t>(port);
-  auto server = jsync::net::LocalHttpServer::Start(
-      [&api](const jsync::net::LocalRequest& req) { return api.Handle(req); }, server_options);
-  if (!server.ok()) return Fail(server.status().message());
-  const std::string base = (*server)->base_url();
-  oauth.set_base_url(base);
-  api.set_base_url(base);
-  std::printf("%s\n", base.c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "jsync-emulator: Google Drive v3 at %s, state in %s\n", base.c_str(),
-               state_dir.c_str());
-
-  int sig = 0;
-  sigwait(&stop, &sig);
-  std::fprintf(stderr, "jsync-emulator: stopping (signal %d)\n", sig);
-  (*server)->Stop();
-  return 0;
-}
-
-// Blocks SIGTERM/SIGINT in every thread (call before starting any); returns the set to wait on.
-sigset_t BlockStopSignals() {
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  return stop;
+  const sigset_t stop = BlockStopSignals();
+  return ServeUntilStopped(
+      stop, port, [&api](const jsync::net::LocalRequest& req) { return api.Handle(req); },
+      [&](const std::string& base) {
+        oauth.set_base_url(base);
+        api.set_base_url(base);
+      },
+      "Google Drive v3", state_dir);
 }
 
 struct OnedriveFlags {
@@ -100,9 +111,7 @@ int RunOnedrive(OnedriveFlags flags) {
   namespace od = jsync::emulator::onedrive;
   auto faults = od::FaultSpec::Parse(flags.faults);
   if (!faults.ok()) return Fail(faults.status().message());
-  std::error_code ec;
-  std::filesystem::create_directories(flags.state_dir, ec);
-  if (ec) return Fail("cannot create the state folder " + flags.state_dir + ": " + ec.message());
+  if (auto why = MakeStateDir(flags.state_dir); !why.empty()) return Fail(why);
   auto state = od::GraphState::Open(flags.state_dir, flags.graph.business, flags.app_name);
   if (!state.ok()) return Fail(state.status().message());
 
@@ -116,24 +125,15 @@ int RunOnedrive(OnedriveFlags flags) {
   flags.graph.faults = *faults;
   od::GraphApi api(flags.graph, std::move(state).value(), &identity, &subscriptions);
 
-  jsync::net::LocalServerOptions server_options;
-  server_options.port = static_cast<uint16_t>(flags.port);
-  auto server = jsync::net::LocalHttpServer::Start(
-      [&api](const jsync::net::LocalRequest& req) { return api.Handle(req); }, server_options);
-  if (!server.ok()) return Fail(server.status().message());
-  const std::string base = (*server)->base_url();
-  identity.set_base_url(base);
-  api.set_base_url(base);
-  std::printf("%s\n", base.c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "jsync-emulator: Microsoft Graph v1.0 (%s OneDrive) at %s, state in %s\n",
-               flags.graph.business ? "business" : "personal", base.c_str(),
-               flags.state_dir.c_str());
-  int sig = 0;
-  sigwait(&stop, &sig);
-  std::fprintf(stderr, "jsync-emulator: stopping (signal %d)\n", sig);
-  (*server)->Stop();
-  return 0;
+  return ServeUntilStopped(
+      stop, flags.port, [&api](const jsync::net::LocalRequest& req) { return api.Handle(req); },
+      [&](const std::string& base) {
+        identity.set_base_url(base);
+        api.set_base_url(base);
+      },
+      std::string("Microsoft Graph v1.0 (") + (flags.graph.business ? "business" : "personal") +
+          " OneDrive)",
+      flags.state_dir);
 }
 
 void AddOnedriveFlags(CLI::App* od, OnedriveFlags* f) {

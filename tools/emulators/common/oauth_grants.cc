@@ -1,7 +1,6 @@
 #include "tools/emulators/common/oauth_grants.h"
 
 #include <iterator>
-
 #include <nlohmann/json.hpp>
 
 #include "tools/emulators/common/oauth_rules.h"
@@ -71,8 +70,7 @@ void OAuthGrants::AddCode(const std::string& code, const AuthRequest& request,
   codes_[HexSha256(code)] = {request, NowMs() + lifetime_ms, false};
 }
 
-OAuthGrants::Redeem OAuthGrants::RedeemCode(const std::string& code,
-                                            const std::string& client_id,
+OAuthGrants::Redeem OAuthGrants::RedeemCode(const std::string& code, const std::string& client_id,
                                             const std::string& redirect_uri,
                                             const std::string& verifier, AuthRequest* request) {
   std::lock_guard lock(mu_);
@@ -114,8 +112,7 @@ bool OAuthGrants::AnswerUserCode(const std::string& typed, bool approve) {
 }
 
 OAuthGrants::Poll OAuthGrants::PollDeviceCode(const std::string& device_code,
-                                              const std::string& client_id,
-                                              std::string* scope) {
+                                              const std::string& client_id, std::string* scope) {
   const int64_t now = NowMs();
   std::lock_guard lock(mu_);
   auto it = devices_.find(HexSha256(device_code));

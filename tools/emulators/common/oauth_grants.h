@@ -40,8 +40,16 @@ class OAuthGrants {
   bool TakeConsent(const std::string& id, AuthRequest* request);
 
   void AddCode(const std::string& code, const AuthRequest& request, int64_t lifetime_ms);
-  enum class Redeem { kOk, kUnknown, kUsed, kExpired, kOtherClient, kOtherRedirect, kNoVerifier,
-                      kBadVerifier };
+  enum class Redeem {
+    kOk,
+    kUnknown,
+    kUsed,
+    kExpired,
+    kOtherClient,
+    kOtherRedirect,
+    kNoVerifier,
+    kBadVerifier
+  };
   // Redeems an authorization code, checking in this order: known, unused, unexpired, issued to
   // `client_id`, for `redirect_uri`, a verifier given, PKCE. A code is spent by the redemption
   // attempt that reaches the PKCE check, whatever its outcome. Whenever the code is known,
@@ -51,13 +59,20 @@ class OAuthGrants {
                     AuthRequest* request);
 
   void AddDeviceCode(const std::string& device_code, const std::string& user_code,
-                     const std::string& client_id, const std::string& scope,
-                     int64_t lifetime_ms);
+                     const std::string& client_id, const std::string& scope, int64_t lifetime_ms);
   // The verification page's answer: approves (or denies) the pending, unexpired device code
   // whose user code is `typed` once normalised. False when there is none.
   bool AnswerUserCode(const std::string& typed, bool approve);
-  enum class Poll { kApproved, kUnknown, kOtherClient, kRedeemed, kExpired, kDenied, kSlowDown,
-                    kPending };
+  enum class Poll {
+    kApproved,
+    kUnknown,
+    kOtherClient,
+    kRedeemed,
+    kExpired,
+    kDenied,
+    kSlowDown,
+    kPending
+  };
   // A token request's poll of `device_code`, checked in this order. kDenied is answered once,
   // kApproved once (with *scope, the code then redeemed); a poll sooner than the interval after
   // the previous one is kSlowDown and counts as the previous one.
@@ -116,13 +131,13 @@ class OAuthGrants {
 
   const OAuthGrantsOptions options_;
   std::mutex mu_;
-  std::map<std::string, StoredGrant> grants_;       // grant id → grant
-  std::map<std::string, Access> access_;            // sha256(access token) → access
-  std::map<std::string, std::string> refresh_;      // sha256(refresh token) → grant id
-  std::map<std::string, std::string> retired_;      // sha256(rotated-out refresh) → grant id
-  std::map<std::string, Code> codes_;               // sha256(code) → request
-  std::map<std::string, Device> devices_;           // sha256(device code) → request
-  std::map<std::string, AuthRequest> consents_;     // consent id → request
+  std::map<std::string, StoredGrant> grants_;    // grant id → grant
+  std::map<std::string, Access> access_;         // sha256(access token) → access
+  std::map<std::string, std::string> refresh_;   // sha256(refresh token) → grant id
+  std::map<std::string, std::string> retired_;   // sha256(rotated-out refresh) → grant id
+  std::map<std::string, Code> codes_;            // sha256(code) → request
+  std::map<std::string, Device> devices_;        // sha256(device code) → request
+  std::map<std::string, AuthRequest> consents_;  // consent id → request
 };
 
 }  // namespace jsync::emulator

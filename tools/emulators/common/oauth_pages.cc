@@ -19,8 +19,8 @@ net::LocalResponse RedirectTo(const std::string& location, const std::string& ca
 net::LocalResponse HtmlPage(int status, const std::string& title, const std::string& body_html) {
   const std::string t = HtmlEscape(title);
   return net::LocalResponse::Text(status,
-                                  "<!doctype html><html><head><meta charset=\"utf-8\"><title>" +
-                                      t + "</title></head><body><h1>" + t + "</h1>" + body_html +
+                                  "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + t +
+                                      "</title></head><body><h1>" + t + "</h1>" + body_html +
                                       "</body></html>\n",
                                   "text/html; charset=utf-8");
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/emulators/common/json_store.h"
 #include "tools/emulators/gdrive/util.h"
 
 namespace fs = std::filesystem;
@@ -121,33 +122,23 @@ Result<std::unique_ptr<DriveState>> DriveState::Open(const std::string& dir) {
   app.mime_type = kFolderMime;
   app.space = kAppDataSpace;
   app.created_ms = app.modified_ms = meta.value("createdMs", NowMs());
-  if (!WriteFileAtomic(meta_path, meta.dump(2)))
-    return Status::Fatal("cannot write " + meta_path);
+  if (!WriteFileAtomic(meta_path, meta.dump(2))) return Status::Fatal("cannot write " + meta_path);
 
-  for (const auto& entry : fs::directory_iterator(fs::path(dir) / "files", ec)) {
-    if (entry.path().extension() != ".json") continue;
-    if (!ReadFile(entry.path().string(), &text)) continue;
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return Status::Fatal(entry.path().string() + " is not valid JSON");
-    DriveFile f = DriveFile::FromStored(j);
-    s->files_[f.id] = std::move(f);
-  }
-  if (ReadFile(dir + "/changes.jsonl", &text)) {
-    std::stringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object()) continue;  // a torn last line after a crash
-      Change c;
-      c.seq = j.value("seq", int64_t{0});
-      c.file_id = j.value("fileId", "");
-      c.space = j.value("space", kAppDataSpace);
-      c.time_ms = j.value("time", int64_t{0});
-      c.removed = j.value("removed", false);
-      s->changes_.push_back(c);
-      s->next_seq_ = std::max(s->next_seq_, c.seq + 1);
-    }
-  }
+  JSYNC_RETURN_IF_ERROR(
+      ForEachJsonFile((fs::path(dir) / "files").string(), [&](const nlohmann::json& j) {
+        DriveFile f = DriveFile::FromStored(j);
+        s->files_[f.id] = std::move(f);
+      }));
+  ForEachJsonLine(dir + "/changes.jsonl", [&](const nlohmann::json& j) {
+    Change c;
+    c.seq = j.value("seq", int64_t{0});
+    c.file_id = j.value("fileId", "");
+    c.space = j.value("space", kAppDataSpace);
+    c.time_ms = j.value("time", int64_t{0});
+    c.removed = j.value("removed", false);
+    s->changes_.push_back(c);
+    s->next_seq_ = std::max(s->next_seq_, c.seq + 1);
+  });
   return s;
 }
 
@@ -175,16 +166,12 @@ Status DriveState::AppendChange(const DriveFile& file, bool removed) {
   c.space = file.space;
   c.time_ms = NowMs();
   c.removed = removed;
-  const nlohmann::json j = {{"seq", c.seq},         {"fileId", c.file_id},
-                            {"space", c.space},     {"time", c.time_ms},
+  const nlohmann::json j = {{"seq", c.seq},
+                            {"fileId", c.file_id},
+                            {"space", c.space},
+                            {"time", c.time_ms},
                             {"removed", c.removed}};
-  const std::string line = j.dump() + "\n";
-  const std::string path = dir_ + "/changes.jsonl";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot open " + path);
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!ok) return Status::Fatal("cannot append to " + path);
+  JSYNC_RETURN_IF_ERROR(AppendLine(dir_ + "/changes.jsonl", j.dump()));
   changes_.push_back(c);
   return Status::Ok();
 }

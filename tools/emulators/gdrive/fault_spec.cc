@@ -1,16 +1,13 @@
 #include "tools/emulators/gdrive/fault_spec.h"
 
-#include <cctype>
 #include <sstream>
+
+#include "tools/emulators/common/fault_when.h"
 
 namespace jsync::emulator::gdrive {
 namespace {
 
-struct KindName {
-  FaultKind kind;
-  const char* name;
-};
-constexpr KindName kKinds[] = {
+constexpr KindName<FaultKind> kKinds[] = {
     {FaultKind::kRate, "rate"},
     {FaultKind::k429, "429"},
     {FaultKind::k429Date, "429-date"},
@@ -24,21 +21,9 @@ constexpr KindName kKinds[] = {
     {FaultKind::kDropAfter, "drop-after"},
 };
 
-bool ParseCount(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::stoull(s);
-  return *out >= 1;
-}
-
 }  // namespace
 
-const char* FaultKindName(FaultKind kind) {
-  for (const auto& k : kKinds)
-    if (k.kind == kind) return k.name;
-  return "?";
-}
+const char* FaultKindName(FaultKind kind) { return NameOfKind(kKinds, kind); }
 
 Result<FaultSpec> FaultSpec::Parse(const std::string& spec) {
   FaultSpec out;
@@ -49,31 +34,17 @@ Result<FaultSpec> FaultSpec::Parse(const std::string& spec) {
     const size_t at = entry.find('@');
     const std::string kind = entry.substr(0, at);
     Fault fault;
-    bool known = false;
-    for (const auto& k : kKinds) {
-      if (kind == k.name) {
-        fault.kind = k.kind;
-        known = true;
-      }
-    }
-    if (!known) {
+    if (!KindOfName(kKinds, kind, &fault.kind)) {
       return Status::Invalid("--faults: unknown fault kind '" + kind + "' in '" + entry +
                              "' (kinds: rate, 429, 429-date, 500, 502, 503, drop, drop-after, "
                              "drop-upload, expire-token, quota)");
     }
     if (at != std::string::npos) {
       const std::string when = entry.substr(at + 1);
-      bool ok;
-      if (!when.empty() && when.back() == '+') {
-        ok = ParseCount(when.substr(0, when.size() - 1), &fault.first);
-        fault.last = UINT64_MAX;
-      } else if (const size_t dash = when.find('-'); dash != std::string::npos) {
-        ok = ParseCount(when.substr(0, dash), &fault.first) &&
-             ParseCount(when.substr(dash + 1), &fault.last) && fault.last >= fault.first;
-      } else {
-        ok = ParseCount(when, &fault.first);
-        fault.last = fault.first;
-      }
+      RequestRange range;
+      const bool ok = ParseRequestRange(when, &range);
+      fault.first = range.first;
+      fault.last = range.last;
       if (!ok) {
         return Status::Invalid("--faults: bad request range '" + when + "' in '" + entry +
                                "' (use N, N-M or N+, counting from 1)");

@@ -10,13 +10,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
-#include "net/local_http_server.h"
 #include "core/util/status.h"
+#include "net/local_http_server.h"
+#include "tools/emulators/common/oauth_grants.h"
 
 namespace jsync::emulator::gdrive {
 
@@ -43,38 +42,13 @@ class OAuthServer {
   // The answer when `req` is for an OAuth route; nullopt otherwise.
   std::optional<net::LocalResponse> Handle(const net::LocalRequest& req);
 
-  enum class Check { kOk, kUnknown, kExpired };
+  using Check = TokenCheck;
   // Looks up a bearer token; on kOk sets *scope (space-separated).
   Check CheckAccessToken(const std::string& token, std::string* scope);
   // Makes a token expire now (the expire-token fault).
   void ExpireAccessToken(const std::string& token);
 
  private:
-  struct Grant {
-    std::string client_id;
-    std::string scope;
-    std::string refresh_hash;
-  };
-  struct Access {
-    std::string grant_id;
-    int64_t expires_ms = 0;
-  };
-  struct AuthCode {
-    std::string client_id, redirect_uri, scope, challenge;
-    int64_t expires_ms = 0;
-    bool used = false;
-  };
-  struct DeviceCode {
-    std::string client_id, scope, user_code;
-    int64_t expires_ms = 0;
-    int64_t last_poll_ms = 0;
-    int polls = 0;
-    enum class State { kPending, kApproved, kDenied, kDone } state = State::kPending;
-  };
-  struct PendingConsent {
-    std::string redirect_uri, state, scope, challenge, client_id;
-  };
-
   net::LocalResponse Authorize(const net::LocalRequest& req);
   net::LocalResponse Approve(const net::LocalRequest& req);
   net::LocalResponse Token(const net::LocalRequest& req);
@@ -82,21 +56,17 @@ class OAuthServer {
   net::LocalResponse DevicePage(const net::LocalRequest& req);
   net::LocalResponse Revoke(const net::LocalRequest& req);
 
-  // Under mu_: a new grant with tokens; the JSON token response.
+  // A new code for `request`; the redirect that hands it to the client.
+  net::LocalResponse RedirectWithCode(const AuthRequest& request);
+  // A new grant with its tokens (Google's refresh tokens do not rotate); the token response.
   net::LocalResponse IssueTokens(const std::string& client_id, const std::string& scope);
-  net::LocalResponse IssueAccess(const std::string& grant_id, bool with_refresh,
-                                 const std::string& refresh_token);
-  void Save();  // under mu_
+  // The token response of an access token.
+  net::LocalResponse AccessAnswer(const std::string& token, const std::string& scope,
+                                  const std::string& refresh_token);
 
   OAuthOptions options_;
   std::string base_url_;
-  std::mutex mu_;
-  std::map<std::string, Grant> grants_;       // grant id → grant
-  std::map<std::string, Access> access_;      // sha256(access token) → access
-  std::map<std::string, std::string> refresh_;  // sha256(refresh token) → grant id
-  std::map<std::string, AuthCode> codes_;     // code → request
-  std::map<std::string, DeviceCode> devices_;  // device code → request
-  std::map<std::string, PendingConsent> consents_;  // consent id → request
+  OAuthGrants grants_;
 };
 
 }  // namespace jsync::emulator::gdrive

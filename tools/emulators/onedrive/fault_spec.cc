@@ -3,14 +3,12 @@
 #include <cctype>
 #include <sstream>
 
+#include "tools/emulators/common/fault_when.h"
+
 namespace jsync::emulator::onedrive {
 namespace {
 
-struct KindName {
-  FaultKind kind;
-  const char* name;
-};
-constexpr KindName kKinds[] = {
+constexpr KindName<FaultKind> kKinds[] = {
     {FaultKind::k429, "429"},
     {FaultKind::k503, "503"},
     {FaultKind::k500, "500"},
@@ -32,14 +30,6 @@ constexpr const char* kKindList =
     "429[:S|:none], 503[:S|:none], 500, 502, 504, 509, drop, drop-after, drop-upload, "
     "drop-download, expire-download, expire-token, quota, 423, resync, throttle-every:N:S";
 
-bool ParseCount(const std::string& s, uint64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::stoull(s);
-  return *out >= 1;
-}
-
 // A Retry-After in delta-seconds, integer or decimal ("2.128", as Graph's sample shows).
 bool ValidSeconds(const std::string& s) {
   if (s.empty() || s.size() > 12) return false;
@@ -56,11 +46,7 @@ bool ValidSeconds(const std::string& s) {
 
 }  // namespace
 
-const char* FaultKindName(FaultKind kind) {
-  for (const auto& k : kKinds)
-    if (k.kind == kind) return k.name;
-  return "?";
-}
+const char* FaultKindName(FaultKind kind) { return NameOfKind(kKinds, kind); }
 
 bool IsArmed(FaultKind kind) {
   switch (kind) {
@@ -103,14 +89,7 @@ Result<FaultSpec> FaultSpec::Parse(const std::string& spec) {
       continue;
     }
     Fault fault;
-    bool known = false;
-    for (const auto& k : kKinds) {
-      if (kind == k.name) {
-        fault.kind = k.kind;
-        known = true;
-      }
-    }
-    if (!known) return bad("unknown fault kind '" + kind + "'");
+    if (!KindOfName(kKinds, kind, &fault.kind)) return bad("unknown fault kind '" + kind + "'");
     if (colon != std::string::npos) {
       if (fault.kind != FaultKind::k429 && fault.kind != FaultKind::k503)
         return bad("only 429 and 503 take an argument");
@@ -124,17 +103,10 @@ Result<FaultSpec> FaultSpec::Parse(const std::string& spec) {
     }
     if (at != std::string::npos) {
       const std::string when = entry.substr(at + 1);
-      bool ok;
-      if (!when.empty() && when.back() == '+') {
-        ok = ParseCount(when.substr(0, when.size() - 1), &fault.first);
-        fault.last = UINT64_MAX;
-      } else if (const size_t dash = when.find('-'); dash != std::string::npos) {
-        ok = ParseCount(when.substr(0, dash), &fault.first) &&
-             ParseCount(when.substr(dash + 1), &fault.last) && fault.last >= fault.first;
-      } else {
-        ok = ParseCount(when, &fault.first);
-        fault.last = fault.first;
-      }
+      RequestRange range;
+      const bool ok = ParseRequestRange(when, &range);
+      fault.first = range.first;
+      fault.last = range.last;
       if (!ok) return bad("bad request range '" + when + "'");
     }
     out.faults.push_back(fault);

@@ -235,6 +235,7 @@ void GraphApi::LogRequest(const LocalRequest& req, int64_t t_ms, const LocalResp
       {"t_ms", t_ms},   {"method", req.method}, {"path", RedactPath(req.path)},
       {"query", query}, {"content_type", type}, {"status", dropped ? 0 : r.status}};
   if (dropped) line["dropped"] = true;
+  if (!dropped && r.truncate_body_at >= 0) line["truncated"] = true;  // drop-download
   for (const auto& [k, v] : r.headers) {
     if (k == "Retry-After" && !dropped) line["retry_after"] = CeilSeconds(v);
   }
@@ -265,10 +266,10 @@ void GraphApi::NotifyIfChanged() {
     const int64_t last = state_->last_seq();
     if (last == notified_seq_) return;
     const std::string approot = state_->approot_id();
-    for (const auto& ch : state_->changes()) {
-      if (ch.seq <= notified_seq_) continue;
+    const auto& log = state_->changes();
+    for (auto it = log.rbegin(); it != log.rend() && it->seq > notified_seq_; ++it) {
       changed = true;
-      if (!approot.empty() && state_->IsWithin(ch.item_id, approot)) in_approot = true;
+      if (!approot.empty() && state_->IsWithin(it->item_id, approot)) in_approot = true;
     }
     notified_seq_ = last;
   }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "tools/emulators/common/numbers.h"
 #include "tools/emulators/common/util.h"
 #include "tools/emulators/onedrive/graph_api.h"
 #include "tools/emulators/onedrive/graph_errors.h"
@@ -25,14 +26,6 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
-bool ToInt(const std::string& s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::stoll(s);
-  return true;
-}
-
 }  // namespace
 
 LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
@@ -41,7 +34,7 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
   if (auto e = ParseSelect(req, &select)) return *e;
   int64_t top = options_.page_size;
   const std::string top_text = req.QueryParam("$top");
-  if (!top_text.empty() && (!ToInt(top_text, &top) || top < 1 || top > 1000))
+  if (!top_text.empty() && (!ParseDecimal(top_text, &top) || top < 1 || top > 1000))
     return GraphError(400, "invalidRequest", "Invalid $top value: " + top_text);
   const std::string token = a.has_token_fn ? a.delta_token : req.QueryParam("token");
   // The address the links point at (the path as requested, without the function form).
@@ -67,15 +60,20 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
     gone.headers.emplace_back("Location", link_base);
     return gone;
   };
+  // Graph keeps $top and $select in the links it hands back.
+  std::string extra;
+  if (!top_text.empty()) extra += "&$top=" + top_text;
+  if (!req.QueryParam("$select").empty())
+    extra += "&$select=" + net::PercentEncode(req.QueryParam("$select"));
   const int64_t now = NowMs();
   int64_t from = 0, to = state_->last_seq(), offset = 0;
   bool scratch = token.empty();  // a round from scratch: every live item, no tombstones
   if (token == "latest") {
     return GraphJson(
-        200,
-        {{"value", nlohmann::json::array()},
-         {"@odata.deltaLink",
-          link_base + "?token=" + Sign("d|" + std::to_string(to) + "|" + std::to_string(now))}});
+        200, {{"value", nlohmann::json::array()},
+              {"@odata.deltaLink",
+               link_base + "?token=" + Sign("d|" + std::to_string(to) + "|" + std::to_string(now)) +
+                   extra}});
   }
   if (!token.empty()) {
     std::string payload;
@@ -85,11 +83,11 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
     int64_t issued = 0;
     bool ok = false;
     if (parts.size() == 3 && parts[0] == "d") {
-      ok = ToInt(parts[1], &from) && ToInt(parts[2], &issued);
+      ok = ParseDecimal(parts[1], &from) && ParseDecimal(parts[2], &issued);
     } else if (parts.size() == 5 && (parts[0] == "n" || parts[0] == "s")) {
       scratch = parts[0] == "s";
-      ok = ToInt(parts[1], &from) && ToInt(parts[2], &to) && ToInt(parts[3], &offset) &&
-           ToInt(parts[4], &issued);
+      ok = ParseDecimal(parts[1], &from) && ParseDecimal(parts[2], &to) &&
+           ParseDecimal(parts[3], &offset) && ParseDecimal(parts[4], &issued);
     }
     if (!ok || from > state_->last_seq())
       return GraphError(400, "invalidRequest", "The delta token is not valid.");
@@ -132,10 +130,6 @@ LocalResponse GraphApi::Delta(const Call& c, const Address& a) {
     if (item != nullptr) value.push_back(ItemJson(*item, select, true, false));
   }
   nlohmann::json body = {{"value", value}};
-  std::string extra;
-  if (!top_text.empty()) extra += "&$top=" + top_text;
-  if (!req.QueryParam("$select").empty())
-    extra += "&$select=" + net::PercentEncode(req.QueryParam("$select"));
   if (offset + top < static_cast<int64_t>(ordered.size())) {
     const std::string cursor = std::string(scratch ? "s|" : "n|") + std::to_string(from) + "|" +
                                std::to_string(to) + "|" + std::to_string(offset + top) + "|" +

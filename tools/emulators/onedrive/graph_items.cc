@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "tools/emulators/common/numbers.h"
 #include "tools/emulators/common/util.h"
 #include "tools/emulators/onedrive/graph_api.h"
 #include "tools/emulators/onedrive/graph_errors.h"
@@ -61,14 +62,6 @@ const std::set<std::string>& DriveItemProperties() {
                                           "analytics",
                                           kDownloadUrlKey};
   return k;
-}
-
-bool ParseInt(const std::string& s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::stoll(s);
-  return true;
 }
 
 bool ValidName(const std::string& name) {
@@ -270,7 +263,7 @@ LocalResponse GraphApi::ListChildren(const Call& c, const Address& a) {
   if (auto e = ParseSelect(req, &select)) return *e;
   int64_t top = options_.page_size;
   const std::string top_text = req.QueryParam("$top");
-  if (!top_text.empty() && (!ParseInt(top_text, &top) || top < 1 || top > 1000))
+  if (!top_text.empty() && (!ParseDecimal(top_text, &top) || top < 1 || top > 1000))
     return GraphError(400, "invalidRequest", "Invalid $top value: " + top_text);
   std::lock_guard lock(mu_);
   Resolved r;
@@ -283,7 +276,7 @@ LocalResponse GraphApi::ListChildren(const Call& c, const Address& a) {
     std::string payload;
     const std::string prefix = "children|" + r.item->id + "|";
     if (!Verify(skip, &payload) || payload.rfind(prefix, 0) != 0 ||
-        !ParseInt(payload.substr(prefix.size()), &offset))
+        !ParseDecimal(payload.substr(prefix.size()), &offset))
       return GraphError(400, "invalidRequest", "Invalid $skiptoken.");
   }
   const auto children = state_->Children(r.item->id);
@@ -515,7 +508,7 @@ LocalResponse GraphApi::Download(const LocalRequest& req, const std::string& tok
   std::getline(in, version, '|');
   std::getline(in, expires, '|');
   int64_t expires_ms = 0;
-  if (!ParseInt(expires, &expires_ms) || expires_ms <= NowMs() ||
+  if (!ParseDecimal(expires, &expires_ms) || expires_ms <= NowMs() ||
       TakeArmed(FaultKind::kExpireDownload))
     return GraphError(401, "unauthenticated", "The download URL has expired.");
   std::string content, etag;
@@ -542,11 +535,11 @@ LocalResponse GraphApi::Download(const LocalRequest& req, const std::string& tok
     bool ok = dash != std::string::npos;
     if (ok && dash == 0) {
       int64_t n = 0;
-      ok = ParseInt(spec.substr(1), &n) && n > 0;
+      ok = ParseDecimal(spec.substr(1), &n) && n > 0;
       first = std::max<int64_t>(0, size - n);
     } else if (ok) {
-      ok = ParseInt(spec.substr(0, dash), &first);
-      if (ok && dash + 1 < spec.size()) ok = ParseInt(spec.substr(dash + 1), &last);
+      ok = ParseDecimal(spec.substr(0, dash), &first);
+      if (ok && dash + 1 < spec.size()) ok = ParseDecimal(spec.substr(dash + 1), &last);
       last = std::min(last, size - 1);
     }
     if (ok && (first >= size || first > last)) {

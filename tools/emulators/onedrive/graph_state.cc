@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "tools/emulators/common/json_store.h"
 #include "tools/emulators/common/util.h"
 #include "tools/emulators/onedrive/quick_xor_hash.h"
 
@@ -113,28 +114,19 @@ Result<std::unique_ptr<GraphState>> GraphState::Open(const std::string& dir, boo
   s->root_id_ = meta.value("rootId", "");
   s->approot_id_ = meta.value("approotId", "");
 
-  for (const auto& entry : fs::directory_iterator(fs::path(dir) / "items", ec)) {
-    if (entry.path().extension() != ".json") continue;
-    if (!ReadFile(entry.path().string(), &text)) continue;
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return Status::Fatal(entry.path().string() + " is not valid JSON");
-    GraphItem item = GraphItem::FromStored(j);
-    s->items_[item.id] = std::move(item);
-  }
-  if (ReadFile(dir + "/changes.jsonl", &text)) {
-    std::stringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object()) continue;  // a torn last line after a crash
-      GraphChange c;
-      c.seq = j.value("seq", int64_t{0});
-      c.item_id = j.value("id", "");
-      c.time_ms = j.value("time", int64_t{0});
-      s->changes_.push_back(c);
-      s->next_seq_ = std::max(s->next_seq_, c.seq + 1);
-    }
-  }
+  JSYNC_RETURN_IF_ERROR(
+      ForEachJsonFile((fs::path(dir) / "items").string(), [&](const nlohmann::json& j) {
+        GraphItem item = GraphItem::FromStored(j);
+        s->items_[item.id] = std::move(item);
+      }));
+  ForEachJsonLine(dir + "/changes.jsonl", [&](const nlohmann::json& j) {
+    GraphChange c;
+    c.seq = j.value("seq", int64_t{0});
+    c.item_id = j.value("id", "");
+    c.time_ms = j.value("time", int64_t{0});
+    s->changes_.push_back(c);
+    s->next_seq_ = std::max(s->next_seq_, c.seq + 1);
+  });
   if (s->root_id_.empty() || s->items_.count(s->root_id_) == 0) {
     GraphItem root;
     root.id = s->root_id_.empty() ? s->NewId() : s->root_id_;
@@ -288,14 +280,9 @@ Status GraphState::AppendChange(const std::string& id) {
   c.seq = next_seq_++;
   c.item_id = id;
   c.time_ms = NowMs();
-  const std::string line =
-      nlohmann::json({{"seq", c.seq}, {"id", c.item_id}, {"time", c.time_ms}}).dump() + "\n";
-  const std::string path = dir_ + "/changes.jsonl";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Fatal("cannot open " + path);
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ::close(fd);
-  if (!ok) return Status::Fatal("cannot append to " + path);
+  JSYNC_RETURN_IF_ERROR(
+      AppendLine(dir_ + "/changes.jsonl",
+                 nlohmann::json({{"seq", c.seq}, {"id", c.item_id}, {"time", c.time_ms}}).dump()));
   changes_.push_back(c);
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "tools/emulators/common/numbers.h"
 #include "tools/emulators/common/util.h"
 #include "tools/emulators/onedrive/graph_api.h"
 #include "tools/emulators/onedrive/graph_errors.h"
@@ -22,14 +23,6 @@ namespace {
 
 constexpr int64_t kFragmentUnit = 320 * 1024;
 constexpr int64_t kMaxFragment = 60ll * 1024 * 1024;
-
-bool ParseInt(const std::string& s, int64_t* out) {
-  if (s.empty() || s.size() > 18) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::stoll(s);
-  return true;
-}
 
 LocalResponse SessionGone() {
   return GraphError(404, "itemNotFound", "The upload session was not found or has expired.",
@@ -186,9 +179,9 @@ LocalResponse GraphApi::UploadSessionRequest(const LocalRequest& req, const std:
     const size_t dash = range.find('-');
     const size_t slash = range.find('/');
     if (range.rfind("bytes ", 0) != 0 || dash == std::string::npos || slash == std::string::npos ||
-        slash < dash || !ParseInt(range.substr(6, dash - 6), &first) ||
-        !ParseInt(range.substr(dash + 1, slash - dash - 1), &last) ||
-        !ParseInt(range.substr(slash + 1), &total) || last < first || last >= total)
+        slash < dash || !ParseDecimal(range.substr(6, dash - 6), &first) ||
+        !ParseDecimal(range.substr(dash + 1, slash - dash - 1), &last) ||
+        !ParseDecimal(range.substr(slash + 1), &total) || last < first || last >= total)
       return GraphError(400, "invalidRequest",
                         "The Content-Range header is missing or malformed: 'bytes a-b/T'.");
   }

@@ -16,13 +16,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "core/util/status.h"
 #include "net/local_http_server.h"
+#include "tools/emulators/common/oauth_grants.h"
 
 namespace jsync::emulator::onedrive {
 
@@ -45,61 +45,41 @@ class IdentityServer {
   // The answer when `req` is for an identity route; nullopt otherwise.
   std::optional<net::LocalResponse> Handle(const net::LocalRequest& req);
 
-  enum class Check { kOk, kUnknown, kExpired };
+  using Check = TokenCheck;
   // Looks up a bearer token; on kOk sets *scope: the granted scopes, space-separated, in their
   // canonical short names without the Graph prefix ("Files.ReadWrite.AppFolder offline_access").
   Check CheckAccessToken(const std::string& token, std::string* scope);
-  // Makes a token expire now (the expire-token fault).
+  // The expire-token fault: `token` stops being valid now.
   void ExpireAccessToken(const std::string& token);
 
  private:
-  struct Grant {
-    std::string client_id;
-    std::string scope;
-    std::string refresh_hash;  // the one valid refresh token; rotation replaces it
-  };
-  struct Access {
-    std::string grant_id;
-    int64_t expires_ms = 0;
-  };
-  struct AuthCode {
-    std::string client_id, redirect_uri, scope, challenge;
-    int64_t expires_ms = 0;
-    bool used = false;
-  };
-  struct DeviceCode {
-    std::string client_id, scope, user_code;
-    int64_t expires_ms = 0;
-    int64_t last_poll_ms = 0;
-    int polls = 0;
-    enum class State { kPending, kApproved, kDenied, kDone } state = State::kPending;
-  };
-  struct PendingConsent {
-    std::string redirect_uri, state, scope, challenge, client_id;
-  };
-
   net::LocalResponse Authorize(const net::LocalRequest& req);
   net::LocalResponse Consent(const net::LocalRequest& req);
   net::LocalResponse Token(const net::LocalRequest& req);
+  // The token endpoint's grants, once the client is known.
+  net::LocalResponse CodeGrant(const net::LocalRequest& req, const std::string& client_id);
+  net::LocalResponse RefreshGrant(const net::LocalRequest& req, const std::string& client_id);
+  net::LocalResponse DeviceGrant(const net::LocalRequest& req, const std::string& client_id);
   net::LocalResponse DeviceCodeRequest(const net::LocalRequest& req);
   net::LocalResponse DeviceLogin(const net::LocalRequest& req);
 
-  // Under mu_: a new grant with tokens / new tokens for a grant; the JSON token response.
+  // A new code for `request`; the redirect that hands it to the client.
+  net::LocalResponse RedirectWithCode(const AuthRequest& request);
+  // A new grant with its tokens; the token response.
   net::LocalResponse IssueTokens(const std::string& client_id, const std::string& scope);
-  net::LocalResponse IssueAccess(const std::string& grant_id);
+  struct Tokens {
+    std::string access, refresh;  // refresh "" without offline_access
+    int64_t now_ms = 0, lifetime_s = 0;
+  };
+  Tokens Mint(const std::string& scope);
+  net::LocalResponse TokenAnswer(const OAuthGrants::Grant& grant, const Tokens& tokens);
   int64_t TokenLifetime();
-  void Save();  // under mu_
+  std::string BaseUrl();
 
   IdentityOptions options_;
+  std::mutex base_url_mu_;
   std::string base_url_;
-  std::mutex mu_;
-  std::map<std::string, Grant> grants_;             // grant id → grant
-  std::map<std::string, Access> access_;            // sha256(access token) → access
-  std::map<std::string, std::string> refresh_;      // sha256(refresh token) → grant id
-  std::map<std::string, std::string> retired_;      // sha256(rotated-out refresh) → grant id
-  std::map<std::string, AuthCode> codes_;           // sha256(code) → request
-  std::map<std::string, DeviceCode> devices_;       // sha256(device code) → request
-  std::map<std::string, PendingConsent> consents_;  // consent id → request
+  OAuthGrants grants_;
 };
 
 }  // namespace jsync::emulator::onedrive
