@@ -347,8 +347,9 @@ TEST_F(OnedriveSyncTest, FirstSyncUnderThrottlingWaitsOutEveryRetryAfter) {
   ProcessResult list = Jsync("reader", {"list", "--json"});
   ASSERT_EQ(json::parse(list.out).size(), static_cast<size_t>(changes));
 
-  // Every 429's window: requests that arrive inside it after the ones already in flight when
-  // it was answered (at most one per parallel transfer, within 250 ms) are early.
+  // Every 429's window: requests that arrive inside it, beyond the ones already in flight when
+  // it was answered (at most one per parallel transfer), are early. Counted, not timed: a slow
+  // machine may deliver an in-flight request late, which is not the client's fault.
   const auto log = ReadLog(emulator_->request_log_path());
   int windows = 0;
   int early = 0;
@@ -371,7 +372,7 @@ TEST_F(OnedriveSyncTest, FirstSyncUnderThrottlingWaitsOutEveryRetryAfter) {
       const int64_t tj = log[j]["t_ms"];
       if (tj >= until) break;
       if (log[j].value("path", "").find("/oauth2/") != std::string::npos) continue;
-      if (tj < t + 250 && in_flight < 4) {
+      if (in_flight < 4) {
         ++in_flight;
         continue;
       }
