@@ -261,6 +261,13 @@ int SameContent(jsync_instance* inst, const std::string& item_path, const uint8_
   Item item;
   int rc = GetItem(inst, item_path, what + " (comparing with what is there)", &item, err);
   if (rc != JSYNC_OK) return rc;
+  // An answer about another item (OneDrive's names are case-insensitive) says nothing of ours.
+  const size_t slash = item_path.rfind('/');
+  const std::string name = slash == std::string::npos ? item_path : item_path.substr(slash + 1);
+  if (!jsync_plugin::EqualsIgnoreCase(item.name, name)) {
+    return FailWith(err, JSYNC_FATAL, what,
+                    "asked for the item in the way, OneDrive answered with another one");
+  }
   if (!item.file || item.size != len) return JSYNC_OK;
   if (!item.quick_xor.empty()) {
     *same = item.quick_xor == quick_xor;

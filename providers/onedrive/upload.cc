@@ -22,6 +22,29 @@ void ForgetFolders(jsync_instance* inst, const std::string& item_path) {
   for (std::string p = ParentOf(item_path); !p.empty(); p = ParentOf(p)) inst->folders.erase(p);
 }
 
+// Whether a create's answer is the driveItem of the object just written: its name (OneDrive's
+// names are case-insensitive), its size and, when Graph gave one, its QuickXorHash. An answer
+// about another item, or one holding other bytes, proves nothing was stored as sent.
+int CheckCreated(const Response& resp, const std::string& item_path, size_t len,
+                 const std::string& quick_xor, const std::string& what, jsync_error* err) {
+  const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+  Item item;
+  if (!j.is_object() || !ParseItem(&j, &item) || !item.file) {
+    return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                    "the create's answer is not the file's driveItem");
+  }
+  const size_t slash = item_path.rfind('/');
+  const std::string name = slash == std::string::npos ? item_path : item_path.substr(slash + 1);
+  if (!jsync_plugin::EqualsIgnoreCase(item.name, name)) {
+    return FailWith(err, JSYNC_FATAL, what, "the create was answered with another item");
+  }
+  if (item.size != len || (!item.quick_xor.empty() && item.quick_xor != quick_xor)) {
+    return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                    "OneDrive reports other bytes stored than were sent");
+  }
+  return JSYNC_OK;
+}
+
 std::vector<std::string> ExpectedRanges(const json& j) {
   std::vector<std::string> out;
   if (j.is_object() && j.contains("nextExpectedRanges") && j["nextExpectedRanges"].is_array()) {
@@ -33,7 +56,8 @@ std::vector<std::string> ExpectedRanges(const json& j) {
 }
 
 int Simple(jsync_instance* inst, const std::string& item_path, const uint8_t* data, size_t len,
-           bool if_absent, const std::string& what, bool* taken, jsync_error* err) {
+           bool if_absent, const std::string& quick_xor, const std::string& what, bool* taken,
+           jsync_error* err) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     Request req;
     req.method = "PUT";
@@ -46,7 +70,9 @@ int Simple(jsync_instance* inst, const std::string& item_path, const uint8_t* da
     Response resp;
     const int rc = GraphExchange(inst->host, req, &resp, what, err);
     if (rc != JSYNC_OK) return rc;
-    if (resp.status == 200 || resp.status == 201) return JSYNC_OK;
+    if (resp.status == 200 || resp.status == 201) {
+      return CheckCreated(resp, item_path, len, quick_xor, what, err);
+    }
     if (if_absent && (resp.status == 409 || resp.status == 412)) {
       *taken = true;
       return JSYNC_OK;
@@ -185,7 +211,7 @@ int Session(jsync_instance* inst, const std::string& item_path, const uint8_t* d
       if (!dropped) {
         if (resp.status == 200 || resp.status == 201) {
           inst->sessions.erase(key);
-          return JSYNC_OK;
+          return CheckCreated(resp, item_path, len, quick_xor, what, err);
         }
         if (resp.status == 202) {
           const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
@@ -248,7 +274,7 @@ int Upload(jsync_instance* inst, const std::string& item_path, const uint8_t* da
            jsync_error* err) {
   *taken = false;
   if (len == 0 || len <= inst->simple_upload_max) {
-    return Simple(inst, item_path, data, len, if_absent, what, taken, err);
+    return Simple(inst, item_path, data, len, if_absent, quick_xor, what, taken, err);
   }
   return Session(inst, item_path, data, len, if_absent, quick_xor, what, taken, err);
 }

@@ -540,8 +540,6 @@ TEST_F(OnedriveHostileTest, DownloadShorterThanAskedFails) {
 
 // A taken name is compared with what is there; an answer about another item proves nothing.
 TEST_F(OnedriveHostileTest, ItemNamedOtherwiseIsNotOurs) {
-  GTEST_SKIP()
-      << "plugin bug (odplug-bugs.md #4): a driveItem of another name is taken for the object";
   const std::string bytes = "the same bytes";
   graph_->Answer([&](const net::LocalRequest& r) {
     if (r.method == "PUT") return RecordingServer::GraphError(409, "nameAlreadyExists", "taken");
@@ -569,8 +567,6 @@ TEST_F(OnedriveHostileTest, ItemNamedOtherwiseIsNotOurs) {
 // conflictBehavior fail should answer 409 for a taken name; a 200 whose item holds other bytes
 // is no successful create.
 TEST_F(OnedriveHostileTest, CreateAnsweredWithOtherBytesIsNoSuccess) {
-  GTEST_SKIP() << "plugin bug (odplug-bugs.md #5): a create is success though the stored size or "
-                  "hash differs";
   const std::string ours = Bytes(300, 'o');
   const std::string theirs = Bytes(280, 't');
   graph_->Answer([&](const net::LocalRequest&) {

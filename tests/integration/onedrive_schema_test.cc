@@ -7,7 +7,7 @@
 // (tests/data/graph-v1-drive-schema.json): property names exist on the type, JSON types match
 // the Edm types, collections are arrays. 0 violations.
 #if __has_include("tests/support/graph_schema.h") && \
-    __has_include("tests/support/onedrive_emulator.h")
+                  __has_include("tests/support/onedrive_emulator.h")
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -71,11 +71,11 @@ class OnedriveSchemaTest : public ::testing::TestWithParam<bool> {
     auto creds = gdrive_testing::LinkEmulatorAccount(*plugin, emulator_->base_url(),
                                                      home_.path().string(), link_extra);
     ASSERT_TRUE(creds.ok()) << creds.status().ToString();
-    const std::string config = json{{"api_base", emulator_->base_url()},
-                                    {"simple_upload_max", "65536"},
-                                    {"fragment_size", "327680"},
-                                    {"page_size", "2"}}
-                                   .dump();
+    const std::string config = json{
+        {"api_base", emulator_->base_url()},
+        {"simple_upload_max", "65536"},
+        {"fragment_size", "327680"},
+        {"page_size", "2"}}.dump();
     auto opened = DirectInstance::Open(*plugin, "journal", config, *creds);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     DirectInstance& d = **opened;
