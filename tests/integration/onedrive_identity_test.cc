@@ -19,6 +19,7 @@
 
 #include "auth/pkce.h"
 #include "tests/support/child_process.h"
+#include "tests/support/emulator_process.h"
 #include "tests/support/test_support.h"
 
 namespace jsync::testing {
@@ -64,43 +65,10 @@ struct Resp {
   }
 };
 
-size_t OnBody(char* d, size_t s, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(d, s * n);
-  return s * n;
-}
-
-size_t OnHeader(char* d, size_t s, size_t n, void* out) {
-  std::string line(d, s * n);
-  const size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    value.erase(value.find_last_not_of("\r\n") + 1);
-    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
-  }
-  return s * n;
-}
-
-std::string Encode(const std::string& s) {
-  std::string out;
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + Encode(k) + "=" + Encode(v);
+  for (const auto& [k, v] : fields)
+    out += (out.empty() ? "" : "&") + UrlEscape(k) + "=" + UrlEscape(v);
   return out;
 }
 
@@ -128,30 +96,15 @@ std::string UrlParam(const std::string& url, const std::string& name) {
   return "";
 }
 
-// One request, redirects not followed.
+// One request, redirects not followed (RawHttp, tests/support/emulator_process.h).
 Resp Http(const std::string& method, const std::string& url, const std::string& form = "") {
+  std::vector<std::string> headers;
+  if (!form.empty()) headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  HttpReply reply = RawHttp(method, url, headers, form);
   Resp r;
-  CURL* curl = curl_easy_init();
-  curl_slist* list = curl_slist_append(nullptr, "Expect:");
-  if (!form.empty())
-    list = curl_slist_append(list, "Content-Type: application/x-www-form-urlencoded");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  if (method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
-  }
-  if (curl_easy_perform(curl) == CURLE_OK)
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
+  r.status = reply.status;
+  r.headers = std::move(reply.headers);
+  r.body = std::move(reply.body);
   return r;
 }
 
@@ -635,7 +588,7 @@ TEST_F(OnedriveIdentity, NoTokenOrCodeInStderrStateOrRequestLog) {
   for (const auto& [where, text] : places)
     for (size_t i = 0; i < secrets.size(); ++i) {
       EXPECT_EQ(text.find(secrets[i]), std::string::npos) << "secret #" << i << " in " << where;
-      EXPECT_EQ(text.find(Encode(secrets[i])), std::string::npos)
+      EXPECT_EQ(text.find(UrlEscape(secrets[i])), std::string::npos)
           << "secret #" << i << " (URL-encoded) in " << where;
     }
 }
