@@ -154,6 +154,14 @@ int EnsureFolders(jsync_instance* inst, const std::string& folder_path, const st
   return JSYNC_OK;
 }
 
+namespace {
+int EndedEarly(jsync_error* err, const std::string& what, const jsync_plugin::RangeTarget& t) {
+  return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                  "the download ended before the bytes it announced (" +
+                      std::to_string(t.delivered()) + " arrived)");
+}
+}  // namespace
+
 int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset, uint64_t length,
              jsync_sink* out, const jsync_get_sink* ext, const std::string& what,
              jsync_error* err) {
@@ -175,6 +183,7 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
         return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                         "the answer starts after the byte asked for");
       }
+      if (direct.EndedEarly(resp)) return EndedEarly(err, what, direct);
       return JSYNC_OK;
     }
     if (resp.status == 416) return JSYNC_OK;  // past the end: an empty read
@@ -203,6 +212,7 @@ int Download(jsync_instance* inst, const std::string& item_path, uint64_t offset
         return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                         "the download starts after the byte asked for");
       }
+      if (target.EndedEarly(got)) return EndedEarly(err, what, target);
       return JSYNC_OK;
     }
     if (got.status == 416) return JSYNC_OK;
@@ -248,6 +258,7 @@ int DownloadCached(jsync_instance* inst, const std::string& path, uint64_t offse
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                       "the download starts after the byte asked for");
     }
+    if (target.EndedEarly(got)) return EndedEarly(err, what, target);
     return JSYNC_OK;
   }
   if (got.status == 416) return JSYNC_OK;

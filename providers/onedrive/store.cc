@@ -46,7 +46,19 @@ struct ListState {
   std::string folder;  // the folder the link belongs to
   std::string link;    // Graph's @odata.nextLink for it, "" to start the next folder
   std::deque<std::string> pending;
+  // Brent's cycle detection over the folder's links, in constant token space: a link that
+  // comes back is caught within twice the cycle's length, however long the folder is.
+  std::string mark;
+  uint64_t steps = 0;
+  uint64_t power = 1;
 };
+
+bool OptionalNumber(const json& t, const char* key, uint64_t* out) {
+  if (!t.contains(key)) return true;
+  if (!t[key].is_number_unsigned()) return false;
+  *out = t[key].get<uint64_t>();
+  return true;
+}
 
 bool ParseToken(const std::string& token, ListState* s) {
   const json t = json::parse(token, nullptr, /*allow_exceptions=*/false);
@@ -56,6 +68,13 @@ bool ParseToken(const std::string& token, ListState* s) {
   }
   s->folder = t["f"];
   s->link = t["n"];
+  if (t.contains("m")) {
+    if (!t["m"].is_string()) return false;
+    s->mark = t["m"];
+  }
+  if (!OptionalNumber(t, "c", &s->steps) || !OptionalNumber(t, "p", &s->power) || s->power == 0) {
+    return false;
+  }
   for (const json& q : t["q"]) {
     if (!q.is_string()) return false;
     s->pending.push_back(q);
@@ -66,7 +85,13 @@ bool ParseToken(const std::string& token, ListState* s) {
 std::string Token(const ListState& s) {
   json q = json::array();
   for (const std::string& p : s.pending) q.push_back(p);
-  return json{{"f", s.folder}, {"n", s.link}, {"q", q}}.dump();
+  json t = {{"f", s.folder}, {"n", s.link}, {"q", q}};
+  if (!s.link.empty()) {
+    t["m"] = s.mark;
+    t["c"] = s.steps;
+    t["p"] = s.power;
+  }
+  return t.dump();
 }
 
 }  // namespace
@@ -139,6 +164,9 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     if (s.pending.empty()) return JSYNC_OK;
     s.folder = s.pending.front();
     s.pending.pop_front();
+    s.mark.clear();
+    s.steps = 0;
+    s.power = 1;
     url = WithQuery(ItemAddress(inst->graph, ItemPath(inst->location, s.folder)) + "/children",
                     {{"$top", std::to_string(inst->page_size)}, {"$select", kListSelect}});
   }
@@ -193,9 +221,14 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
         return FailWith(err, JSYNC_FATAL, what,
                         "Graph's next page link points to another host than api_base; refused");
       }
-      if (s.link == url) {
+      if (s.link == url || s.link == s.mark) {
         return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
-                        "the next page link repeats itself");
+                        "the next page links go round in a circle");
+      }
+      if (++s.steps == s.power) {
+        s.mark = s.link;
+        s.steps = 0;
+        s.power *= 2;
       }
     }
   } else if (resp.status != 404) {  // 404: the folder is not there, so nothing is below it

@@ -217,6 +217,12 @@ int Session(jsync_instance* inst, const std::string& item_path, const uint8_t* d
           const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
           uint64_t next = end;
           NextExpectedStart(ExpectedRanges(j), len, &next);
+          if (next >= len) {
+            // Every byte was taken yet no file made: a fragment with nothing in it is no way on.
+            inst->sessions.erase(key);
+            return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                            "the upload session took every byte but made no file");
+          }
           if (next <= offset && ++stalls > kMaxResumes) {
             return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the upload makes no progress");
           }

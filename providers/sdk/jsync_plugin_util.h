@@ -640,7 +640,7 @@ inline int Exchange(const jsync_host_services* host, const Request& request, Res
 class RangeTarget final : public BodyTarget {
  public:
   RangeTarget(jsync_sink* out, uint64_t offset, uint64_t length, const jsync_get_sink* ext)
-      : out_(out), offset_(offset), remaining_(length), ext_(ext) {}
+      : out_(out), offset_(offset), length_(length), remaining_(length), ext_(ext) {}
 
   bool Ready(int status, const Response& response) const override {
     // Where a 206 body starts is in Content-Range: wait for it if the host streams first.
@@ -704,9 +704,32 @@ class RangeTarget final : public BodyTarget {
   // Bytes passed to the sink.
   uint64_t delivered() const { return delivered_; }
 
+  // The answer, complete as far as HTTP goes, held fewer of the bytes asked for than its own
+  // headers promise (a 206 of "bytes 0-99/1000" carrying 50): what reached the sink is only a
+  // prefix of the read. False when the sink or a bad range stopped it.
+  bool EndedEarly(const Response& response) const {
+    if (sink_stopped_ || bad_range_) return false;
+    uint64_t end = 0;  // one past the object's last byte the answer covers
+    if (response.status == 206) {
+      ContentRange range;
+      if (!ParseContentRange(response.Header("content-range"), &range) || !range.has_range) {
+        return false;
+      }
+      end = range.last == UINT64_MAX ? UINT64_MAX : range.last + 1;
+    } else if (response.status == 200 && response.Header("content-encoding").empty()) {
+      if (!ParseDecimal(Trim(response.Header("content-length")), &end)) return false;
+    } else {
+      return false;
+    }
+    const uint64_t wanted_end = length_ > UINT64_MAX - offset_ ? UINT64_MAX : offset_ + length_;
+    const uint64_t stop = std::min(end, wanted_end);
+    return stop > offset_ && delivered_ < stop - offset_;
+  }
+
  private:
   jsync_sink* out_;
   uint64_t offset_;
+  uint64_t length_;
   uint64_t remaining_;
   const jsync_get_sink* ext_;
   uint64_t skip_ = 0;

@@ -266,6 +266,11 @@ int DoGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t leng
                 std::string("WebDAV GET ") + path + ": the server sent another range (" +
                     resp.Header("content-range") + ") than the one asked for");
   }
+  if (target.EndedEarly(resp)) {
+    return Fail(err, JSYNC_RETRYABLE_UNAVAILABLE,
+                std::string("WebDAV GET ") + path + ": the answer ended before the bytes it announced (" +
+                    std::to_string(target.delivered()) + " arrived)");
+  }
   if (resp.status == 200 || resp.status == 206) return JSYNC_OK;
   if (resp.status == 416) {
     // Nothing at or after `offset`: an empty read, unless the server says the object is longer.

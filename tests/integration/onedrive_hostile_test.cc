@@ -378,8 +378,6 @@ TEST_F(OnedriveHostileTest, NextLinkCycleIsBounded) {
   ExpectClearMessage("changes");
   EXPECT_LT(graph_->count() - before, 100u)
       << "the delta round went round a two-link cycle until the server gave up: " << Message();
-  GTEST_SKIP() << "plugin bug (odplug-bugs.md #1): a two-link nextLink cycle across list calls is "
-                  "not detected";
   // list: the host follows page tokens; it stops only on a token repeated at once.
   patient = false;
   std::string token;
@@ -522,7 +520,6 @@ TEST_F(OnedriveHostileTest, DownloadShorterThanAskedFails) {
   std::string got;
   EXPECT_EQ(JSYNC_PRIMARY(d_->Get("obj", &got, &err_)), JSYNC_RETRYABLE) << Message();
   ExpectClearMessage("get obj");
-  GTEST_SKIP() << "plugin bug (odplug-bugs.md #3): a short 206 download is reported as complete";
   // A 206 that claims bytes 0-99 of 1000 and holds 50 of them.
   foreign_->Answer([&](const net::LocalRequest&) {
     net::LocalResponse r =
@@ -670,7 +667,6 @@ TEST_F(OnedriveHostileTest, ExpectedRangesGoingBackwardsStop) {
 }
 
 TEST_F(OnedriveHostileTest, SessionStillWaitingAfterLastFragmentIsNoSuccess) {
-  GTEST_SKIP() << "plugin bug (odplug-bugs.md #6): empty fragments are sent after the last one";
   const std::string big = Bytes(2 * 327680, 'w');
   std::atomic<int> fragments{0};
   std::atomic<int> empty_ranges{0};

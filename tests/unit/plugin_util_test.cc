@@ -520,6 +520,48 @@ TEST(PluginUtilRangeTarget, TellsTheSizeFirstAndStopsWhenTheHostSaysSo) {
   EXPECT_TRUE(stop.sink_stopped());
 }
 
+// A 206 of "bytes 0-99/1000" holding 50 bytes is complete as HTTP goes, and still no read.
+TEST(PluginUtilRangeTarget, AnAnswerShorterThanItsHeadersEndedEarly) {
+  Script s;
+  s.status = 206;
+  s.headers = {{"Content-Range", "bytes 0-9/40"}};
+  s.chunks = {"01234"};
+  const jsync_host_services host = HostOf(&s);
+  Collect c;
+  jsync_get_sink sink{{&c, Collect::Write}, nullptr};
+  pu::RangeTarget cut(&sink.sink, 0, 10, nullptr);
+  pu::Request req;
+  req.target = &cut;
+  pu::Response resp;
+  jsync_error err{-1, {0}};
+  ASSERT_EQ(pu::Exchange(&host, req, &resp, "P get o", &err), JSYNC_OK);
+  EXPECT_TRUE(cut.EndedEarly(resp)) << "5 of the 10 bytes announced";
+  // Asked for fewer than the answer announced, and all of those came: complete.
+  Collect d;
+  jsync_get_sink sink2{{&d, Collect::Write}, nullptr};
+  pu::RangeTarget enough(&sink2.sink, 2, 3, nullptr);
+  req.target = &enough;
+  ASSERT_EQ(pu::Exchange(&host, req, &resp, "P get o", &err), JSYNC_OK);
+  EXPECT_EQ(d.bytes, "234");
+  EXPECT_FALSE(enough.EndedEarly(resp));
+  // A whole object whose Content-Length matches its bytes, and one past the end: complete.
+  s.status = 200;
+  s.headers = {{"Content-Length", "5"}};
+  Collect e;
+  jsync_get_sink sink3{{&e, Collect::Write}, nullptr};
+  pu::RangeTarget whole(&sink3.sink, 0, UINT64_MAX, nullptr);
+  req.target = &whole;
+  ASSERT_EQ(pu::Exchange(&host, req, &resp, "P get o", &err), JSYNC_OK);
+  EXPECT_EQ(e.bytes, "01234");
+  EXPECT_FALSE(whole.EndedEarly(resp));
+  Collect f;
+  jsync_get_sink sink4{{&f, Collect::Write}, nullptr};
+  pu::RangeTarget past(&sink4.sink, 7, 3, nullptr);
+  req.target = &past;
+  ASSERT_EQ(pu::Exchange(&host, req, &resp, "P get o", &err), JSYNC_OK);
+  EXPECT_FALSE(past.EndedEarly(resp)) << "nothing was announced at or after byte 7";
+}
+
 TEST(PluginUtilRangeTarget, A206StartingAfterTheOffsetIsRefused) {
   Script s;
   s.status = 206;
