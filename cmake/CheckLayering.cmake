@@ -24,6 +24,8 @@ set(_rules
   "providers/webdav|"
   "providers/gdrive|"
   "providers/onedrive|"
+  "providers/icloud|"
+  "providers/icloud_drive|"
   "providers/conformance|core/ host/ providers/sdk/ providers/conformance/"
   "tools/emulators|net/ core/util/ core/crypto/ tools/emulators/")
 # Folders every rule forbids outright, whatever their include paths say.

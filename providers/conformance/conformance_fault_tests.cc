@@ -180,11 +180,11 @@ class ConformanceHttpFaultTest : public ConformanceFaultTest {
   ASSERT_NO_FATAL_FAILURE(RequireHttp()); \
   if (IsSkipped()) return
 
-// A PUT whose body is cut half-way is retried; no partial object is ever visible or listed.
+// An upload whose body is cut half-way is retried; no partial object is ever visible or listed.
 TEST_P(ConformanceHttpFaultTest, TornUploadIsNeverVisible) {
   JSYNC_REQUIRE_HTTP();
   const Bytes bytes = Pattern(256 * kKiB, 5);
-  SetHttpFaults("torn:PUT@1");
+  SetHttpFaults("torn:" + target().upload_method + "@1");
   const uint64_t before = retries();
   ASSERT_NO_FATAL_FAILURE(Put("torn/obj", bytes));
   EXPECT_EQ(http_->stats().injected, 1u);
@@ -277,7 +277,7 @@ TEST_P(ConformanceHttpFaultTest, ExpiredTokenIsRefreshedOnce) {
   EXPECT_EQ(target().credentials->refreshes() - before, 1);
   EXPECT_EQ(http_->stats().refreshes, 1u);
   EXPECT_EQ(retries(), 0u);
-  SetHttpFaults("401:PUT@1");
+  SetHttpFaults("401:" + target().upload_method + "@1");
   before = target().credentials->refreshes();
   ASSERT_NO_FATAL_FAILURE(Put("auth/after-refresh", B("fresh")));
   EXPECT_EQ(target().credentials->refreshes() - before, 1);
@@ -308,7 +308,7 @@ TEST_P(ConformanceHttpFaultTest, AuthThatNeverRecoversIsAuthExpired) {
 // HTTP 507 (full account) is kQuotaExceeded, not retried, and leaves no object behind.
 TEST_P(ConformanceHttpFaultTest, InsufficientStorageIsQuotaExceeded) {
   JSYNC_REQUIRE_HTTP();
-  SetHttpFaults("507:PUT@1+");
+  SetHttpFaults("507:" + target().upload_method + "@1+");
   Status s = p().PutIfAbsent("quota/new", Pattern(64 * kKiB, 2));
   EXPECT_TRUE(s.Is(Code::kQuotaExceeded)) << s.ToString();
   EXPECT_EQ(retries(), 0u);

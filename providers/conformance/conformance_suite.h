@@ -51,6 +51,11 @@ class CountingCredentials final : public provider::CredentialSource {
     ++refreshes_;
     return inner_->Refresh();
   }
+  // Query-string credentials (CloudKit's rotating web auth token) pass through unchanged.
+  std::string UrlQuerySuffix() override { return inner_->UrlQuerySuffix(); }
+  void ObserveResponse(const provider::HttpResponse& response) override {
+    inner_->ObserveResponse(response);
+  }
   int refreshes() const { return refreshes_; }
   int authorizations() const { return authorizations_; }
 
@@ -88,6 +93,12 @@ struct ConformanceTarget {
   // A server that checks and writes in two steps (npm webdav-server) lets two racers win; the
   // test then only requires that the name holds one racer's whole bytes.
   bool atomic_concurrent_create = true;
+  // The plugin table's max_concurrency: 1 means the host never runs two instances of a
+  // location at once (CloudKit's one-round-trip tokens), so the concurrent test is skipped.
+  uint32_t max_concurrency = 0;
+  // The HTTP method that carries an upload's bytes, for the transport faults aimed at uploads
+  // ("torn:PUT@1"): PUT for most services, POST for CloudKit (records/modify, asset uploads).
+  std::string upload_method = "PUT";
 };
 
 // Adds a target. REQUIRES: called before ::testing::InitGoogleTest; names are unique.

@@ -10,7 +10,8 @@
 // is walked one component at a time without following symlinks, only regular files are opened
 // (O_NOFOLLOW | O_NONBLOCK, checked with fstat, so a FIFO never blocks and /dev/zero is never
 // read), reads stop at the length asked for, and what is not a regular file is listed with its
-// kind instead of being followed or skipped.
+// kind instead of being followed or skipped. Those primitives live in the SDK
+// (jsync_plugin_fs.h), shared with the iCloud Drive folder provider.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "jsync_plugin_fs.h"
 #include "jsync_plugin_util.h"
 #include "jsync_provider.h"
 
@@ -40,37 +42,18 @@ struct Folder {
   bool v2() const { return host != nullptr && host->abi_version >= 2; }
 };
 
-// A file descriptor closed on every path out.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
 using jsync_plugin::Fail;
+using jsync_plugin::Fd;
+using jsync_plugin::NotAFile;
+using jsync_plugin::OpenRegular;
+using jsync_plugin::ReadFd;
+using jsync_plugin::SameBytes;
+using jsync_plugin::SplitParent;
+using jsync_plugin::SyncDirectory;
 
+// The SDK's hostile-folder primitives (jsync_plugin_fs.h), given paths as std::filesystem.
 int FailErrno(jsync_error* err, const std::string& what, const fs::path& p) {
-  const int e = errno;
-  const int code = e == ENOSPC || e == EDQUOT              ? JSYNC_QUOTA_EXCEEDED
-                   : e == ENOENT                           ? JSYNC_NOT_FOUND
-                   : e == EACCES || e == EPERM             ? JSYNC_FATAL
-                   : e == EIO || e == EAGAIN || e == EINTR ? JSYNC_RETRYABLE_UNAVAILABLE
-                                                           : JSYNC_FATAL;
-  return Fail(err, code, what + " " + p.string() + ": " + std::strerror(e));
+  return jsync_plugin::FailErrno(err, what, p.string());
 }
 
 // Test hook for the crash tests (JSYNC_CRASH_AT=folder.put.partial[:N]): the N-th torn write
@@ -85,121 +68,13 @@ void CrashPointPartialWrite() {
 }
 
 int WriteAll(int fd, const uint8_t* data, size_t len, const fs::path& p, jsync_error* err) {
-  size_t done = 0;
-  while (done < len) {
-    // The first write covers half, so the torn-write crash point is reached once per object.
-    const size_t want = done == 0 && len >= 2 ? len / 2 : len - done;
-    ssize_t n = ::write(fd, data + done, want);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FailErrno(err, "cannot write", p);
-    done += static_cast<size_t>(n);
-    if (done < len) CrashPointPartialWrite();
-  }
-  return JSYNC_OK;
+  return jsync_plugin::WriteAll(fd, data, len, p.string(), err, CrashPointPartialWrite);
 }
 
-void SyncDirectory(int dir_fd) {
-  if (dir_fd >= 0) ::fsync(dir_fd);
-}
-
-const char* KindName(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  return "not a regular file";
-}
-
-int NotAFile(jsync_error* err, const std::string& path, mode_t mode) {
-  return Fail(err, JSYNC_FATAL_NOT_A_FILE,
-              path + " is " + KindName(mode) +
-                  ", not a regular file; it was not opened (remove it from the cloud folder)");
-}
-
-// Opens the directory `rel` (relative, '/'-separated) below the root without following a
-// symlink at any component, so nothing planted in the folder leads reads or writes outside.
-// create: make missing directories on the way.
+// Opens the directory `rel` below the root without following a symlink at any component.
 int OpenDirBeneath(const Folder& f, const std::string& rel, bool create, Fd* out,
                    jsync_error* err) {
-  Fd dir(::open(f.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.ok()) return FailErrno(err, "cannot open", f.root);
-  size_t start = 0;
-  std::string walked;
-  while (start < rel.size()) {
-    size_t end = rel.find('/', start);
-    if (end == std::string::npos) end = rel.size();
-    const std::string part = rel.substr(start, end - start);
-    walked += (walked.empty() ? "" : "/") + part;
-    if (create && ::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
-      return FailErrno(err, "cannot create", f.root / walked);
-    }
-    int next = ::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0) {
-      struct stat st {};
-      const int e = errno;
-      if ((e == ELOOP || e == ENOTDIR) &&
-          ::fstatat(dir.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISREG(st.st_mode)) {
-          return Fail(err, JSYNC_FATAL_NOT_A_FILE, walked + " is a file where a folder belongs");
-        }
-        return NotAFile(err, walked, st.st_mode);
-      }
-      errno = e;
-      return FailErrno(err, "cannot open", f.root / walked);
-    }
-    dir = Fd(next);
-    start = end + 1;
-  }
-  *out = std::move(dir);
-  return JSYNC_OK;
-}
-
-std::pair<std::string, std::string> SplitParent(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return {"", path};
-  return {path.substr(0, slash), path.substr(slash + 1)};
-}
-
-// Opens `name` in `dir_fd` for reading only when it is a regular file: checked before opening
-// (a device is never opened) and again on the descriptor (it may have been swapped meanwhile).
-// O_NONBLOCK: opening a FIFO that slipped in between returns at once instead of waiting.
-int OpenRegular(int dir_fd, const std::string& name, const std::string& shown, Fd* out,
-                struct stat* st, jsync_error* err) {
-  if (::fstatat(dir_fd, name.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return Fail(err, JSYNC_NOT_FOUND, "no object " + shown);
-    return FailErrno(err, "cannot read", shown);
-  }
-  if (!S_ISREG(st->st_mode)) return NotAFile(err, shown, st->st_mode);
-  Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.ok()) {
-    if (errno == ENOENT) return Fail(err, JSYNC_NOT_FOUND, "no object " + shown);
-    if (errno == ELOOP) return NotAFile(err, shown, S_IFLNK);
-    return FailErrno(err, "cannot read", shown);
-  }
-  if (::fstat(fd.get(), st) != 0) return FailErrno(err, "cannot read", shown);
-  if (!S_ISREG(st->st_mode)) return NotAFile(err, shown, st->st_mode);
-  *out = std::move(fd);
-  return JSYNC_OK;
-}
-
-// Reads [offset, offset + length) of an open regular file, stopping when the sink says so.
-int ReadFd(int fd, uint64_t offset, uint64_t length, jsync_sink* out, const std::string& shown,
-           jsync_error* err) {
-  std::vector<uint8_t> buf(1 << 16);
-  uint64_t left = length;
-  uint64_t at = offset;
-  while (left > 0) {
-    ssize_t n = ::pread(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), left)),
-                        static_cast<off_t>(at));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return FailErrno(err, "cannot read", shown);
-    if (n == 0) break;
-    if (out->write(out->ctx, buf.data(), static_cast<size_t>(n)) != 0) break;
-    left -= static_cast<uint64_t>(n);
-    at += static_cast<uint64_t>(n);
-  }
-  return JSYNC_OK;
+  return jsync_plugin::OpenDirBeneath(f.root.string(), rel, create, out, err);
 }
 
 int ReadRange(const Folder& f, const std::string& path, uint64_t offset, uint64_t length,
@@ -220,37 +95,6 @@ int ReadRange(const Folder& f, const std::string& path, uint64_t offset, uint64_
     return JSYNC_OK;
   }
   return ReadFd(fd.get(), offset, length, out, path, err);
-}
-
-// Whether the regular file `name` in dir_fd holds exactly these bytes; compared in pieces,
-// never reading more than len + 1 bytes. JSYNC_OK with *same set, or the refusal.
-int SameBytes(int dir_fd, const std::string& name, const std::string& shown, const uint8_t* data,
-              size_t len, bool* same, jsync_error* err) {
-  *same = false;
-  Fd fd;
-  struct stat st {};
-  int rc = OpenRegular(dir_fd, name, shown, &fd, &st, err);
-  if (rc != JSYNC_OK) return rc;
-  if (static_cast<uint64_t>(st.st_size) != len) return JSYNC_OK;
-  struct Compare {
-    const uint8_t* data;
-    size_t len;
-    size_t pos = 0;
-    bool differ = false;
-  } cmp{data, len};
-  jsync_sink sink{&cmp, [](void* ctx, const uint8_t* d, size_t n) {
-                    auto* c = static_cast<Compare*>(ctx);
-                    if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
-                      c->differ = true;
-                      return 1;
-                    }
-                    c->pos += n;
-                    return 0;
-                  }};
-  rc = ReadFd(fd.get(), 0, static_cast<uint64_t>(len) + 1, &sink, shown, err);
-  if (rc != JSYNC_OK) return rc;
-  *same = !cmp.differ && cmp.pos == len;
-  return JSYNC_OK;
 }
 
 // flags: JSYNC_OPEN_CREATE makes a missing directory (and its parents); only `jsync init` asks.
@@ -386,9 +230,7 @@ int FolderGet(jsync_instance* inst, const char* path, uint64_t offset, uint64_t 
   }
 }
 
-int64_t MtimeMs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-}
+using jsync_plugin::MtimeMs;
 
 int FolderList(jsync_instance* inst, const char* prefix_c, const char*, jsync_list_sink* out,
                jsync_error* err) {

@@ -103,23 +103,13 @@ int GraphExchange(const jsync_host_services* host, const Request& request, Respo
 }
 
 bool HasPreauthenticatedHttp(const jsync_host_services* host) {
-  return host != nullptr &&
-         host->struct_size >= offsetof(jsync_host_services, http_without_credentials) +
-                                  sizeof host->http_without_credentials &&
-         host->http_without_credentials != nullptr;
+  return jsync_plugin::HasHttpWithoutCredentials(host);
 }
 
 int PreauthenticatedExchange(const jsync_host_services* host, const Request& request,
                              Response* response, std::string_view what, jsync_error* err) {
-  if (!HasPreauthenticatedHttp(host)) {
-    return FailWith(err, JSYNC_INVALID, what,
-                    "the host cannot send a request without the account's credentials "
-                    "(http_without_credentials, plugin ABI 3); update journal-sync");
-  }
-  // The SDK's exchange over the host's second service: the same exchange, no credentials.
-  jsync_host_services bare = *host;
-  bare.http = host->http_without_credentials;
-  return jsync_plugin::Exchange(&bare, request, response, "OneDrive " + std::string(what), err);
+  return jsync_plugin::ExchangeWithoutCredentials(host, request, response,
+                                                  "OneDrive " + std::string(what), err);
 }
 
 int FailWith(jsync_error* err, int code, std::string_view what, std::string_view detail) {

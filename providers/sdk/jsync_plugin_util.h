@@ -29,6 +29,7 @@
 #include <time.h> /* strptime, timegm (POSIX; glibc defines them for C++ by default) */
 
 #include <algorithm>
+#include <cstddef>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -630,6 +631,31 @@ inline int Exchange(const jsync_host_services* host, const Request& request, Res
   } catch (...) {
     return Fail(err, JSYNC_FATAL, std::string(what) + ": out of memory while reading the answer");
   }
+}
+
+// Whether the host offers http_without_credentials (ABI 3).
+inline bool HasHttpWithoutCredentials(const jsync_host_services* host) noexcept {
+  return host != nullptr &&
+         host->struct_size >= offsetof(jsync_host_services, http_without_credentials) +
+                                  sizeof host->http_without_credentials &&
+         host->http_without_credentials != nullptr;
+}
+
+// Exchange through host->http_without_credentials, for a URL that carries its own
+// authorization (a pre-authenticated upload or download link): the account's credentials never
+// go there (decision 0027). JSYNC_INVALID when the host offers no such service.
+inline int ExchangeWithoutCredentials(const jsync_host_services* host, const Request& request,
+                                      Response* response, std::string_view what,
+                                      jsync_error* err) {
+  if (!HasHttpWithoutCredentials(host)) {
+    return Fail(err, JSYNC_INVALID,
+                std::string(what) +
+                    ": the host cannot send a request without the account's credentials "
+                    "(http_without_credentials, plugin ABI 3); update journal-sync");
+  }
+  jsync_host_services bare = *host;
+  bare.http = host->http_without_credentials;
+  return Exchange(&bare, request, response, what, err);
 }
 
 // Streams bytes [offset, offset + length) of a 200 or 206 answer into get()'s sink: skips

@@ -1,6 +1,8 @@
 // jsync-emulator: local servers that speak a cloud's real REST API, with fault injection.
 //   jsync-emulator gdrive --port N --state DIR [--faults SPEC] [--latency MS] ...
 //   jsync-emulator onedrive --port N --state DIR [--faults SPEC] [--latency MS] [--business] ...
+//   jsync-emulator cloudkit --port N --state DIR [--faults SPEC] [--auto-approve] ...
+//   jsync-emulator icloud-drive --state DIR --roots R1,R2[,...] [--delay-ms N] ... (a simulator)
 // The first stdout line is the base URL ("http://127.0.0.1:PORT"); it runs until SIGTERM or
 // SIGINT. Flags, routes and faults: README.md.
 #include <curl/curl.h>
@@ -19,6 +21,8 @@
 #include "tools/emulators/onedrive/graph_api.h"
 #include "tools/emulators/onedrive/identity_endpoints.h"
 #include "tools/emulators/onedrive/subscriptions.h"
+#include "tools/emulators/cloudkit/ck_main.h"
+#include "tools/emulators/icloud_drive/command.h"
 
 namespace {
 
@@ -182,6 +186,19 @@ void AddOnedriveFlags(CLI::App* od, OnedriveFlags* f) {
       ->check(CLI::NonNegativeNumber);
 }
 
+// `jsync-emulator cloudkit`: CloudKit Web Services (mode A of iCloud), tools/emulators/cloudkit.
+int RunCloudkit(const jsync::emulator::cloudkit::CloudKitFlags& flags) {
+  namespace ck = jsync::emulator::cloudkit;
+  auto server = ck::MakeCloudKit(flags);
+  if (!server.ok()) return Fail(server.status().message());
+  const sigset_t stop = BlockStopSignals();
+  ck::CloudKitApi* api = server->api.get();
+  return ServeUntilStopped(
+      stop, flags.port, [api](const jsync::net::LocalRequest& req) { return api->Handle(req); },
+      [api](const std::string& base) { api->set_base_url(base); },
+      "CloudKit Web Services (" + flags.api.container + ")", flags.state_dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -233,12 +250,19 @@ int main(int argc, char** argv) {
         "onedrive", "Microsoft Graph v1.0 (OneDrive) + Microsoft identity platform");
     OnedriveFlags onedrive_flags;
     AddOnedriveFlags(onedrive, &onedrive_flags);
+    CLI::App* cloudkit =
+        app.add_subcommand("cloudkit", "Apple CloudKit Web Services (iCloud mode A)");
+    jsync::emulator::cloudkit::CloudKitFlags cloudkit_flags;
+    jsync::emulator::cloudkit::AddCloudKitFlags(cloudkit, &cloudkit_flags);
+    auto icloud_drive = jsync::emulator::icloud_drive::AddCommand(&app);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       return app.exit(e);
     }
     if (onedrive->parsed()) return RunOnedrive(onedrive_flags);
+    if (cloudkit->parsed()) return RunCloudkit(cloudkit_flags);
+    if (icloud_drive->app->parsed()) return jsync::emulator::icloud_drive::Run(*icloud_drive);
     return RunGdrive(port, state_dir, faults, latency_ms, drive, oauth);
   } catch (const std::exception& e) {
     return Fail(e.what());
