@@ -4,13 +4,17 @@
 #   scripts/demo.sh --gdrive     the same on the Google Drive emulator: each device links its
 #                                account with the OAuth device code, then syncs over Drive v3.
 #   scripts/demo.sh --onedrive   the same on the Microsoft Graph (OneDrive) emulator.
+#   scripts/demo.sh --icloud     the same on the CloudKit Web Services emulator (iCloud, mode A):
+#                                each device signs in the way `jsync link icloud --no-browser`
+#                                asks (the printed sign-in address, opened once with curl).
 set -euo pipefail
 mode="folder"
 case "${1:-}" in
   "") ;;
   --gdrive) mode="gdrive" ;;
   --onedrive) mode="onedrive" ;;
-  *) echo "usage: scripts/demo.sh [--gdrive | --onedrive]" >&2; exit 2 ;;
+  --icloud) mode="icloud" ;;
+  *) echo "usage: scripts/demo.sh [--gdrive | --onedrive | --icloud]" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
 if [ "$mode" != "folder" ] && [ ! -d "providers/$mode" ]; then
@@ -36,21 +40,49 @@ if [ "$mode" = "folder" ]; then
   say "Three devices join one journal in $cloud"
 else
   # The emulator keeps its files under $cloud, so the checks below read what the cloud stores.
-  "$PWD/build/tools/emulators/jsync-emulator" "$mode" --port 0 --state "$cloud" --auto-approve \
-    --device-interval 0 >"$work/emulator.out" 2>"$work/emulator.log" &
+  if [ "$mode" = "icloud" ]; then
+    # CloudKit signs in through a browser redirect to a fixed loopback callback (the API
+    # token's setting): the emulator and jsync agree on one port.
+    callback_port="$(shuf -i 20000-60000 -n 1)"
+    emulator_args=(cloudkit --callback-url "http://127.0.0.1:$callback_port/")
+  else
+    emulator_args=("$mode" --device-interval 0)
+  fi
+  "$PWD/build/tools/emulators/jsync-emulator" "${emulator_args[@]}" --port 0 --state "$cloud" \
+    --auto-approve >"$work/emulator.out" 2>"$work/emulator.log" &
   emulator=$!
   trap 'kill "$emulator" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do [ -s "$work/emulator.out" ] && break; sleep 0.1; done
   base="$(head -n 1 "$work/emulator.out")"
-  printf '{"api_base": "%s", "auth_base": "%s", "client_id": "jsync-test-client"}\n' \
-    "$base" "$base" >"$work/$mode.json"
+  if [ "$mode" = "icloud" ]; then
+    printf '{"cloudkit_api_base": "%s", "cloudkit_api_token": "jsync-test-api-token", "cloudkit_callback_port": %s}\n' \
+      "$base/database/1/iCloud.org.journalsync.test/development" "$callback_port" >"$work/$mode.json"
+  else
+    printf '{"api_base": "%s", "auth_base": "%s", "client_id": "jsync-test-client"}\n' \
+      "$base" "$base" >"$work/$mode.json"
+  fi
   case "$mode" in
     gdrive) cloud_name="Google Drive"; hidden="the emulated Drive's appDataFolder" ;;
     onedrive) cloud_name="OneDrive (Microsoft Graph)"; hidden="the emulated OneDrive's app folder" ;;
+    icloud) cloud_name="iCloud (CloudKit Web Services)"; hidden="a zone of the emulated CloudKit private database" ;;
   esac
   say "The $cloud_name emulator listens on $base; each device links its account"
   for dev in laptop phone tablet; do
-    on "$dev" link "$mode" --config "$work/$mode.json" --device-code 2>&1 | sed "s/^/$dev: /"
+    if [ "$mode" = "icloud" ]; then
+      # What a person does: open the address `jsync link icloud --no-browser` prints.
+      on "$dev" link icloud --config "$work/$mode.json" --no-browser 2>"$work/link-$dev.err" &
+      link=$!
+      url=""
+      for _ in $(seq 200); do
+        url="$(grep -o "$base/signin[^ ]*" "$work/link-$dev.err" | head -n 1 || true)"
+        [ -n "$url" ] && break; sleep 0.05
+      done
+      [ -n "$url" ] && curl -s -L -o /dev/null "$url"
+      wait "$link"
+      sed "s/^/$dev: /" "$work/link-$dev.err"
+    else
+      on "$dev" link "$mode" --config "$work/$mode.json" --device-code 2>&1 | sed "s/^/$dev: /"
+    fi
   done
   on laptop accounts
   where=(--provider "$mode")
