@@ -24,6 +24,7 @@ Result<Bytes> SealDeviceFile(const crypto::SecretKey& master, const DeviceInfo& 
   Bytes out = w.Take();
   nlohmann::json body = {
       {"name", info.name}, {"platform", info.platform}, {"created_ms", info.created_ms}};
+  if (!info.provider.empty()) body["provider"] = info.provider;
   std::string plain = body.dump();
   JSYNC_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealFile(master, crypto::kDeviceFileInfo, salt,
                                                         nonce, out, AsBytes(plain)));
@@ -55,12 +56,14 @@ Result<DeviceInfo> OpenDeviceFile(const crypto::SecretKey& master, ByteSpan file
   auto has = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
       (has("platform") && !body["platform"].is_string()) ||
-      (has("created_ms") && !body["created_ms"].is_number_unsigned())) {
+      (has("created_ms") && !body["created_ms"].is_number_unsigned()) ||
+      (has("provider") && !body["provider"].is_string())) {
     return Status::Corrupt("device file body is malformed");
   }
   info.name = body["name"].get<std::string>();
   if (has("platform")) info.platform = body["platform"].get<std::string>();
   if (has("created_ms")) info.created_ms = body["created_ms"].get<uint64_t>();
+  if (has("provider")) info.provider = body["provider"].get<std::string>();
   return info;
 }
 

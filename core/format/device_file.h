@@ -20,6 +20,10 @@ struct DeviceInfo {
   std::string name;
   std::string platform;
   uint64_t created_ms = 0;
+  // The provider the device syncs through ("folder", "icloud-drive"); "" in files written
+  // before it was recorded. A journal keeps to one kind of storage: a join through another
+  // provider is refused (Journal::Init).
+  std::string provider;
 };
 
 Result<Bytes> SealDeviceFile(const crypto::SecretKey& master, const DeviceInfo& info);

@@ -92,6 +92,31 @@ Status CheckTags(const std::vector<std::string>& tags) {
   return Status::Ok();
 }
 
+// A journal keeps to the one kind of storage it was made on: two providers reading one place
+// (a plain folder and a synced folder with rules of its own) do not see the same objects the
+// same way. Refused when a device file names another provider than `mine`. At most kMaxRead
+// device files are read: a join is rare, a device list is short.
+Status CheckSameStorage(provider::Provider& provider, const JournalId& journal,
+                        const crypto::SecretKey& master, const std::string& mine) {
+  constexpr size_t kMaxRead = 32;
+  JSYNC_ASSIGN_OR_RETURN(auto listed, provider.List(sync::DevicesPrefix(journal)));
+  size_t read = 0;
+  for (const auto& o : listed) {
+    if (!sync::ParseDevicePath(journal, o.path) || read++ == kMaxRead) continue;
+    auto bytes = provider.Get(o.path, format::kMaxDeviceFileSize);
+    if (!bytes.ok()) continue;  // the sync reports unreadable device files
+    auto info = format::OpenDeviceFile(master, *bytes);
+    if (!info.ok() || info->provider.empty() || info->provider == mine) continue;
+    return Status::Invalid("journal " + JournalIdHex(journal) + " lives on the " +
+                           info->provider + " provider (device \"" + info->name +
+                           "\" syncs through it), not on " + mine +
+                           ": a journal keeps to one kind of storage, because another provider "
+                           "reading the same place may miss or mishandle what " + info->provider +
+                           " stores there; join it with --provider " + info->provider);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<InitResult> Journal::Init(const std::string& home, const InitOptions& options,
@@ -148,6 +173,7 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
       break;
     }
     if (!opened) return last.WithContext("cannot join journal " + JournalIdHex(*found));
+    JSYNC_RETURN_IF_ERROR(CheckSameStorage(*provider, *found, master, options.provider));
   } else {
     result.journal = NewJournalId();
     crypto::RandomBytes(std::span<uint8_t>(master.data(), master.size()));
@@ -160,8 +186,8 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   }
 
   result.device = NewDeviceId();
-  format::DeviceInfo device{result.journal,      result.device, key_id,
-                            options.device_name, Platform(),    clock()};
+  format::DeviceInfo device{result.journal, result.device, key_id,          options.device_name,
+                            Platform(),     clock(),       options.provider};
   JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(master, device));
   JSYNC_RETURN_IF_ERROR(
       provider->PutIfAbsent(sync::DevicePath(result.journal, result.device), device_file));

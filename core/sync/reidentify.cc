@@ -132,7 +132,9 @@ Result<Reidentified> Reidentify(const ReidentifyContext& ctx, uint64_t first_div
   store::DeviceRow row{name.value_or(""), devices.contains(ctx.device)
                                               ? devices[ctx.device].platform
                                               : std::string("linux")};
-  format::DeviceInfo info{ctx.journal, out.device, ctx.key_id, row.name, row.platform, ctx.now_ms};
+  JSYNC_ASSIGN_OR_RETURN(auto provider_name, store.GetMeta("provider"));
+  format::DeviceInfo info{ctx.journal, out.device, ctx.key_id, row.name,
+                          row.platform, ctx.now_ms, provider_name.value_or("")};
   JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(ctx.master, info));
   // Before the local switch: a crash here leaves only an unused device file behind.
   JSYNC_RETURN_IF_ERROR(ctx.provider.PutIfAbsent(DevicePath(ctx.journal, out.device), device_file)

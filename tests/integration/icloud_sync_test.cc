@@ -150,7 +150,7 @@ TEST_F(IcloudSyncTest, TwoDevicesSignInAndConvergeWithThrottlingOn) {
       EXPECT_EQ(text.str().find(plain), std::string::npos) << f.path() << " holds " << plain;
     }
   }
-  for (const std::string& device : {"laptop", "phone"}) {
+  for (const char* device : {"laptop", "phone"}) {
     const auth::CloudKitSecret s = Secret(device);
     ASSERT_FALSE(s.web_auth_token.empty()) << device;
     EXPECT_EQ(outputs_.find(s.web_auth_token), std::string::npos) << "a web auth token leaked";

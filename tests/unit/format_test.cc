@@ -321,7 +321,7 @@ TEST(KeyFile, WrapUnwrapAndWrongPassphrase) {
 }
 
 TEST(DeviceFile, RoundTripAndTamper) {
-  DeviceInfo info{NewJournalId(), 0xabc, 5, "Laptop", "linux", 123};
+  DeviceInfo info{NewJournalId(), 0xabc, 5, "Laptop", "linux", 123, "folder"};
   auto file = SealDeviceFile(TestKey(), info);
   ASSERT_TRUE(file.ok());
   auto back = OpenDeviceFile(TestKey(), *file);
@@ -329,6 +329,7 @@ TEST(DeviceFile, RoundTripAndTamper) {
   EXPECT_EQ(back->name, "Laptop");
   EXPECT_EQ(back->device, 0xabcu);
   EXPECT_EQ(back->journal, info.journal);
+  EXPECT_EQ(back->provider, "folder");
   Bytes bad = *file;
   bad[bad.size() / 2] ^= 1;
   EXPECT_FALSE(OpenDeviceFile(TestKey(), bad).ok());
