@@ -2,8 +2,8 @@
 //
 // poll-cost: a writer builds a history of N change files (one entry per change, one sync per
 // change, on a local folder), which is then copied as-is (real files the engine wrote) to each
-// backend: the folder provider, WebDAV (rclone serving a folder), the Drive emulator and the
-// Microsoft Graph (OneDrive) emulator. On each, a reader joins and catches up (its cold sync);
+// backend: the folder provider, WebDAV (rclone serving a folder), the Drive emulator, the
+// Microsoft Graph (OneDrive) emulator and the CloudKit (iCloud, mode A) emulator. On each, a reader joins and catches up (its cold sync);
 // then the program measures one quiet poll (a sync with nothing new) and catching up one new
 // change another device just uploaded: requests (the engine's provider counters, as `jsync
 // sync --json` shows them; for the emulators also their request logs) and wall time. The
@@ -12,7 +12,7 @@
 // catch-up: M new changes on each of --catchup-backends (gdrive, onedrive) at --latency RTT ms,
 // fetched by a new device with K = 1 and with the default K; printed beside M·RTT/K.
 //
-//   poll_cost_bench [--sizes 10,1000,10000] [--backends folder,webdav,gdrive,onedrive]
+//   poll_cost_bench [--sizes 10,1000,10000] [--backends folder,webdav,gdrive,onedrive,icloud]
 //                   [--poll-latency MS] [--catchup M] [--catchup-backends gdrive,onedrive]
 //                   [--latencies 20,100] [--no-poll] [--no-catchup] [--dir D]
 //                   [--history-dir D]
@@ -32,6 +32,7 @@
 #include "host/open_provider.h"
 #include "host/plugin_loader.h"
 #include "host/transfer_pool.h"
+#include "tests/support/cloudkit_account.h"
 #include "tests/support/gdrive_emulator.h"
 #include "tests/support/linked_account.h"
 #include "tests/support/onedrive_emulator.h"
@@ -46,7 +47,7 @@ namespace {
 
 struct Options {
   std::vector<uint64_t> sizes = {10, 1000, 10000};
-  std::vector<std::string> backends = {"folder", "webdav", "gdrive", "onedrive"};
+  std::vector<std::string> backends = {"folder", "webdav", "gdrive", "onedrive", "icloud"};
   int poll_latency_ms = 0;
   uint64_t catchup = 1000;
   std::vector<std::string> catchup_backends = {"gdrive", "onedrive"};
@@ -238,14 +239,17 @@ provider::PluginInfo PluginNamed(const std::string& name) {
 
 // A cloud emulator as a child process: either kind, seen through what the bench needs.
 struct CloudEmulator {
-  std::string kind;  // "gdrive", "onedrive"
+  std::string kind;  // "gdrive", "onedrive", "icloud"
   std::string base;
   fs::path request_log;
   std::shared_ptr<void> process;  // the GdriveEmulator or OnedriveEmulator
+  std::shared_ptr<testing::CloudKitEmulator> cloudkit;  // icloud: linking needs it
+  uint16_t callback_port = 0;                          // icloud: the sign-in callback
 };
 
 CloudEmulator StartCloud(const std::string& kind, const fs::path& state, int latency_ms) {
-  std::vector<std::string> args = {"--device-interval", "0"};
+  std::vector<std::string> args;
+  if (kind != "icloud") args = {"--device-interval", "0"};
   if (latency_ms > 0) {
     args.push_back("--latency");
     args.push_back(std::to_string(latency_ms));
@@ -271,6 +275,17 @@ CloudEmulator StartCloud(const std::string& kind, const fs::path& state, int lat
     c.base = emu->base_url();
     c.request_log = emu->request_log_path();
     c.process = emu;
+  } else if (kind == "icloud") {
+    c.callback_port = cloudkit_testing::FreePort();
+    testing::CloudKitEmulatorOptions eo;
+    eo.state_dir = state;
+    eo.args = args;
+    eo.args.insert(eo.args.end(), {"--callback-url", "http://127.0.0.1:" +
+                                                         std::to_string(c.callback_port) + "/"});
+    c.cloudkit = testing::CloudKitEmulator::Start(eo, &error);
+    if (!c.cloudkit) Die("cannot start the CloudKit emulator: " + error);
+    c.base = c.cloudkit->base_url();
+    c.request_log = c.cloudkit->request_log_path();
   } else {
     Die("no emulator for " + kind);
   }
@@ -280,8 +295,12 @@ CloudEmulator StartCloud(const std::string& kind, const fs::path& state, int lat
 // Each home links the emulator's account; the opener finds it by home.
 struct CloudAccounts {
   std::string base;
+  std::string cloudkit_api_base;  // icloud
   std::map<std::string, std::shared_ptr<provider::CredentialSource>> by_home;
   std::string Config() const {
+    if (!cloudkit_api_base.empty()) {
+      return nlohmann::json{{"cloudkit_api_base", cloudkit_api_base}}.dump();
+    }
     return nlohmann::json{{"api_base", base},
                           {"auth_base", base},
                           {"client_id", gdrive_testing::kEmulatorClientId}}
@@ -296,7 +315,15 @@ Backend CloudBackend(const CloudEmulator& emu, std::shared_ptr<CloudAccounts> ac
   b.provider = emu.kind;
   b.location = "journal";
   acc->base = emu.base;
-  b.link = [acc, kind = emu.kind](const std::string& home) -> Status {
+  if (emu.cloudkit) acc->cloudkit_api_base = emu.cloudkit->api_base();
+  b.link = [acc, kind = emu.kind, ck = emu.cloudkit,
+            port = emu.callback_port](const std::string& home) -> Status {
+    if (ck) {
+      JSYNC_ASSIGN_OR_RETURN(
+          acc->by_home[home],
+          cloudkit_testing::LinkCloudKitEmulatorAccount(PluginNamed(kind), *ck, port, home));
+      return Status::Ok();
+    }
     JSYNC_ASSIGN_OR_RETURN(auto cred,
                            gdrive_testing::LinkEmulatorAccount(PluginNamed(kind), acc->base, home));
     acc->by_home[home] = cred;
@@ -357,7 +384,7 @@ void PollCost(const Options& o, History& h, const fs::path& work) {
               return provider::AccountForStorage{"{}", cred};
             });
         Seed(h, n, nullptr, here / "served" / "dav");
-      } else if (name == "gdrive" || name == "onedrive") {
+      } else if (name == "gdrive" || name == "onedrive" || name == "icloud") {
         // Seeded without latency (the seeding is not measured), then served with it.
         {
           CloudEmulator seeding = StartCloud(name, here / "cloud-state", 0);

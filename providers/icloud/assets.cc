@@ -14,15 +14,21 @@ int UploadAsset(jsync_instance* inst, const std::string& record_name, const char
                                               {"recordName", record_name}}})}};
   json answer;
   const std::string step = std::string(what) + " (asking for an asset upload URL)";
-  int rc = Call(inst, "assets/upload", &body, &answer, step, err);
-  if (rc != JSYNC_OK) return rc;
+  CkError refused;
+  int rc = Call(inst, "assets/upload", &body, &answer, step, err, &refused);
+  if (rc != JSYNC_OK) {
+    if (refused.code != "ZONE_NOT_FOUND") return rc;
+    ForgetZone(inst);  // erased meanwhile: the host's retry makes it again
+    return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, step,
+                    "the journal's zone is gone (its iCloud data was erased?); making it again");
+  }
   const json* token = nullptr;
   if (answer.contains("tokens") && answer["tokens"].is_array() && answer["tokens"].size() == 1) {
     token = &answer["tokens"][0];
   }
   CkError e;
   if (token != nullptr && ReadCkError(*token, &e)) return FailFromCkError(err, step, e, 200);
-  if (token == nullptr || !token->is_object() || token->value("recordName", "") != record_name ||
+  if (token == nullptr || !token->is_object() || StrOr(*token, "recordName") != record_name ||
       !token->contains("url") || !(*token)["url"].is_string()) {
     return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, step, "CloudKit's answer has no upload URL for the record");
   }
@@ -44,7 +50,7 @@ int UploadAsset(jsync_instance* inst, const std::string& record_name, const char
   const json j = json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
   if (resp.status != 200) {
     if (!ReadCkError(j, &e)) e = CkError{};
-    if (e.code.empty() && (resp.status == 401 || resp.status == 403 || resp.status == 404 || resp.status == 410)) {
+    if (resp.status == 401 || resp.status == 403 || resp.status == 404 || resp.status == 410) {
       // The URL lapsed (15 minutes): the host's retry asks for a new one.
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, up, "the upload URL was refused (expired?)");
     }

@@ -27,6 +27,15 @@ std::string Detail(const CkError& e) {
 
 }  // namespace
 
+std::string Shown(std::string_view path) {
+  std::string out;
+  for (const char c : path.substr(0, 120)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  }
+  if (path.size() > 120) out += "...";
+  return out;
+}
+
 bool ReadCkError(const json& j, CkError* out) {
   if (!j.is_object() || !j.contains("serverErrorCode") || !j["serverErrorCode"].is_string()) {
     return false;
@@ -92,6 +101,15 @@ int FailFromCkError(jsync_error* err, std::string_view what, const CkError& e, i
   // No serverErrorCode (a proxy's page, a cut answer): the status is all there is.
   int code = http_status == 0 ? JSYNC_RETRYABLE_UNAVAILABLE : jsync_plugin::CodeFromHttpStatus(http_status);
   if (code == JSYNC_OK || code == JSYNC_EXISTS || code == JSYNC_NOT_FOUND) code = JSYNC_FATAL;
+  // CloudKit's own meanings of these two statuses (icloud.md §5.3), also without a body.
+  if (http_status == 413) {
+    return FailWith(err, JSYNC_QUOTA_EXCEEDED, what,
+                    "iCloud storage is full; uploads wait until space is freed (edits are kept)");
+  }
+  if (http_status == 421) {
+    return FailWith(err, JSYNC_AUTH_EXPIRED, what,
+                    "CloudKit wants a new sign-in; run `jsync link icloud` again");
+  }
   if (JSYNC_PRIMARY(code) == JSYNC_RETRYABLE) {
     return Fail(err, code,
                 "iCloud " + std::string(what) + ": CloudKit answered " +

@@ -24,6 +24,24 @@ using jsync_plugin::Request;
 using jsync_plugin::Response;
 using nlohmann::json;
 
+// Typed reads of an answer's fields: the fallback when the field is absent or of another type
+// (nlohmann's value() throws on a mistyped field, which would turn a hostile answer into a
+// crash-shaped FATAL).
+inline std::string StrOr(const json& j, const char* key, const std::string& fallback = "") {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                 : fallback;
+}
+inline bool BoolOr(const json& j, const char* key, bool fallback = false) {
+  return j.is_object() && j.contains(key) && j[key].is_boolean() ? j[key].get<bool>() : fallback;
+}
+// The zoneName of an entry's zoneID, "" when there is none.
+inline std::string ZoneNameIn(const json& entry) {
+  return entry.is_object() && entry.contains("zoneID") ? StrOr(entry["zoneID"], "zoneName") : "";
+}
+
+// An object path as messages show it: one line, at most 120 bytes.
+std::string Shown(std::string_view path);
+
 // A CloudKit error dictionary: a whole answer's, or one record's or zone's inside a 200.
 struct CkError {
   std::string code;    // serverErrorCode, "" when absent

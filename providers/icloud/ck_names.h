@@ -5,7 +5,8 @@
 //     '/' as '.', letters, digits and '-' kept, every other byte as "_XX" (upper-case hex):
 //     "changes/d1/000001.chg" -> "j.changes.d1.000001_2Echg". ASCII, no leading '_'
 //     (icloud.md §3), at most kMaxRecordName bytes.
-//   - a part record of a split object: "<record>~<index>" ('~' never occurs in the above);
+//   - a part record of a split object: "<record>~<16 hex of its content's SHA-256>~<index>"
+//     ('~' never occurs in the above);
 //   - the zone of a journal location: "jsync-" + the location encoded the same way.
 #pragma once
 
@@ -85,8 +86,36 @@ inline std::optional<std::string> PathOfRecordName(std::string_view name) {
   return out;
 }
 
-inline std::string PartRecordName(const std::string& record, uint64_t index) {
-  return record + "~" + std::to_string(index);
+// Part `index` of the object whose content has SHA-256 `content_sha256` (hex): named by content,
+// so a put of other bytes under the same name never touches the parts a stored object reads.
+inline std::string PartRecordName(const std::string& record, std::string_view content_sha256,
+                                  uint64_t index) {
+  return record + "~" + std::string(content_sha256.substr(0, 16)) + "~" + std::to_string(index);
+}
+// What a part name adds to its record's name, at most ("~" 16 hex "~" 20 digits).
+inline constexpr size_t kPartSuffixMax = 38;
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
+// record names and fields travel as JSON strings.
+inline bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 0x2) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += n;
+  }
+  return true;
 }
 
 // The zone of the journal at `location` ("journal" -> "jsync-journal").

@@ -12,7 +12,7 @@ namespace {
 
 // A walk stops after this many pages (200 records each): a server that keeps saying "more"
 // with new tokens is not followed for ever.
-constexpr int kMaxPages = 100000;
+constexpr int kMaxPages = 10000;
 
 struct Change {
   std::string path;
@@ -50,13 +50,12 @@ int WalkDatabase(jsync_instance* inst, const std::string& token, std::string* ne
                       "CloudKit's database changes have no zone list or sync token");
     }
     for (const json& z : answer["zones"]) {
-      if (z.is_object() && z.contains("zoneID") && z["zoneID"].is_object() &&
-          z["zoneID"].value("zoneName", "") == inst->zone) {
+      if (ZoneNameIn(z) == inst->zone) {
         *changed = true;
       }
     }
     const std::string t = answer["syncToken"];
-    const bool more = answer.value("moreComing", false);
+    const bool more = BoolOr(answer, "moreComing");
     if (more && t == at) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, "changes",
                       "CloudKit says more is coming but gives no new sync token");
@@ -111,7 +110,7 @@ int WalkZone(jsync_instance* inst, const std::string& token, bool collect, std::
       return FailFromCkError(err, "changes", e, 200);
     }
     if (!z.is_object() || !z.contains("records") || !z["records"].is_array() ||
-        !z.contains("syncToken") || !z["syncToken"].is_string()) {
+        !z.contains("syncToken") || !z["syncToken"].is_string() || ZoneNameIn(z) != inst->zone) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, "changes",
                       "a change page has no records or sync token");
     }
@@ -123,7 +122,7 @@ int WalkZone(jsync_instance* inst, const std::string& token, bool collect, std::
       }
     }
     const std::string t = z["syncToken"];
-    const bool more = z.value("moreComing", false);
+    const bool more = BoolOr(z, "moreComing");
     if (more && t == at) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, "changes",
                       "CloudKit says more is coming but gives no new sync token");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "jsync_provider.h"
@@ -18,6 +19,9 @@ struct jsync_instance {
   uint64_t asset_max = 15u << 20;    // bytes per asset; more are split into part records
   int page_size = 200;               // resultsLimit of changes/zone
   bool zone_ready = false;           // the zone was made (or found) by this instance
+  // Names the listing under way emitted: a record changed between two pages comes again in a
+  // later one (changes/zone reports each record once after a token, in its latest state).
+  std::set<std::string> listed;
 };
 
 namespace jsync_icloud {

@@ -8,7 +8,10 @@ namespace jsync_icloud {
 using nlohmann::json;
 
 std::string RecordNameFor(const std::string& path) {
-  if (auto readable = ReadableRecordNameOf(path)) return *readable;
+  // Room is left for a part's suffix, so every part name fits too.
+  if (auto readable = ReadableRecordNameOf(path); readable && readable->size() + kPartSuffixMax <= kMaxRecordName) {
+    return *readable;
+  }
   return kHashedPrefix +
          Sha256Hex(reinterpret_cast<const uint8_t*>(path.data()), path.size()).substr(0, 48);
 }
@@ -59,7 +62,7 @@ bool ReadFileRecord(const json& record, FileRecord* out) {
   const auto path = PathOfRecordName(out->record_name);
   if (!path && !hashed) return false;
   if (path) out->path = *path;
-  if (record.value("deleted", false)) {
+  if (record.contains("deleted") && record["deleted"].is_boolean() && record["deleted"].get<bool>()) {
     out->deleted = true;
     return true;
   }
@@ -72,8 +75,9 @@ bool ReadFileRecord(const json& record, FileRecord* out) {
     out->path = *p;
   }
   if (p != nullptr && (!p->is_string() || *p != out->path)) return false;
-  if (const json* s = FieldValue(record, "size"); s != nullptr && !ReadCount(s, &out->size)) {
-    return false;
+  if (const json* s = FieldValue(record, "size"); s != nullptr) {
+    if (!ReadCount(s, &out->size)) return false;
+    out->has_size = true;
   }
   if (const json* h = FieldValue(record, "sha256"); h != nullptr) {
     if (!h->is_string()) return false;

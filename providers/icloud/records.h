@@ -23,6 +23,7 @@ struct FileRecord {
   std::string record_name;
   std::string path;
   uint64_t size = 0;
+  bool has_size = false;  // the answer held `size` (a get needs it)
   std::string sha256;
   std::optional<std::string> data_base64;  // `data`
   nlohmann::json blob;                     // `blob`'s value (an asset dictionary), or null

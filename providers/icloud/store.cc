@@ -31,9 +31,9 @@ bool ValidObjectPath(std::string_view p) {
 
 int InvalidPath(jsync_error* err, const char* path) {
   return Fail(err, JSYNC_INVALID,
-              std::string("iCloud: invalid object path \"") + (path ? path : "(null)") +
-                  "\": it must be relative, '/'-separated, without empty, '.' or '..' parts "
-                  "(at most 4096 bytes)");
+              std::string("iCloud: invalid object path \"") + (path ? Shown(path) : "(null)") +
+                  "\": it must be UTF-8, relative, '/'-separated, without empty, '.' or '..' "
+                  "parts (at most 4096 bytes)");
 }
 
 // A field value without its type tag: the record types are deployed in the container (the
@@ -78,7 +78,7 @@ int Lookup(jsync_instance* inst, const std::vector<std::string>& names, const js
   for (size_t i = 0; i < names.size(); ++i) {
     const json& e = (*entries)[i];
     CkError ce;
-    if (!ReadCkError(e, &ce) && (!e.is_object() || e.value("recordName", "") != names[i])) {
+    if (!ReadCkError(e, &ce) && StrOr(e, "recordName") != names[i]) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                       "CloudKit answered with another record than the one asked for");
     }
@@ -90,9 +90,11 @@ int Lookup(jsync_instance* inst, const std::vector<std::string>& names, const js
 bool ZoneGone(const CkError& e) { return e.code == "ZONE_NOT_FOUND"; }
 
 // Sends a modify of one operation; ZONE_NOT_FOUND (request or record) makes the zone again
-// and tries once more. *entry gets the record or its error dictionary.
+// and tries once more. *entry gets the record or its error dictionary. `uploaded`: the record
+// refers to assets or parts sent into the zone that is now gone, so trying again here would
+// commit a record without its content: the zone is forgotten and the whole put retried.
 int ModifyOneInZone(jsync_instance* inst, const json& operation, std::string_view what, json* entry,
-                    jsync_error* err) {
+                    jsync_error* err, bool uploaded = false) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     int rc = EnsureZone(inst, what, err);
     if (rc != JSYNC_OK) return rc;
@@ -107,13 +109,18 @@ int ModifyOneInZone(jsync_instance* inst, const json& operation, std::string_vie
     }
     Log(inst, 1, "iCloud " + std::string(what) + ": the journal's zone is gone; making it again");
     ForgetZone(inst);
+    if (uploaded) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                      "the journal's zone was erased during the upload; uploading again");
+    }
   }
   return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what, "the journal's zone vanished twice");
 }
 
 // Fields for the content of an object: inline, one asset, or parts written here first.
-int ContentFields(jsync_instance* inst, const std::string& name, const uint8_t* data, size_t len,
-                  std::string_view what, json* fields, jsync_error* err) {
+int ContentFields(jsync_instance* inst, const std::string& name, const std::string& hash,
+                  const uint8_t* data, size_t len, std::string_view what, json* fields,
+                  jsync_error* err) {
   if (len <= inst->inline_max) {
     (*fields)["data"] = Field(Base64Encode(data, len));
     return JSYNC_OK;
@@ -130,14 +137,14 @@ int ContentFields(jsync_instance* inst, const std::string& name, const uint8_t* 
   for (uint64_t i = 0; i < parts; ++i) {
     const size_t off = static_cast<size_t>(i * part_size);
     const size_t n = static_cast<size_t>(std::min<uint64_t>(part_size, len - off));
-    const std::string part = PartRecordName(name, i);
+    const std::string part = PartRecordName(name, hash, i);
     const std::string step = std::string(what) + " (part " + std::to_string(i + 1) + " of " +
                              std::to_string(parts) + ")";
     json receipt;
     int rc = UploadAsset(inst, part, kPartType, "blob", data + off, n, step, &receipt, err);
     if (rc != JSYNC_OK) return rc;
-    // Parts are replaced, not created: a retried put writes them again; only the main
-    // record's create decides whether the object is new.
+    // Parts are replaced, not created: a retried put writes them again (the same bytes: they
+    // are named by content); only the main record's create decides whether the object is new.
     const json op = {{"operationType", "forceReplace"},
                      {"record",
                       {{"recordName", part},
@@ -146,10 +153,14 @@ int ContentFields(jsync_instance* inst, const std::string& name, const uint8_t* 
                         {{"sha256", Field(Sha256Hex(data + off, n))},
                          {"blob", json{{"value", receipt}}}}}}}};
     json entry;
-    rc = ModifyOneInZone(inst, op, step, &entry, err);
+    rc = ModifyOneInZone(inst, op, step, &entry, err, /*uploaded=*/true);
     if (rc != JSYNC_OK) return rc;
     CkError e;
     if (ReadCkError(entry, &e)) return FailFromCkError(err, step, e, 200);
+    if (StrOr(entry, "recordName") != part) {
+      return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, step,
+                      "CloudKit answered the part's write with another record");
+    }
   }
   (*fields)["parts"] = Field(parts);
   (*fields)["part_size"] = Field(part_size);
@@ -179,6 +190,66 @@ int CompareExisting(jsync_instance* inst, const std::string& name, const std::st
   return FailWith(err, JSYNC_EXISTS, what, "the object already exists with other content");
 }
 
+// The record at `name` before anything is uploaded for it: *old gets it (old->deleted when
+// there is none, or the zone is gone). For a big put(if_absent) the comparison then costs no
+// upload; for a plain put it says which parts the new version leaves behind.
+int LookupOld(jsync_instance* inst, const std::string& name, std::string_view what,
+              FileRecord* old, jsync_error* err) {
+  *old = FileRecord{};
+  old->deleted = true;
+  std::vector<json> entries;
+  CkError refused;
+  const int rc = Lookup(inst, {name}, json::array({"path", "size", "sha256", "parts", "part_size"}),
+                        what, &entries, err, &refused);
+  if (rc != JSYNC_OK) return ZoneGone(refused) ? JSYNC_OK : rc;
+  CkError e;
+  if (ReadCkError(entries[0], &e)) {
+    return e.code == "NOT_FOUND" || ZoneGone(e) ? JSYNC_OK : FailFromCkError(err, what, e, 200);
+  }
+  if (!ReadFileRecord(entries[0], old)) {
+    return FailWith(err, JSYNC_FATAL, what,
+                    "the record at this name is not a journal-sync file record (another app's, "
+                    "or damaged)");
+  }
+  return JSYNC_OK;
+}
+
+// The part names of a record, when its fields add up (a hostile count is not followed).
+std::vector<std::string> PartNames(const FileRecord& r) {
+  std::vector<std::string> names;
+  if (r.parts == 0 || r.part_size == 0 || r.parts != (r.size + r.part_size - 1) / r.part_size ||
+      r.parts > 65536 || r.sha256.size() < 16) {
+    return names;
+  }
+  for (uint64_t i = 0; i < r.parts; ++i) names.push_back(PartRecordName(r.record_name, r.sha256, i));
+  return names;
+}
+
+// forceDelete of `names` (NOT_FOUND and a gone zone are success), kMaxOperations at a time.
+int DeleteRecords(jsync_instance* inst, const std::vector<std::string>& names,
+                  std::string_view what, jsync_error* err) {
+  for (size_t at = 0; at < names.size(); at += kMaxOperations) {
+    json ops = json::array();
+    for (size_t i = at; i < std::min(names.size(), at + kMaxOperations); ++i) {
+      ops.push_back({{"operationType", "forceDelete"}, {"record", {{"recordName", names[i]}}}});
+    }
+    std::vector<json> done;
+    CkError refused;
+    const int rc = Modify(inst, ops, what, &done, err, &refused);
+    if (rc != JSYNC_OK) return ZoneGone(refused) ? JSYNC_OK : rc;
+    for (size_t i = 0; i < done.size(); ++i) {
+      CkError e;
+      if (ReadCkError(done[i], &e)) {
+        if (e.code != "NOT_FOUND" && !ZoneGone(e)) return FailFromCkError(err, what, e, 200);
+      } else if (StrOr(done[i], "recordName") != names[at + i]) {
+        return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
+                        "CloudKit answered a removal with another record");
+      }
+    }
+  }
+  return JSYNC_OK;
+}
+
 // Passes bytes on to the host's sink and hashes them, for the check of a whole read.
 struct HashingSink {
   jsync_sink sink;  // first: the RangeTarget sees a jsync_sink*
@@ -205,7 +276,7 @@ int ReadParts(jsync_instance* inst, const FileRecord& r, uint64_t offset, uint64
   const uint64_t first = offset / r.part_size;
   const uint64_t last = (offset + n - 1) / r.part_size;
   for (uint64_t i = first; i <= last && !sink->stopped; ++i) {
-    const std::string part = PartRecordName(r.record_name, i);
+    const std::string part = PartRecordName(r.record_name, r.sha256, i);
     std::vector<json> entries;
     CkError refused;
     int rc = Lookup(inst, {part}, json::array({"sha256", "blob"}), what, &entries, err, &refused);
@@ -231,7 +302,8 @@ int ReadParts(jsync_instance* inst, const FileRecord& r, uint64_t offset, uint64
 }  // namespace
 
 bool StorablePath(const char* path) {
-  return path != nullptr && ValidObjectPath(path) && std::string_view(path).size() <= 4096;
+  return path != nullptr && ValidObjectPath(path) && std::string_view(path).size() <= 4096 &&
+         IsValidUtf8(path);
 }
 
 int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t len, int if_absent,
@@ -241,29 +313,48 @@ int DoPut(jsync_instance* inst, const char* path_c, const uint8_t* data, size_t 
   static const uint8_t kEmpty = 0;
   if (data == nullptr) data = &kEmpty;
   const std::string path = path_c;
-  const std::string what = "put " + path;
+  const std::string what = "put " + Shown(path);
   const std::string name = RecordNameFor(path);
   const std::string hash = Sha256Hex(data, len);
   int rc = EnsureZone(inst, what, err);
   if (rc != JSYNC_OK) return rc;
+  // Before uploading content: a big create compares with what is there at no upload's cost,
+  // a replacement learns which parts its predecessor leaves behind.
+  FileRecord old;
+  old.deleted = true;
+  if (!if_absent || len > inst->inline_max) {
+    rc = LookupOld(inst, name, what, &old, err);
+    if (rc != JSYNC_OK) return rc;
+    if (if_absent && !old.deleted) {
+      if (old.path == path && old.size == len && old.sha256 == hash) return JSYNC_OK;
+      return FailWith(err, JSYNC_EXISTS, what, "the object already exists with other content");
+    }
+  }
   json fields = {{"path", Field(path)},
                  {"size", Field(static_cast<uint64_t>(len))},
                  {"sha256", Field(hash)}};
-  rc = ContentFields(inst, name, data, len, what, &fields, err);
+  rc = ContentFields(inst, name, hash, data, len, what, &fields, err);
   if (rc != JSYNC_OK) return rc;
   const json op = {{"operationType", if_absent ? "create" : "forceReplace"},
                    {"record", {{"recordName", name}, {"recordType", kFileType}, {"fields", fields}}}};
   json entry;
-  rc = ModifyOneInZone(inst, op, what, &entry, err);
+  rc = ModifyOneInZone(inst, op, what, &entry, err, /*uploaded=*/len > inst->inline_max);
   if (rc != JSYNC_OK) return rc;
   CkError e;
   if (ReadCkError(entry, &e)) {
     if (if_absent && e.code == "EXISTS") return CompareExisting(inst, name, path, len, hash, what, err);
     return FailFromCkError(err, what, e, 200);
   }
-  if (!entry.is_object() || entry.value("recordName", "") != name) {
+  if (StrOr(entry, "recordName") != name) {
     return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
                     "CloudKit answered the create with another record");
+  }
+  if (!old.deleted && old.sha256 != hash) {
+    // The replaced version's parts: nobody reads them now. A failure only leaves them behind.
+    jsync_error ignored{-1, {0}};
+    if (DeleteRecords(inst, PartNames(old), what, &ignored) != JSYNC_OK) {
+      Log(inst, 1, "iCloud " + what + ": the replaced version's parts stay behind: " + ignored.message);
+    }
   }
   return JSYNC_OK;
 }
@@ -273,7 +364,7 @@ int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t le
   if (!StorablePath(path_c)) return InvalidPath(err, path_c);
   if (out == nullptr || out->write == nullptr) return Fail(err, JSYNC_INVALID, "iCloud get: no sink");
   const std::string path = path_c;
-  const std::string what = "get " + path;
+  const std::string what = "get " + Shown(path);
   const std::string name = RecordNameFor(path);
   std::vector<json> entries;
   CkError refused;
@@ -294,7 +385,8 @@ int DoGet(jsync_instance* inst, const char* path_c, uint64_t offset, uint64_t le
     return FailFromCkError(err, what, e, 200);
   }
   FileRecord r;
-  if (!ReadFileRecord(entries[0], &r) || r.deleted || r.path != path || r.sha256.empty()) {
+  if (!ReadFileRecord(entries[0], &r) || r.deleted || r.path != path || r.sha256.empty() ||
+      !r.has_size) {
     return FailWith(err, JSYNC_FATAL, what,
                     "the record at this name is not a journal-sync file record (another app's, or "
                     "damaged)");
@@ -340,8 +432,9 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
            jsync_error* err) {
   if (out == nullptr || out->emit == nullptr) return Fail(err, JSYNC_INVALID, "iCloud list: no sink");
   const std::string prefix = prefix_c ? prefix_c : "";
-  const std::string what = "list " + (prefix.empty() ? std::string("(all)") : prefix);
+  const std::string what = "list " + (prefix.empty() ? std::string("(all)") : Shown(prefix));
   std::string token;
+  if (page_token == nullptr || *page_token == '\0') inst->listed.clear();  // a new listing
   if (page_token != nullptr && *page_token != '\0') {
     const json t = json::parse(page_token, nullptr, false);
     if (!t.is_object() || !t.contains("t") || !t["t"].is_string() || t["t"].get<std::string>().empty()) {
@@ -385,15 +478,14 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     const bool readable = ReadFileRecord(rec, &r);
     if (!readable) {
       // A record of ours by name that does not read as one: reported, never merged.
-      const std::string name = rec.is_object() ? rec.value("recordName", "") : "";
-      const auto p = PathOfRecordName(name);
-      if (v2 && p && p->starts_with(prefix)) {
+      const auto p = PathOfRecordName(StrOr(rec, "recordName"));
+      if (v2 && p && p->starts_with(prefix) && inst->listed.insert(*p).second) {
         const jsync_list_entry entry{p->c_str(), 0, -1, JSYNC_KIND_SPECIAL, 0u};
         out->entry(out->ctx, &entry);
       }
       continue;
     }
-    if (r.deleted || !r.path.starts_with(prefix)) continue;
+    if (r.deleted || !r.path.starts_with(prefix) || !inst->listed.insert(r.path).second) continue;
     if (!v2) {
       out->emit(out->ctx, r.path.c_str(), r.size);
       continue;
@@ -401,8 +493,8 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
     const jsync_list_entry entry{r.path.c_str(), r.size, r.modified_ms, JSYNC_KIND_FILE, 0u};
     out->entry(out->ctx, &entry);
   }
-  const bool more = z.value("moreComing", false);
-  const std::string next = z.contains("syncToken") && z["syncToken"].is_string() ? z["syncToken"].get<std::string>() : "";
+  const bool more = BoolOr(z, "moreComing");
+  const std::string next = StrOr(z, "syncToken");
   if (more) {
     if (next.empty() || next == token) {
       return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, what,
@@ -416,36 +508,15 @@ int DoList(jsync_instance* inst, const char* prefix_c, const char* page_token, j
 int DoRemove(jsync_instance* inst, const char* path_c, jsync_error* err) {
   if (!StorablePath(path_c)) return InvalidPath(err, path_c);
   const std::string path = path_c;
-  const std::string what = "remove " + path;
+  const std::string what = "remove " + Shown(path);
   const std::string name = RecordNameFor(path);
-  std::vector<json> entries;
-  CkError refused;
-  int rc = Lookup(inst, {name}, json::array({"parts"}), what, &entries, err, &refused);
-  if (rc != JSYNC_OK) return ZoneGone(refused) ? JSYNC_OK : rc;
-  CkError e;
-  if (ReadCkError(entries[0], &e)) {
-    return e.code == "NOT_FOUND" || ZoneGone(e) ? JSYNC_OK : FailFromCkError(err, what, e, 200);
-  }
   FileRecord r;
-  ReadFileRecord(entries[0], &r);
-  // The main record first: once it is gone no reader looks for the parts.
-  std::vector<std::string> names = {name};
-  for (uint64_t i = 0; i < r.parts; ++i) names.push_back(PartRecordName(name, i));
-  for (size_t at = 0; at < names.size(); at += kMaxOperations) {
-    json ops = json::array();
-    for (size_t i = at; i < std::min(names.size(), at + kMaxOperations); ++i) {
-      ops.push_back({{"operationType", "forceDelete"}, {"record", {{"recordName", names[i]}}}});
-    }
-    std::vector<json> done;
-    rc = Modify(inst, ops, what, &done, err, &refused);
-    if (rc != JSYNC_OK) return ZoneGone(refused) ? JSYNC_OK : rc;
-    for (const json& d : done) {
-      if (ReadCkError(d, &e) && e.code != "NOT_FOUND" && !ZoneGone(e)) {
-        return FailFromCkError(err, what, e, 200);
-      }
-    }
-  }
-  return JSYNC_OK;
+  int rc = LookupOld(inst, name, what, &r, err);
+  if (rc != JSYNC_OK || r.deleted) return rc;
+  // The parts first: a removal cut short is retried with the main record still naming them.
+  rc = DeleteRecords(inst, PartNames(r), what, err);
+  if (rc != JSYNC_OK) return rc;
+  return DeleteRecords(inst, {name}, what, err);
 }
 
 }  // namespace jsync_icloud

@@ -22,8 +22,7 @@ int EnsureZone(jsync_instance* inst, std::string_view what, jsync_error* err) {
   CkError e;
   if (ReadCkError(z, &e) && e.code != "EXISTS") return FailFromCkError(err, step, e, 200);
   if (e.code.empty()) {
-    const bool ours = z.is_object() && z.contains("zoneID") && z["zoneID"].is_object() &&
-                      z["zoneID"].value("zoneName", "") == inst->zone;
+    const bool ours = ZoneNameIn(z) == inst->zone;
     if (!ours) return FailWith(err, JSYNC_RETRYABLE_UNAVAILABLE, step, "CloudKit answered about another zone");
   }
   inst->zone_ready = true;

@@ -11,3 +11,14 @@ add_test(NAME conformance_icloud_drive
     --provider-faults "503@2,429@5,timeout@9,reset@14,torn@20,timeout:PUT@30-31")
 set_tests_properties(conformance_icloud_drive PROPERTIES
   LABELS "conformance;integration" TIMEOUT 300)
+# The same suite with the location inside a root of a running iCloud Drive simulator, which
+# copies every change to a second root (another Mac) and back with delays and jitter.
+if(TARGET jsync-emulator)
+  add_test(NAME conformance_icloud_drive_simulator
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/conformance/icloud_drive_with_simulator.sh"
+      "$<TARGET_FILE:jsync-emulator>" "$<TARGET_FILE:jsync-conformance>"
+      "$<TARGET_FILE:jsync_provider_icloud_drive>" "${_icloud_dir}/icloud-drive-simulator"
+      --provider-faults "503@2,429@5,timeout@9,reset@14,torn@20,timeout:PUT@30-31")
+  set_tests_properties(conformance_icloud_drive_simulator PROPERTIES
+    LABELS "conformance;integration" TIMEOUT 300)
+endif()

@@ -44,7 +44,11 @@ TEST(IcloudNames, NamesThisPluginNeverMakesAreNotPaths) {
         "j.a b"}) {
     EXPECT_FALSE(PathOfRecordName(name).has_value()) << name;
   }
-  EXPECT_EQ(PartRecordName("j.a", 3), "j.a~3");
+  EXPECT_EQ(PartRecordName("j.a", "0123456789abcdef0123", 3), "j.a~0123456789abcdef~3");
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9"));
+  EXPECT_FALSE(IsValidUtf8("a\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong
   EXPECT_FALSE(ReadableRecordNameOf(std::string(300, 'a')).has_value());
 }
 
