@@ -25,6 +25,7 @@ Capabilities CapabilitiesOf(uint32_t flags) {
   c.range_read = flags & JSYNC_CAP_RANGE_READ;
   c.oauth = flags & JSYNC_CAP_OAUTH;
   c.case_insensitive = flags & JSYNC_CAP_CASE_INSENSITIVE;
+  c.own_storage = flags & JSYNC_CAP_OWN_STORAGE;
   return c;
 }
 

@@ -92,12 +92,15 @@ Status CheckTags(const std::vector<std::string>& tags) {
   return Status::Ok();
 }
 
-// A journal keeps to the one kind of storage it was made on: two providers reading one place
-// (a plain folder and a synced folder with rules of its own) do not see the same objects the
-// same way. Refused when a device file names another provider than `mine`. At most kMaxRead
+// A journal made on a provider that owns its storage (a synced folder with rules of its own)
+// is joined only through that provider: another one reading the same place does not see the
+// objects the same way. Refused when a device file names such a provider other than `mine`;
+// a journal copied from one plain storage to another (a migration) joins. At most kMaxRead
 // device files are read: a join is rare, a device list is short.
 Status CheckSameStorage(provider::Provider& provider, const JournalId& journal,
-                        const crypto::SecretKey& master, const std::string& mine) {
+                        const crypto::SecretKey& master, const std::string& mine,
+                        const std::function<bool(const std::string&)>& owns_storage) {
+  if (!owns_storage) return Status::Ok();
   constexpr size_t kMaxRead = 32;
   JSYNC_ASSIGN_OR_RETURN(auto listed, provider.List(sync::DevicesPrefix(journal)));
   size_t read = 0;
@@ -106,13 +109,17 @@ Status CheckSameStorage(provider::Provider& provider, const JournalId& journal,
     auto bytes = provider.Get(o.path, format::kMaxDeviceFileSize);
     if (!bytes.ok()) continue;  // the sync reports unreadable device files
     auto info = format::OpenDeviceFile(master, *bytes);
-    if (!info.ok() || info->provider.empty() || info->provider == mine) continue;
+    if (!info.ok() || info->provider.empty() || info->provider == mine ||
+        !owns_storage(info->provider)) {
+      continue;
+    }
     return Status::Invalid("journal " + JournalIdHex(journal) + " lives on the " +
                            info->provider + " provider (device \"" + info->name +
                            "\" syncs through it), not on " + mine +
-                           ": a journal keeps to one kind of storage, because another provider "
-                           "reading the same place may miss or mishandle what " + info->provider +
-                           " stores there; join it with --provider " + info->provider);
+                           ": its storage is read right only through " + info->provider +
+                           ", and another provider reading the same place would miss or "
+                           "mishandle what it keeps there; join it with --provider " +
+                           info->provider);
   }
   return Status::Ok();
 }
@@ -173,7 +180,8 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
       break;
     }
     if (!opened) return last.WithContext("cannot join journal " + JournalIdHex(*found));
-    JSYNC_RETURN_IF_ERROR(CheckSameStorage(*provider, *found, master, options.provider));
+    JSYNC_RETURN_IF_ERROR(
+        CheckSameStorage(*provider, *found, master, options.provider, options.owns_storage));
   } else {
     result.journal = NewJournalId();
     crypto::RandomBytes(std::span<uint8_t>(master.data(), master.size()));

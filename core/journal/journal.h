@@ -33,6 +33,10 @@ struct InitOptions {
   std::string device_name;
   std::string journal_id;  // hex; needed only when the location holds several journals
   crypto::ScryptParams scrypt;
+  // Whether the storage of the provider named is read right only through it
+  // (JSYNC_CAP_OWN_STORAGE): a journal whose device files name such a provider is not joined
+  // through another (decision 0031). Null: no provider owns its storage.
+  std::function<bool(const std::string& provider)> owns_storage;
 };
 
 struct InitResult {

@@ -46,6 +46,7 @@ struct Capabilities {
   bool range_read = false;
   bool oauth = false;
   bool case_insensitive = false;  // names differing only in case collide
+  bool own_storage = false;       // a journal made on it is joined only through it
 };
 
 // One answer of a change feed (Provider::Changes).

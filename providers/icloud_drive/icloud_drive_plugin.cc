@@ -397,7 +397,9 @@ const jsync_provider kTable = {
     sizeof(jsync_provider),
     "icloud-drive",
     "1.0.0",
-    JSYNC_CAP_RANGE_READ,  // no quota: statvfs tells the local disk, not the iCloud plan
+    // No quota: statvfs tells the local disk, not the iCloud plan. Own storage: read as a
+    // plain folder, a stub looks absent and a conflict copy like data (decision 0031).
+    JSYNC_CAP_RANGE_READ | JSYNC_CAP_OWN_STORAGE,
     nullptr,
     kOptions,
     sizeof kOptions / sizeof kOptions[0],

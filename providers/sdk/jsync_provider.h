@@ -123,6 +123,10 @@ typedef struct jsync_error {
 #define JSYNC_CAP_RANGE_READ (1u << 3)       /* get() honours offset/length server-side */
 #define JSYNC_CAP_OAUTH (1u << 4)            /* needs an OAuth account (see auth) */
 #define JSYNC_CAP_CASE_INSENSITIVE (1u << 5) /* names differing only in case collide */
+/* What it stores is read right only through it (a synced folder with rules of its own, as
+   iCloud Drive's evicted stubs and conflict copies): a journal made on it is not joined through
+   another provider reading the same place. */
+#define JSYNC_CAP_OWN_STORAGE (1u << 6)
 
 /* ---- data passed across ------------------------------------------------------------------ */
 

@@ -143,6 +143,10 @@ int RunInit(const std::string& home, const InitArgs& args) {
   opts.device_name = args.device_name.empty() ? Hostname() : args.device_name;
   opts.journal_id = args.journal_id;
   opts.scrypt.log2_n = static_cast<uint8_t>(args.scrypt_log_n);
+  opts.owns_storage = [](const std::string& name) {
+    auto p = provider::FindPlugin(name);
+    return p.ok() && p->capabilities.own_storage;
+  };
   // The options given here over the ones set before (jsync link NAME --option).
   opts.storage = provider::MakeStorageOpener(
       [given = *given](const std::string& h,
