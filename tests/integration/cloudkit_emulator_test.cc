@@ -141,8 +141,10 @@ class CloudKitEmulatorTest : public ::testing::Test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   // records/modify in zone `zone`; the answer.
-  Resp Modify(const std::string& zone, json ops, json extra = json::object()) {
-    json body = {{"operations", std::move(ops)}, {"zoneID", ZoneId(zone)}};
+  // `ops` is a vector, not a json: `{Op(...)}` as a json would be the one object itself with
+  // clang (CWG 2137), an array of it with GCC.
+  Resp Modify(const std::string& zone, std::vector<json> ops, json extra = json::object()) {
+    json body = {{"operations", json(std::move(ops))}, {"zoneID", ZoneId(zone)}};
     for (auto& [k, v] : extra.items()) body[k] = v;
     return Post("private/records/modify", body);
   }
@@ -156,7 +158,7 @@ class CloudKitEmulatorTest : public ::testing::Test {
     json z = {{"zoneID", ZoneId(zone)}};
     if (!token.empty()) z["syncToken"] = token;
     if (limit > 0) z["resultsLimit"] = limit;
-    Resp r = Post("private/changes/zone", {{"zones", {z}}});
+    Resp r = Post("private/changes/zone", {{"zones", json::array({z})}});
     EXPECT_EQ(r.status, 200) << r.body;
     return r.Json()["zones"][0];
   }
@@ -378,7 +380,7 @@ TEST_F(CloudKitEmulatorTest, CloudKitEmulatorAdminZoneDeleteGivesZoneNotFound) {
   EXPECT_EQ(look.Code(), "ZONE_NOT_FOUND");
   const json ch = ChangesZone("journal", token);
   EXPECT_EQ(ch.value("serverErrorCode", ""), "ZONE_NOT_FOUND");
-  EXPECT_EQ(Post("private/zones/lookup", {{"zones", {ZoneId("journal")}}}).Json()["zones"][0].value("serverErrorCode", ""),
+  EXPECT_EQ(Post("private/zones/lookup", {{"zones", json::array({ZoneId("journal")})}}).Json()["zones"][0].value("serverErrorCode", ""),
             "ZONE_NOT_FOUND");
   // Recreated, it is empty and the old token is no longer valid for it.
   CreateZone("journal");
@@ -481,11 +483,11 @@ TEST_F(CloudKitEmulatorTest, CloudKitEmulatorRecordsLimitsAndFieldTypes) {
   CreateZone("z");
   json ops = json::array();
   for (int i = 0; i < 201; ++i) ops.push_back(Op("create", Rec("r" + std::to_string(i))));
-  Resp too_many = Modify("z", ops);
+  Resp too_many = Modify("z", ops.get<std::vector<json>>());
   EXPECT_EQ(too_many.status, 400);
   EXPECT_EQ(too_many.Code(), "BAD_REQUEST");
   ops.erase(ops.size() - 1);
-  Resp ok = Modify("z", ops, {{"atomic", false}});
+  Resp ok = Modify("z", ops.get<std::vector<json>>(), {{"atomic", false}});
   ASSERT_EQ(ok.status, 200);
   EXPECT_EQ(ok.Json()["records"].size(), 200u);
   // A record over 1 MB of fields → per-record error; BYTES round-trip as base64; types kept.
@@ -501,7 +503,7 @@ TEST_F(CloudKitEmulatorTest, CloudKitEmulatorRecordsLimitsAndFieldTypes) {
                        {"tags", {{"value", {"a", "b"}}, {"type", "STRING_LIST"}}}};
   // text/plain bodies are accepted as JSON, like Apple's signed example.
   Resp plain = Api("POST", "private/records/modify",
-                   {{"operations", {Op("create", Rec("typed", fields))}}, {"zoneID", ZoneId("z")}},
+                   {{"operations", json::array({Op("create", Rec("typed", fields))})}, {"zoneID", ZoneId("z")}},
                    "text/plain");
   ASSERT_EQ(plain.status, 200) << plain.body;
   const json got = Lookup("z", "typed");
@@ -537,7 +539,7 @@ TEST_F(CloudKitEmulatorTest, CloudKitEmulatorChangesZonePagingAndTombstones) {
   CreateZone("z");
   json ops = json::array();
   for (int i = 0; i < 5; ++i) ops.push_back(Op("create", Rec("r" + std::to_string(i), {{"n", {{"value", i}}}})));
-  ASSERT_EQ(Modify("z", ops).status, 200);
+  ASSERT_EQ(Modify("z", ops.get<std::vector<json>>()).status, 200);
   std::vector<std::string> seen;
   std::string token;
   std::vector<bool> more;
@@ -573,7 +575,7 @@ TEST_F(CloudKitEmulatorTest, CloudKitEmulatorChangesPageSizeFlagAndExpiredTokens
   CreateZone("z");
   json ops = json::array();
   for (int i = 0; i < 4; ++i) ops.push_back(Op("create", Rec("r" + std::to_string(i))));
-  ASSERT_EQ(Modify("z", ops).status, 200);
+  ASSERT_EQ(Modify("z", ops.get<std::vector<json>>()).status, 200);
   const json first = ChangesZone("z", "", 50);  // min(resultsLimit, --page-size)
   EXPECT_EQ(first["records"].size(), 3u);
   EXPECT_EQ(first.value("moreComing", false), true);
