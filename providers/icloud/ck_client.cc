@@ -10,12 +10,13 @@ namespace {
 // At most this much of a reason reaches a message: one line, bounded.
 constexpr size_t kMaxReason = 200;
 
-std::string OneLine(std::string_view text) {
+// `text` on one line (control characters as spaces), cut at `max` bytes.
+std::string OneLine(std::string_view text, size_t max = kMaxReason) {
   std::string out;
-  for (const char c : text.substr(0, kMaxReason)) {
+  for (const char c : text.substr(0, max)) {
     out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
   }
-  if (text.size() > kMaxReason) out += "...";
+  if (text.size() > max) out += "...";
   return out;
 }
 
@@ -25,16 +26,15 @@ std::string Detail(const CkError& e) {
   return d;
 }
 
+// The one reason read (icloud.md §2.1): Advanced Data Protection refusing web access.
+bool IsAdpRefusal(const CkError& e) {
+  return e.code == "ACCESS_DENIED" &&
+         e.reason.find("private db access disabled") != std::string::npos;
+}
+
 }  // namespace
 
-std::string Shown(std::string_view path) {
-  std::string out;
-  for (const char c : path.substr(0, 120)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
-  }
-  if (path.size() > 120) out += "...";
-  return out;
-}
+std::string Shown(std::string_view path) { return OneLine(path, 120); }
 
 bool ReadCkError(const json& j, CkError* out) {
   if (!j.is_object() || !j.contains("serverErrorCode") || !j["serverErrorCode"].is_string()) {
@@ -53,10 +53,6 @@ bool ReadCkError(const json& j, CkError* out) {
   return true;
 }
 
-bool IsAdpRefusal(const CkError& e) {
-  return e.code == "ACCESS_DENIED" &&
-         e.reason.find("private db access disabled") != std::string::npos;
-}
 
 int FailWith(jsync_error* err, int code, std::string_view what, std::string_view detail) {
   return Fail(err, code, "iCloud " + std::string(what) + ": " + std::string(detail));
@@ -119,23 +115,6 @@ int FailFromCkError(jsync_error* err, std::string_view what, const CkError& e, i
   return FailWith(err, code, what,
                   "CloudKit answered " + jsync_plugin::HttpStatusText(http_status) +
                       " without an error code");
-}
-
-std::string UrlEscape(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 int Call(jsync_instance* inst, std::string_view op, const json* body, json* out,

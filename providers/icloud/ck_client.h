@@ -70,10 +70,4 @@ int Call(jsync_instance* inst, std::string_view op, const json* body, json* out,
 int Preauthenticated(const jsync_host_services* host, const Request& request, Response* response,
                      std::string_view what, jsync_error* err);
 
-// The message the ADP refusal gets, and whether an error is it.
-bool IsAdpRefusal(const CkError& e);
-
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string UrlEscape(std::string_view s);
-
 }  // namespace jsync_icloud

@@ -17,6 +17,7 @@
 #include "ck_names.h"
 #include "feed.h"
 #include "icloud_instance.h"
+#include "records.h"
 #include "store.h"
 
 using jsync_icloud::Fail;
@@ -71,20 +72,6 @@ int Invalid(jsync_error* err, const std::string& message) {
   return Fail(err, JSYNC_INVALID, "iCloud: " + message);
 }
 
-bool ParseNumber(const json& value, uint64_t* out) {
-  if (value.is_number_unsigned()) {
-    *out = value.get<uint64_t>();
-    return true;
-  }
-  if (!value.is_string()) return false;
-  const std::string s = value;
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *out = std::stoull(s);
-  return true;
-}
-
 bool HttpUrl(const std::string& s) {
   return (s.starts_with("https://") || s.starts_with("http://")) &&
          s.find_first_of("?# ") == std::string::npos;
@@ -106,7 +93,7 @@ int ApplyConfig(jsync_instance* inst, const char* config_c, jsync_error* err) {
   for (const auto& [key, value] : config.items()) {
     if (key == "inline_max" || key == "asset_max" || key == "page_size") {
       uint64_t v = 0;
-      if (!ParseNumber(value, &v)) return Invalid(err, key + " must be a number");
+      if (!jsync_icloud::ReadCount(&value, &v)) return Invalid(err, key + " must be a number");
       if (key == "inline_max") {
         if (v > (700u << 10)) {
           return Invalid(err, "inline_max must be at most 716800: a record holds 1 MB and BYTES "

@@ -2,6 +2,7 @@
 
 #include "ck_bytes.h"
 #include "ck_names.h"
+#include "jsync_plugin_util.h"
 
 namespace jsync_icloud {
 
@@ -27,9 +28,6 @@ const json* FieldValue(const json& record, const char* name) {
   return &fields[name]["value"];
 }
 
-namespace {
-
-// An INT64 field: a number, or a decimal string (numbersAsStrings).
 bool ReadCount(const json* v, uint64_t* out) {
   if (v == nullptr) return false;
   if (v->is_number_unsigned()) {
@@ -41,16 +39,8 @@ bool ReadCount(const json* v, uint64_t* out) {
     *out = static_cast<uint64_t>(v->get<int64_t>());
     return true;
   }
-  if (!v->is_string()) return false;
-  const std::string s = *v;
-  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  *out = std::stoull(s);
-  return true;
+  return v->is_string() && jsync_plugin::ParseDecimal(v->get_ref<const std::string&>(), out);
 }
-
-}  // namespace
 
 bool ReadFileRecord(const json& record, FileRecord* out) {
   *out = FileRecord{};

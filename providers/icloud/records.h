@@ -42,6 +42,10 @@ std::string RecordNameFor(const std::string& path);
 // a size that is not a number).
 bool ReadFileRecord(const nlohmann::json& record, FileRecord* out);
 
+// A count: a non-negative JSON integer, or a decimal string (numbersAsStrings, an option's
+// text); false for anything else, null included.
+bool ReadCount(const nlohmann::json* v, uint64_t* out);
+
 // The value of field `name` in a record dictionary, or null.
 const nlohmann::json* FieldValue(const nlohmann::json& record, const char* name);
 

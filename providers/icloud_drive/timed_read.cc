@@ -134,25 +134,11 @@ int TimedSameBytes(jsync_plugin::Fd fd, uint64_t size, const uint8_t* data, size
                    jsync_error* err) {
   *same = false;
   if (size != len) return JSYNC_OK;
-  struct Compare {
-    const uint8_t* data;
-    size_t len;
-    size_t pos;
-    bool differ;
-  } cmp{data, len, 0, false};
-  jsync_sink sink{&cmp, [](void* ctx, const uint8_t* d, size_t n) {
-                    auto* c = static_cast<Compare*>(ctx);
-                    if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
-                      c->differ = true;
-                      return 1;
-                    }
-                    c->pos += n;
-                    return 0;
-                  }};
-  const int rc = TimedRead(std::move(fd), 0, static_cast<uint64_t>(len) + 1, &sink, timeout_ms,
-                           delay_ms, shown, err);
+  jsync_plugin::SameBytesSink cmp(data, len);
+  const int rc = TimedRead(std::move(fd), 0, static_cast<uint64_t>(len) + 1, &cmp.sink,
+                           timeout_ms, delay_ms, shown, err);
   if (rc != JSYNC_OK) return rc;
-  *same = !cmp.differ && cmp.pos == len;
+  *same = cmp.Same();
   return JSYNC_OK;
 }
 

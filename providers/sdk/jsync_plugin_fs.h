@@ -200,30 +200,39 @@ inline int ReadFd(int fd, uint64_t offset, uint64_t length, jsync_sink* out,
   return JSYNC_OK;
 }
 
+// A get sink that compares what it is given with `data`, stopping at the first difference;
+// Same() once the read is over. For put(if_absent)'s "is this taken name ours?" check.
+struct SameBytesSink {
+  const uint8_t* data;
+  size_t len;
+  size_t pos = 0;
+  bool differ = false;
+  jsync_sink sink{this, &SameBytesSink::Write};
+  SameBytesSink(const uint8_t* d, size_t n) : data(d), len(n) {}
+  SameBytesSink(const SameBytesSink&) = delete;
+  SameBytesSink& operator=(const SameBytesSink&) = delete;
+  bool Same() const { return !differ && pos == len; }
+  static int Write(void* ctx, const uint8_t* d, size_t n) {
+    auto* c = static_cast<SameBytesSink*>(ctx);
+    if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
+      c->differ = true;
+      return 1;
+    }
+    c->pos += n;
+    return 0;
+  }
+};
+
 // Whether the open regular file `fd` of st_size `size` holds exactly these bytes; compared in
 // pieces, never reading more than len + 1 bytes. JSYNC_OK with *same set, or the refusal.
 inline int SameBytesFd(int fd, uint64_t size, const std::string& shown, const uint8_t* data,
                        size_t len, bool* same, jsync_error* err) {
   *same = false;
   if (size != len) return JSYNC_OK;
-  struct Compare {
-    const uint8_t* data;
-    size_t len;
-    size_t pos;
-    bool differ;
-  } cmp{data, len, 0, false};
-  jsync_sink sink{&cmp, [](void* ctx, const uint8_t* d, size_t n) {
-                    auto* c = static_cast<Compare*>(ctx);
-                    if (n > c->len - c->pos || std::memcmp(c->data + c->pos, d, n) != 0) {
-                      c->differ = true;
-                      return 1;
-                    }
-                    c->pos += n;
-                    return 0;
-                  }};
-  const int rc = ReadFd(fd, 0, static_cast<uint64_t>(len) + 1, &sink, shown, err);
+  SameBytesSink cmp(data, len);
+  const int rc = ReadFd(fd, 0, static_cast<uint64_t>(len) + 1, &cmp.sink, shown, err);
   if (rc != JSYNC_OK) return rc;
-  *same = !cmp.differ && cmp.pos == len;
+  *same = cmp.Same();
   return JSYNC_OK;
 }
 
