@@ -7,10 +7,13 @@ cmake_policy(SET CMP0007 NEW)
 #   host/      core/, host/, providers/sdk
 #   net/       net/, core/util (Status)
 #   auth/      core/, host/, net/, auth/
+#   live/      core/, net/, live/: the watcher knows no provider, host or account
 #   providers/<plugin>/   its own files and the SDK header, nothing of the host
 #   providers/conformance/  the installed kit: core/, host/, the SDK, itself; never tests/
 #                           or auth/ (the repository's runners live in tests/conformance)
 #   tools/emulators/      net/, core/util, core/crypto, its own files: never a client's code
+#   tools/relay/          net/, core/util, its own files: untrusted-side code that never holds
+#                         a key (no core/crypto), nor the engine or a client's code
 if(NOT SOURCE_DIR)
   set(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/..")
 endif()
@@ -20,6 +23,7 @@ set(_rules
   "host|core/ host/ providers/sdk/"
   "net|net/ core/util/"
   "auth|core/ host/ net/ auth/"
+  "live|core/ net/ live/"
   "providers/folder|"
   "providers/webdav|"
   "providers/gdrive|"
@@ -27,9 +31,10 @@ set(_rules
   "providers/icloud|"
   "providers/icloud_drive|"
   "providers/conformance|core/ host/ providers/sdk/ providers/conformance/"
-  "tools/emulators|net/ core/util/ core/crypto/ tools/emulators/")
+  "tools/emulators|net/ core/util/ core/crypto/ tools/emulators/"
+  "tools/relay|net/ core/util/ tools/relay/")
 # Folders every rule forbids outright, whatever their include paths say.
-set(_roots core/ host/ net/ auth/ providers/ tools/ tests/ bench/ fuzz/)
+set(_roots core/ host/ net/ auth/ live/ providers/ tools/ tests/ bench/ fuzz/)
 
 # out = TRUE when `text` starts with one of `prefixes` (a list).
 function(_starts_with_any text prefixes out)

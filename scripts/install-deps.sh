@@ -12,6 +12,8 @@ packages=(
   libboost-dev libboost-filesystem-dev
   nlohmann-json3-dev libcli11-dev libexpat1-dev
   libsecret-1-dev
+  # The relay's scale-out (tools/relay): the hiredis client, and the Redis the tests start.
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   "$@"
 )

@@ -473,6 +473,46 @@ Result<std::vector<Entry>> Journal::ListEntries() {
 }
 
 Result<SyncResult> Journal::Sync(const sync::DiscoveryOptions& options) {
+  return RunEngine(options, /*full_cycle=*/true,
+                   [](sync::SyncEngine& engine) { return engine.Run(); });
+}
+
+Result<SyncResult> Journal::Publish() {
+  return RunEngine({}, /*full_cycle=*/false,
+                   [](sync::SyncEngine& engine) { return engine.Publish(); });
+}
+
+Result<SyncResult> Journal::MergeRelayed(const std::vector<RelayedChange>& changes) {
+  std::map<std::string, Bytes> by_path;
+  for (const auto& c : changes) by_path[sync::ChangePath(journal_, c.device, c.seq)] = c.bytes;
+  return RunEngine({}, /*full_cycle=*/false, [&](sync::SyncEngine& engine) {
+    return engine.MergeRelayed(std::move(by_path));
+  });
+}
+
+Result<format::RelayKeys> Journal::RelayKeys() const {
+  return format::DeriveRelayKeys(master_, journal_);
+}
+
+Result<std::optional<Bytes>> Journal::UploadedChange(uint64_t seq) {
+  JSYNC_ASSIGN_OR_RETURN(uint64_t uploaded, store_->UploadedThrough());
+  if (seq == 0 || seq > uploaded) return std::optional<Bytes>();
+  JSYNC_ASSIGN_OR_RETURN(auto row, store_->GetSealed(seq));
+  if (!row) return std::optional<Bytes>();
+  return std::optional<Bytes>(std::move(row->bytes));
+}
+
+Status Journal::WatchStorage(const std::string& webhook_url) {
+  JSYNC_ASSIGN_OR_RETURN(provider::CountingProvider * storage, Storage());
+  if (!storage->capabilities().push) {
+    return Status::NotFound(storage->Describe() + " has no push notifications");
+  }
+  return storage->Watch(webhook_url);
+}
+
+Result<SyncResult> Journal::RunEngine(
+    const sync::DiscoveryOptions& options, bool full_cycle,
+    const std::function<Result<sync::SyncReport>(sync::SyncEngine&)>& step) {
   JSYNC_RETURN_IF_ERROR(RefuseIfReadOnly());
   JSYNC_ASSIGN_OR_RETURN(provider::CountingProvider * storage, Storage());
   const std::string lock_path = home_ + "/sync.lock";
@@ -485,23 +525,27 @@ Result<SyncResult> Journal::Sync(const sync::DiscoveryOptions& options) {
   provider::ProviderCounters before = storage->counters();
   sync::SyncEngine engine(
       {*store_, *storage, master_, journal_, device_, key_id_, *clock_, options});
-  auto report = engine.Run();
+  auto report = step(engine);
   Status meta = Status::Ok();
   if (report.ok()) {
     // A re-identified device writes as its new id from now on (docs/decisions/0019).
     if (report->device != 0) device_ = report->device;
-    if (report->ok()) meta = store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()));
-    // `status` shows what the last sync found until the next sync replaces it.
-    nlohmann::json problems = nlohmann::json::array();
-    for (const auto& p : report->problems) {
-      problems.push_back({{"code", CodeName(p.code)}, {"message", p.message}});
+    if (full_cycle && report->ok()) {
+      meta = store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()));
     }
-    if (meta.ok()) meta = store_->SetMeta(kLastSyncProblemsMeta, problems.dump());
+    if (full_cycle) {
+      // `status` shows what the last sync found until the next sync replaces it.
+      nlohmann::json problems = nlohmann::json::array();
+      for (const auto& p : report->problems) {
+        problems.push_back({{"code", CodeName(p.code)}, {"message", p.message}});
+      }
+      if (meta.ok()) meta = store_->SetMeta(kLastSyncProblemsMeta, problems.dump());
+    }
     if (meta.ok() && report->reidentified_from != 0) {
       meta = store_->SetMeta(kReidentifiedFromMeta, DeviceIdHex(report->reidentified_from));
     }
   }
-  if (meta.ok()) meta = store_->Checkpoint();
+  if (meta.ok() && full_cycle) meta = store_->Checkpoint();
   ::close(lock);
   if (!report.ok()) return report.status();
   JSYNC_RETURN_IF_ERROR(meta);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/crypto/primitives.h"
+#include "core/format/relay_message.h"
 #include "core/journal/entry.h"
 #include "core/journal/text_diff.h"
 #include "core/model/hlc.h"
@@ -121,6 +122,23 @@ class Journal {
   Result<SyncResult> Sync(const sync::DiscoveryOptions& options = {});
   Result<JournalStatus> GetStatus();
 
+  // Live sync (the watcher, live/): the fast path after a local edit (seal and upload, nothing
+  // downloaded), changes another device sent through the relay, merged exactly as if
+  // downloaded (what cannot be merged yet waits for the next Sync:
+  // SyncReport::needs_full_cycle), and what the relay needs.
+  Result<SyncResult> Publish();
+  struct RelayedChange {
+    DeviceId device = 0;
+    uint64_t seq = 0;
+    Bytes bytes;
+  };
+  Result<SyncResult> MergeRelayed(const std::vector<RelayedChange>& changes);
+  Result<format::RelayKeys> RelayKeys() const;
+  // The bytes of this device's change `seq` once it is in the cloud; nullopt before.
+  Result<std::optional<Bytes>> UploadedChange(uint64_t seq);
+  // Asks the storage to call `webhook_url` on changes; kNotFound when it cannot push.
+  Status WatchStorage(const std::string& webhook_url);
+
   JournalId journal_id() const { return journal_; }
   DeviceId device_id() const { return device_; }
   store::Store& store() { return *store_; }
@@ -143,6 +161,11 @@ class Journal {
   // write transaction.
   Status RefreshCounters(const RecordState& base);
   Status RefuseIfReadOnly() const;
+  // Runs one engine step under the home's sync lock; a full cycle also records what
+  // `status` shows (last sync time and problems) and checkpoints the store.
+  Result<SyncResult> RunEngine(
+      const sync::DiscoveryOptions& options, bool full_cycle,
+      const std::function<Result<sync::SyncReport>(sync::SyncEngine&)>& step);
   // The journal's storage, opened on first use.
   Result<provider::CountingProvider*> Storage();
   // Applies splices to `field` of `scratch` and appends the text ops that do the same.

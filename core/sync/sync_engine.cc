@@ -106,6 +106,45 @@ void SyncEngine::Diverged(uint64_t seq, std::string why) {
   diverged_why_ = std::move(why);
 }
 
+Result<SyncReport> SyncEngine::Publish() {
+  SyncReport report;
+  JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
+  JSYNC_ASSIGN_OR_RETURN(auto floor, ReplayFloor(ctx_.store));
+  if (floor.empty()) JSYNC_RETURN_IF_ERROR(Seal(report));
+  JSYNC_RETURN_IF_ERROR(Upload(report));
+  report.needs_full_cycle = !report.problems.empty() || diverged_at_ != 0 || !floor.empty();
+  report.device = ctx_.device;
+  return report;
+}
+
+Result<SyncReport> SyncEngine::MergeRelayed(std::map<std::string, Bytes> changes) {
+  SyncReport report;
+  JSYNC_ASSIGN_OR_RETURN(devices_, ctx_.store.Devices());
+  std::map<DeviceId, RemoteLog> logs;
+  for (auto it = changes.begin(); it != changes.end();) {
+    auto name = ParseChangePath(ctx_.journal, it->first);
+    if (!name || name->device == ctx_.device) {
+      it = changes.erase(it);
+      continue;
+    }
+    logs[name->device].seqs.push_back(name->seq);
+    ++it;
+  }
+  for (auto& [device, log] : logs) std::sort(log.seqs.begin(), log.seqs.end());
+  listing_complete_ = false;
+  relayed_only_ = true;
+  prefetched_ = std::move(changes);
+  report.discovery = "relay";
+  JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
+  JSYNC_ASSIGN_OR_RETURN(auto cursors, ctx_.store.Cursors());
+  for (const auto& [device, log] : logs) {
+    if (log.seqs.back() > cursors[device].seq) report.needs_full_cycle = true;
+  }
+  report.needs_full_cycle |= !report.problems.empty() || fork_evidence_changed_;
+  report.device = ctx_.device;
+  return report;
+}
+
 Status SyncEngine::ReidentifyIfDiverged(std::map<DeviceId, RemoteLog>& logs, SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(store::Cursor sealed, ctx_.store.LastSealed());
   auto own = logs.find(ctx_.device);
@@ -523,8 +562,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           continue;
         }
         bytes = std::move(got).value();
-        ++report.downloaded_changes;
-        report.downloaded_bytes += bytes.size();
+        if (!relayed_only_) {
+          ++report.downloaded_changes;
+          report.downloaded_bytes += bytes.size();
+        }
       }
 
       Expected expected{ctx_.journal, device, next, ctx_.key_id, cursor};
@@ -635,6 +676,9 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
     }
   }
 
+  // What the relay brought says nothing about what the cloud holds: gaps and waits are the
+  // next full cycle's to judge.
+  if (relayed_only_) return Status::Ok();
   for (const auto& [device, why] : waiting) {
     if (auto m = missing.find(device); m != missing.end()) {
       report.problems.push_back({Code::kGap, m->second});

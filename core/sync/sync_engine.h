@@ -46,6 +46,10 @@ struct SyncReport {
   DeviceId reidentified_from = 0;
   DeviceId device = 0;
   std::string discovery;  // how the cloud was looked at: "feed", "listing" or "probe"
+  // Publish and MergeRelayed: something only a full cycle (Run) settles is pending (a relayed
+  // change after a gap or waiting for a dependency, an upload that failed or found its slot
+  // taken).
+  bool needs_full_cycle = false;
 
   bool ok() const { return problems.empty(); }
 };
@@ -71,6 +75,13 @@ class SyncEngine {
   // A Status only for failures that stop the whole cycle (local store, unreachable provider);
   // everything a remote file did wrong lands in the report's problems.
   Result<SyncReport> Run();
+  // The fast path after a local edit: seal and upload only; nothing downloaded or discovered.
+  Result<SyncReport> Publish();
+  // Merges change files that reached this device outside the cloud (the relay), by path,
+  // verified exactly as downloaded ones: never seals, uploads or asks the provider anything.
+  // What cannot be merged yet (a gap before it, a dependency not merged) is left to the next
+  // Run, which downloads it; nothing is reported about the cloud's logs.
+  Result<SyncReport> MergeRelayed(std::map<std::string, Bytes> changes);
 
  private:
   struct RemoteLog {
@@ -112,6 +123,7 @@ class SyncEngine {
   // From this cycle's look at the cloud (core/sync/discovery.h): whether the listing names
   // everything (else only what the probes found), and the changes the probes downloaded.
   bool listing_complete_ = true;
+  bool relayed_only_ = false;  // MergeRelayed: the logs are what the relay brought, no more
   std::map<std::string, Bytes> prefetched_;
 };
 

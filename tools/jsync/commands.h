@@ -45,6 +45,26 @@ int RunSync(const std::string& home, bool json, bool full);
 int RunStatus(const std::string& home, bool json);
 int RunProviders(bool json);
 
+struct WatchArgs {
+  bool once = false;
+  int64_t seal_quiet_ms = 300;
+  int64_t seal_max_ms = 2000;
+  int64_t poll_min_s = 15;
+  int64_t poll_max_s = 300;
+  std::vector<std::string> relay_urls;  // override the home's `jsync relay set` for this run
+  bool no_relay = false;
+  std::string relay_ca_file;
+  bool verbose = false;
+};
+int RunWatch(const std::string& home, const WatchArgs& args);
+
+struct RelayArgs {
+  std::string action;             // "", "set", "off", "presence"
+  std::vector<std::string> urls;  // set: the addresses; presence: on|off
+  bool json = false;
+};
+int RunRelay(const std::string& home, const RelayArgs& args);
+
 struct LinkArgs {
   std::string provider;
   std::string user;           // basic (else JSYNC_<NAME>_USER)

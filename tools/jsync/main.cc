@@ -143,6 +143,37 @@ int main(int argc, char** argv) {
   unlink_cmd->add_option("provider", unlink_provider, "Provider")->required();
   unlink_cmd->add_option("--passphrase-file", link.passphrase_file,
                          "Journal passphrase, if the token file is locked");
+  WatchArgs watch;
+  auto* watch_cmd = app.add_subcommand(
+      "watch", "Stay in sync: sync on local edits, relay pushes and an adaptive poll");
+  watch_cmd->add_flag("--once", watch.once, "Run one sync cycle (with its relay messages), exit");
+  watch_cmd->add_option("--seal-quiet-ms", watch.seal_quiet_ms,
+                        "Publish local edits once they have been quiet this long")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
+  watch_cmd->add_option("--seal-max-ms", watch.seal_max_ms,
+                        "...but never later than this after the first unpublished edit")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  watch_cmd->add_option("--poll-min", watch.poll_min_s,
+                        "Seconds between polls just after activity")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  watch_cmd->add_option("--poll-max", watch.poll_max_s, "Idle ceiling of the poll interval, s")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  watch_cmd->add_option("--relay", watch.relay_urls,
+                        "Relay address for this run (repeatable; default: 'jsync relay')");
+  watch_cmd->add_flag("--no-relay", watch.no_relay, "Poll only, whatever 'jsync relay' says");
+  watch_cmd->add_option("--relay-ca", watch.relay_ca_file,
+                        "PEM certificate to trust for a wss:// relay (a private relay)");
+  watch_cmd->add_flag("-v,--verbose", watch.verbose, "Also log quiet polls");
+  RelayArgs relay;
+  auto* relay_cmd = app.add_subcommand(
+      "relay", "Show or set this device's relays: relay [set URL... | off | presence on|off]");
+  relay_cmd->add_option("action", relay.action, "set, off or presence (none: show)");
+  relay_cmd->add_option("urls", relay.urls, "set: ws:// or wss:// addresses; presence: on|off");
+  relay_cmd->add_flag("--json", relay.json, "Print JSON");
   auto* accounts_cmd =
       app.add_subcommand("accounts", "List the linked accounts (no secrets are shown)");
   accounts_cmd->add_flag("--json", json, "Print JSON");
@@ -193,6 +224,19 @@ int main(int argc, char** argv) {
     if (link_cmd->parsed()) return RunLink(home, link);
     if (unlink_cmd->parsed()) return RunUnlink(home, unlink_provider, link.passphrase_file);
     if (accounts_cmd->parsed()) return RunAccounts(home, json);
+    if (watch_cmd->parsed()) {
+      if (watch.seal_max_ms < watch.seal_quiet_ms)
+        return Fail("--seal-max-ms must be at least --seal-quiet-ms", kExitUsage);
+      if (watch.poll_max_s < watch.poll_min_s)
+        return Fail("--poll-max must be at least --poll-min", kExitUsage);
+      if (watch.no_relay && !watch.relay_urls.empty())
+        return Fail("--relay and --no-relay exclude each other", kExitUsage);
+      return RunWatch(home, watch);
+    }
+    if (relay_cmd->parsed()) {
+      JsonErrors(relay.json);
+      return RunRelay(home, relay);
+    }
   } catch (const std::exception& e) {
     return Fail(std::string("internal error: ") + e.what());
   }

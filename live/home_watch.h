@@ -1,0 +1,30 @@
+// Tells the watcher that some process committed to this home's store, without polling the
+// disk: an inotify watch on the home folder for writes to journal.db and its WAL (decision
+// 0033). Commits of the watcher's own syncs fire it too; the caller confirms with the store
+// (is anything waiting in the outbox?), which is one cheap query per burst.
+#pragma once
+
+#include <string>
+
+#include "core/util/status.h"
+
+namespace jsync::live {
+
+class HomeWatch {
+ public:
+  static Result<HomeWatch> Start(const std::string& home);
+  HomeWatch(HomeWatch&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  HomeWatch& operator=(HomeWatch&&) = delete;
+  HomeWatch(const HomeWatch&) = delete;
+  ~HomeWatch();
+
+  int fd() const { return fd_; }  // readable when something happened
+  // Reads every pending event; true when one touched the store's files.
+  bool Drain();
+
+ private:
+  explicit HomeWatch(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace jsync::live

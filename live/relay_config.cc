@@ -1,0 +1,59 @@
+#include "live/relay_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/util/escape.h"
+
+namespace jsync::live {
+namespace {
+constexpr const char* kMeta = "relay_config";
+}
+
+Result<RelayConfig> LoadRelayConfig(store::Store& store) {
+  RelayConfig config;
+  JSYNC_ASSIGN_OR_RETURN(auto text, store.GetMeta(kMeta));
+  if (!text) return config;
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Fatal("the stored relay configuration is damaged");
+  if (auto u = j.find("urls"); u != j.end() && u->is_array()) {
+    for (const auto& url : *u) {
+      if (url.is_string()) config.urls.push_back(url.get<std::string>());
+    }
+  }
+  if (auto p = j.find("presence"); p != j.end() && p->is_boolean()) config.presence = *p;
+  return config;
+}
+
+Status SaveRelayConfig(store::Store& store, const RelayConfig& config) {
+  nlohmann::json j = {{"urls", config.urls}, {"presence", config.presence}};
+  return store.SetMeta(kMeta, j.dump());
+}
+
+Status CheckRelayUrl(const std::string& url) {
+  const std::string shown = EscapeForDisplay(url);
+  const bool tls = url.starts_with("wss://");
+  if (!tls && !url.starts_with("ws://")) {
+    return Status::Invalid("relay address " + shown + " must start with ws:// or wss://");
+  }
+  const std::string rest = url.substr(tls ? 6 : 5);
+  if (rest.empty() || rest[0] == '/' || rest[0] == ':') {
+    return Status::Invalid("relay address " + shown + " names no host");
+  }
+  for (char c : rest) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#' || c == '@') {
+      return Status::Invalid("relay address " + shown +
+                             " must be scheme://host[:port][/path] without spaces, user, "
+                             "query or fragment");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string HookUrl(const std::string& relay_url, const std::string& hook_hex) {
+  std::string base = relay_url.starts_with("wss://") ? "https://" + relay_url.substr(6)
+                                                     : "http://" + relay_url.substr(5);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/v1/hook/" + hook_hex;
+}
+
+}  // namespace jsync::live
