@@ -11,6 +11,7 @@
 
 #include "core/format/change_file.h"
 #include "core/format/device_file.h"
+#include "core/format/relay_message.h"
 #include "core/format/key_file.h"
 #include "core/format/op_codec.h"
 #include "core/model/record_state.h"
@@ -160,6 +161,25 @@ void DeviceFiles() {
   Write("device_file_open", "no-platform", odd);
 }
 
+void RelayFrames() {
+  JournalId journal{};
+  journal.fill(0x4a);
+  const auto keys = Must(format::DeriveRelayKeys(fuzz::TestKey(), journal), "relay keys");
+  format::RelayMessage change;
+  change.type = format::RelayType::kChange;
+  change.sender = kDevice;
+  change.counter = 1'700'000'000'000ull << 16;
+  change.seq = 3;
+  change.change = Bytes(200, 0x42);
+  Write("relay_frame", "change", Must(format::SealRelayMessage(keys, change), "seal relay"));
+  format::RelayMessage nudge{format::RelayType::kNudge, kDevice, change.counter + 1, 9, {}, true};
+  Write("relay_frame", "nudge", Must(format::SealRelayMessage(keys, nudge), "seal relay"));
+  format::RelayMessage presence{format::RelayType::kPresence, kDevice, change.counter + 2, 0, {},
+                                false};
+  Write("relay_frame", "presence", Must(format::SealRelayMessage(keys, presence), "seal relay"));
+  Write("relay_frame", "hook", Bytes{1, 2});
+}
+
 void States() {
   text::TextDocument doc;
   auto a = Must(doc.LocalInsert(kDevice, 1, 0, U"hello world"), "insert");
@@ -253,6 +273,7 @@ int main(int argc, char** argv) {
   ChangeFiles();
   KeyFiles();
   DeviceFiles();
+  RelayFrames();
   States();
   TextSeeds();
   return 0;

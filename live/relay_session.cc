@@ -68,6 +68,7 @@ void RelaySession::Connect(int64_t now, uint64_t wall_ms) {
 void RelaySession::Dropped(int64_t now, const std::string& why) {
   client_.reset();
   online_.clear();
+  heard_.clear();
   ++failures_;
   const int shift = std::min(failures_ - 1, 16);
   const int64_t cap = std::min(options_.reconnect_max_ms, options_.reconnect_min_ms << shift);
@@ -109,6 +110,13 @@ std::vector<RelayEvent> RelaySession::Drain(int64_t now, uint64_t wall_ms) {
     }
     RelayEvent ev;
     ev.message = std::move(opened).value();
+    // A device heard from for the first time since this connection may have joined after our
+    // announcement: announce again (at most every few seconds), so presence needs no polling.
+    if (options_.presence && heard_.insert(ev.message.sender).second &&
+        now >= reannounce_after_) {
+      presence_due_ = now;
+      reannounce_after_ = now + 5'000;
+    }
     switch (ev.message.type) {
       case format::RelayType::kNudge:
         ev.kind = RelayEvent::kNudge;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,8 @@ class RelaySession {
   format::RelayCounter counter_;
   format::RelayReplayGuard guard_;
   std::map<DeviceId, int64_t> online_;  // last heard online, monotonic ms
+  std::set<DeviceId> heard_;             // senders heard on this connection
+  int64_t reannounce_after_ = 0;
   uint64_t refused_ = 0;
   bool said_refused_ = false;
 };

@@ -113,6 +113,19 @@ std::string ChildProcess::WaitForFirstLine(int timeout_ms, std::string* error) {
 std::string ChildProcess::Stdout() const { return ReadFile(out_path_); }
 std::string ChildProcess::Stderr() const { return ReadFile(err_path_); }
 
+int ChildProcess::SignalAndWait(int sig, int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int status = 0;
+  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return status;
+}
+
 void ChildProcess::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);

@@ -29,6 +29,9 @@ class ChildProcess {
   std::string Stdout() const;
   std::string Stderr() const;
   pid_t pid() const { return pid_; }
+  // Sends `sig` and waits up to timeout_ms for the exit: the wait status (then the process is
+  // reaped), or -1 while it still runs.
+  int SignalAndWait(int sig, int timeout_ms);
   void Stop();
 
  private:

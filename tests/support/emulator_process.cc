@@ -201,7 +201,7 @@ std::unique_ptr<EmulatorProcess> EmulatorProcess::Start(const std::string& subco
   std::vector<std::string> args = {JSYNC_EMULATOR_BINARY,
                                    subcommand,
                                    "--port",
-                                   "0",
+                                   std::to_string(options.port),
                                    "--state",
                                    emu->state_dir_.string(),
                                    "--request-log",

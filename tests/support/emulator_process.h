@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -29,6 +30,9 @@ struct EmulatorOptions {
   // Reuse this state folder (to restart an emulator on the same files); empty: a fresh temp
   // folder, removed on destruction unless JSYNC_KEEP_TEMP is set.
   std::filesystem::path state_dir;
+  // 0: a free port. A restart after an outage passes the old one (with the old state_dir), so
+  // clients find the service where it was.
+  uint16_t port = 0;
   int ready_timeout_ms = 10000;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/support/relay_process.h"
 
+#include "tests/support/webdav_servers.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -64,19 +66,6 @@ std::string RandomSuffix() {
 
 }  // namespace
 
-uint16_t FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 int RunToExit(const std::vector<std::string>& argv, int timeout_ms, std::string* output) {
   std::string error;
@@ -189,7 +178,7 @@ std::unique_ptr<RedisProcess> RedisProcess::Start(std::string* error) {
   }
   // A port taken between the probe and the bind: try another.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    redis->port_ = FreeLoopbackPort();
+    redis->port_ = static_cast<uint16_t>(FreeLoopbackPort());
     if (redis->Launch(error)) return redis;
   }
   return nullptr;

@@ -75,8 +75,6 @@ class RedisProcess {
   uint16_t port_ = 0;
 };
 
-// A loopback TCP port that was free a moment ago (bind 0, read, close).
-uint16_t FreeLoopbackPort();
 
 // Runs argv to the end (at most timeout_ms; then SIGKILL), stdout+stderr into *output; the
 // exit code, or -1 when it was killed or could not start.
