@@ -7,7 +7,8 @@
 namespace jsync::live {
 namespace {
 constexpr const char* kMeta = "relay_config";
-}
+constexpr const char* kOnlineMeta = "relay_online";
+}  // namespace
 
 Result<RelayConfig> LoadRelayConfig(store::Store& store) {
   RelayConfig config;
@@ -27,6 +28,25 @@ Result<RelayConfig> LoadRelayConfig(store::Store& store) {
 Status SaveRelayConfig(store::Store& store, const RelayConfig& config) {
   nlohmann::json j = {{"urls", config.urls}, {"presence", config.presence}};
   return store.SetMeta(kMeta, j.dump());
+}
+
+Status SaveOnlineDevices(store::Store& store, const std::vector<DeviceId>& devices) {
+  nlohmann::json j = nlohmann::json::array();
+  for (DeviceId d : devices) j.push_back(DeviceIdHex(d));
+  return store.SetMeta(kOnlineMeta, j.dump());
+}
+
+Result<std::vector<DeviceId>> LoadOnlineDevices(store::Store& store) {
+  std::vector<DeviceId> out;
+  JSYNC_ASSIGN_OR_RETURN(auto text, store.GetMeta(kOnlineMeta));
+  if (!text) return out;
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) return out;
+  for (const auto& d : j) {
+    if (!d.is_string()) continue;
+    if (auto id = ParseDeviceId(d.get<std::string>()); id.ok()) out.push_back(*id);
+  }
+  return out;
 }
 
 Status CheckRelayUrl(const std::string& url) {

@@ -18,6 +18,11 @@ Result<RelayConfig> LoadRelayConfig(store::Store& store);
 Status SaveRelayConfig(store::Store& store, const RelayConfig& config);
 // kInvalid naming the problem unless `url` is ws:// or wss:// with a host.
 Status CheckRelayUrl(const std::string& url);
+// Which other devices the running watcher hears online (relay presence), for `jsync status`;
+// the watcher rewrites it when that changes and empties it when it stops.
+Status SaveOnlineDevices(store::Store& store, const std::vector<DeviceId>& devices);
+Result<std::vector<DeviceId>> LoadOnlineDevices(store::Store& store);
+
 // The provider webhook address on the relay behind `relay_url`: http(s)://host[:port]/v1/hook/H.
 std::string HookUrl(const std::string& relay_url, const std::string& hook_hex);
 

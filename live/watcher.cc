@@ -109,6 +109,7 @@ Status Watcher::Run() {
   }
   Status loop = Loop();
   if (s_->relay) s_->relay->Close(WallMs());
+  if (s_->journal && !s_->online.empty()) (void)SaveOnlineDevices(s_->journal->store(), {});
   log_(LogLevel::kInfo, "stopped after " + Plural(counters_.cycles, "sync cycle", "sync cycles") +
                             " and " + Plural(counters_.publishes, "publish", "publishes"));
   return loop;
@@ -189,6 +190,9 @@ void Watcher::FullCycle(const char* trigger) {
   s_->last_failure.clear();
   Report(result->report, trigger, result->elapsed_ms, result->calls);
   SendOwnChanges();
+  if (result->report.merged_changes > 0 && options_.on_merged) {
+    options_.on_merged(result->report.merged_changes);
+  }
   const auto& r = result->report;
   s_->schedule.Succeeded(MonoMs(), r.merged_changes > 0 || r.uploaded_changes > 0);
 }
@@ -296,6 +300,9 @@ void Watcher::HandleRelay(int64_t now) {
   for (DeviceId d : s_->online) {
     if (!online.contains(d)) log_(LogLevel::kInfo, "device " + DeviceIdHex(d) + " went offline");
   }
+  if (online != s_->online && s_->journal) {
+    (void)SaveOnlineDevices(s_->journal->store(), {online.begin(), online.end()});
+  }
   s_->online = std::move(online);
 
   if (!changes.empty() && s_->journal && !s_->failing) {
@@ -306,6 +313,7 @@ void Watcher::HandleRelay(int64_t now) {
       const auto& r = merged->report;
       if (r.merged_changes > 0) {
         ++counters_.relay_merges;
+        if (options_.on_merged) options_.on_merged(r.merged_changes);
         s_->schedule.Activity(MonoMs());
         log_(LogLevel::kInfo, "merged " + Plural(r.merged_changes, "change", "changes") +
                                   " from the relay (" + std::to_string(merged->elapsed_ms) +

@@ -30,6 +30,9 @@ struct WatchOptions {
   int64_t push_renew_ms = 12LL * 3600 * 1000;  // provider webhooks (Drive channels, Graph
                                                // subscriptions) expire: renewed this often
   uint64_t seed = 0;                           // jitter
+  // Called on the watcher's thread once other devices' changes were merged (by a cycle or from
+  // the relay): where an embedding app refreshes what it shows.
+  std::function<void(uint64_t merged_changes)> on_merged;
 };
 
 enum class LogLevel { kInfo, kNotice, kWarning, kError, kDebug };

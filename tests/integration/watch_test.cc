@@ -212,8 +212,19 @@ TEST_F(WatchTest, AnEditReachesTheOtherDeviceThroughTheRelayWithoutAPoll) {
   EXPECT_TRUE(WaitUntil([&] { return laptop->Stderr().find("is online") != std::string::npos; },
                         10000))
       << laptop->Stderr();
+  const std::string phone_id =
+      nlohmann::json::parse(Jsync("phone", {"status", "--json"}).out)["device"]["id"];
+  auto laptop_status = nlohmann::json::parse(Jsync("laptop", {"status", "--json"}).out);
+  EXPECT_TRUE(laptop_status["watch"].is_string()) << laptop_status.dump();
+  EXPECT_EQ(laptop_status["online_devices"], nlohmann::json::array({phone_id}))
+      << laptop_status.dump();
+  EXPECT_NE(Jsync("laptop", {"status"}).out.find("phone: merged up to change 0, online now"),
+            std::string::npos)
+      << outputs_;
   laptop->Stop();
   phone->Stop();
+  EXPECT_EQ(nlohmann::json::parse(Jsync("laptop", {"status", "--json"}).out)["watch"],
+            nlohmann::json());
 
   std::string carried;
   for (;;) {

@@ -15,6 +15,8 @@
 #include "host/open_provider.h"
 #include "host/plugin_loader.h"
 #include "host/plugin_options.h"
+#include "live/relay_config.h"
+#include "live/watch_lock.h"
 #include "tools/jsync/passphrase.h"
 #include "tools/jsync/render.h"
 
@@ -277,7 +279,15 @@ int RunStatus(const std::string& home, bool json) {
   if (!journal.ok()) return FailStatus(journal.status());
   auto status = (*journal)->GetStatus();
   if (!status.ok()) return FailStatus(status.status());
-  std::cout << (json ? StatusJson(*status).dump(2) + "\n" : StatusText(*status));
+  // What the watcher of this home (if one runs) knows: relay presence.
+  LiveStatus live;
+  if (auto holder = live::WatchLock::Holder(home); holder.ok()) live.watch = *holder;
+  if (!live.watch.empty()) {
+    if (auto online = live::LoadOnlineDevices((*journal)->store()); online.ok()) {
+      live.online = std::move(online).value();
+    }
+  }
+  std::cout << (json ? StatusJson(*status, live).dump(2) + "\n" : StatusText(*status, live));
   return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 #include "tools/jsync/render.h"
 
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 
@@ -141,7 +142,9 @@ std::string SyncText(const SyncResult& r) {
   return out.str();
 }
 
-nlohmann::json StatusJson(const JournalStatus& s) {
+nlohmann::json StatusJson(const JournalStatus& s, const LiveStatus& live) {
+  nlohmann::json online = nlohmann::json::array();
+  for (DeviceId d : live.online) online.push_back(DeviceIdHex(d));
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& d : s.devices) {
     devices.push_back({{"device", DeviceIdHex(d.device)},
@@ -163,10 +166,12 @@ nlohmann::json StatusJson(const JournalStatus& s) {
       {"provider", {{"name", s.provider}, {"location", s.location}}},
       {"outbox", {{"ops", s.outbox_ops}, {"unuploaded_changes", s.unuploaded_changes}}},
       {"last_sync", s.last_sync_ms ? nlohmann::json(IsoTime(s.last_sync_ms)) : nlohmann::json()},
-      {"cursors", devices}};
+      {"cursors", devices},
+      {"watch", live.watch.empty() ? nlohmann::json() : nlohmann::json(live.watch)},
+      {"online_devices", online}};
 }
 
-std::string StatusText(const JournalStatus& s) {
+std::string StatusText(const JournalStatus& s, const LiveStatus& live) {
   std::ostringstream out;
   out << "journal:   " << JournalIdHex(s.journal) << "\n"
       << "device:    " << DeviceIdHex(s.device) << " (" << s.device_name << ")\n"
@@ -187,11 +192,15 @@ std::string StatusText(const JournalStatus& s) {
     out << "problems found by the last sync:\n";
     for (const auto& p : s.last_sync_problems) out << "  " << EscapeForDisplay(p.message) << "\n";
   }
+  out << "watch:     " << (live.watch.empty() ? "not running" : "running (" + live.watch + ")")
+      << "\n";
   out << "devices:\n";
   for (const auto& d : s.devices) {
+    const bool online =
+        std::find(live.online.begin(), live.online.end(), d.device) != live.online.end();
     out << "  " << DeviceIdHex(d.device) << "  " << (d.name.empty() ? "?" : d.name)
         << (d.self ? " (this device): sealed " : ": merged ") << "up to change " << d.merged_seq
-        << "\n";
+        << (online ? ", online now" : "") << "\n";
   }
   return out.str();
 }

@@ -17,7 +17,12 @@ std::string EntryLine(const Entry& e);
 nlohmann::json SyncJson(const SyncResult& r);
 std::string SyncText(const SyncResult& r);
 
-nlohmann::json StatusJson(const JournalStatus& s);
-std::string StatusText(const JournalStatus& s);
+// What `status` adds from the home's watcher (live/): who runs it, whom it hears online.
+struct LiveStatus {
+  std::string watch;            // "pid N, since T"; empty: no watcher runs
+  std::vector<DeviceId> online;  // other devices online now (relay presence)
+};
+nlohmann::json StatusJson(const JournalStatus& s, const LiveStatus& live);
+std::string StatusText(const JournalStatus& s, const LiveStatus& live);
 
 }  // namespace jsync::cli
