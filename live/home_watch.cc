@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/journal/journal.h"
+
 namespace jsync::live {
 
 Result<HomeWatch> HomeWatch::Start(const std::string& home) {
@@ -38,6 +40,10 @@ bool HomeWatch::Drain() {
       // An overflowed queue lost events: assume the store changed.
       if ((ev->mask & IN_Q_OVERFLOW) != 0 || name.starts_with("journal.db")) {
         store_touched = true;
+      }
+      if (name == kEditSignalFile && (ev->mask & IN_CLOSE_WRITE) != 0) {
+        store_touched = true;
+        committed_ = true;
       }
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }

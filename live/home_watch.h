@@ -1,6 +1,6 @@
 // Tells the watcher that some process committed to this home's store, without polling the
-// disk: an inotify watch on the home folder for writes to journal.db and its WAL (decision
-// 0033). Commits of the watcher's own syncs fire it too; the caller confirms with the store
+// disk: an inotify watch on the home folder for writes to journal.db and its WAL, and for the
+// edit.signal file every Journal rewrites after committing a local edit (decision 0033). Commits of the watcher's own syncs fire it too; the caller confirms with the store
 // (is anything waiting in the outbox?), which is one cheap query per burst.
 #pragma once
 
@@ -21,10 +21,18 @@ class HomeWatch {
   int fd() const { return fd_; }  // readable when something happened
   // Reads every pending event; true when one touched the store's files.
   bool Drain();
+  // Whether a Journal said since the last call that it committed an edit (kEditSignalFile):
+  // then the commit is visible, no re-check needed.
+  bool TakeCommitted() {
+    const bool c = committed_;
+    committed_ = false;
+    return c;
+  }
 
  private:
   explicit HomeWatch(int fd) : fd_(fd) {}
   int fd_ = -1;
+  bool committed_ = false;
 };
 
 }  // namespace jsync::live

@@ -51,6 +51,7 @@ void RelaySession::Connect(int64_t now, uint64_t wall_ms) {
   o.connect_timeout_ms = options_.connect_timeout_ms;
   o.ca_file = options_.ca_file;
   o.max_message_bytes = format::kRelayMaxFrame;
+  o.close_timeout_ms = 300;  // a dropped link must not hold up local edits
   auto client = net::WsClient::Connect(target, o);
   if (!client.ok()) {
     Dropped(now, "cannot reach relay " + EscapeForDisplay(base) + ": " + client.status().message());

@@ -49,6 +49,10 @@ struct Watcher::State {
   int64_t push_due = 0;
   bool push_off = false;  // the storage cannot push, or not through this relay
   std::set<DeviceId> online;
+  // After a write to the store's files: when it was seen, and which re-check comes next (-1:
+  // none pending).
+  int64_t recheck_from = 0;
+  int recheck_step = -1;
 };
 
 Watcher::Watcher(std::string home, OpenJournal open, WatchOptions options, Log log)
@@ -125,6 +129,7 @@ Status Watcher::Loop() {
     if (auto seal = s_->debounce.due()) due = std::min(due, *seal);
     if (s_->relay) due = std::min(due, s_->relay->next_due());
     if (!s_->push_off) due = std::min(due, s_->push_due);
+    if (s_->recheck_step >= 0) due = std::min(due, RecheckDue());
     const int64_t wait = std::clamp<int64_t>(due - now, 0, 3'600'000);
 
     pollfd fds[3] = {{stop_fd_, POLLIN, 0}, {s_->home_watch->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
@@ -135,19 +140,42 @@ Status Watcher::Loop() {
 
     const int64_t after = MonoMs();
     if ((fds[1].revents & POLLIN) != 0 && s_->home_watch->Drain()) {
-      // Our own syncs write the store too; only ops waiting to be sealed are an edit.
-      if (EnsureJournal().ok()) {
-        auto outbox = s_->journal->store().OutboxSize();
-        if (outbox.ok() && *outbox > 0) {
-          s_->debounce.Edited(after);
-          s_->schedule.Activity(after);
-        }
-      }
+      // The WAL is written before the commit becomes visible to other connections (the
+      // wal-index is updated last, after the fsync): look now, and again a few times shortly
+      // after if nothing is visible yet.
+      s_->recheck_from = after;
+      s_->recheck_step = 0;
+      CheckForEdit(after);
+    } else if (s_->recheck_step >= 0 && after >= RecheckDue()) {
+      CheckForEdit(after);
     }
     if (s_->relay && (fds[2].revents & (POLLIN | POLLERR | POLLHUP)) != 0) HandleRelay(after);
 
     if (auto seal = s_->debounce.due(); seal && *seal <= MonoMs()) PublishLocal();
     if (s_->schedule.due() <= MonoMs()) FullCycle("poll");
+  }
+}
+
+int64_t Watcher::RecheckDue() const {
+  static constexpr int64_t kAfterMs[] = {10, 50, 200, 1000};
+  return s_->recheck_from + kAfterMs[std::min<size_t>(s_->recheck_step, std::size(kAfterMs) - 1)];
+}
+
+void Watcher::CheckForEdit(int64_t now) {
+  // Our own syncs write the store too; only ops waiting to be sealed are an edit.
+  bool edited = false;
+  if (EnsureJournal().ok()) {
+    auto outbox = s_->journal->store().OutboxSize();
+    edited = outbox.ok() && *outbox > 0;
+  }
+  if (edited) {
+    s_->debounce.Edited(now);
+    s_->schedule.Activity(now);
+    s_->recheck_step = -1;
+  } else if (now >= s_->recheck_from + 1000 || s_->recheck_step >= 3) {
+    s_->recheck_step = -1;  // it was one of our own writes
+  } else {
+    ++s_->recheck_step;
   }
 }
 

@@ -66,6 +66,9 @@ class Watcher {
   Status EnsureJournal();
   void FullCycle(const char* trigger);
   void PublishLocal();
+  // Is a local edit waiting (ops in the outbox)? Starts the seal debounce if so.
+  void CheckForEdit(int64_t now);
+  int64_t RecheckDue() const;
   void HandleRelay(int64_t now);
   void SendOwnChanges();
   void RenewPushIfDue(int64_t now);

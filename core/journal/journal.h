@@ -1,7 +1,8 @@
 // The engine's public face: one journal on one device, in one home folder.
 //
 // Home folder contents (0700; every file 0600): journal.db (the local store), master.key (the
-// journal's master key, so the passphrase is typed once per device), sync.lock.
+// journal's master key, so the passphrase is typed once per device), sync.lock, edit.signal
+// (empty; rewritten after each local edit for watchers), watch.lock (live/watch_lock.h).
 // Not thread-safe. Several processes may use one home at once: local edits are serialised by
 // the store's write transaction (ids are allocated inside it), syncs by a file lock.
 // The storage provider is opened on first use, through the opener the embedder injected, so
@@ -25,6 +26,9 @@
 #include "core/sync/sync_engine.h"
 
 namespace jsync {
+
+// Touched (closed after a write) once each local edit is committed: what a watcher waits for.
+inline constexpr const char* kEditSignalFile = "edit.signal";
 
 struct InitOptions {
   provider::StorageOpener storage;  // required: opens (and may create) the location
@@ -161,6 +165,7 @@ class Journal {
   // write transaction.
   Status RefreshCounters(const RecordState& base);
   Status RefuseIfReadOnly() const;
+  void SignalEdit();
   // Runs one engine step under the home's sync lock; a full cycle also records what
   // `status` shows (last sync time and problems) and checkpoints the store.
   Result<SyncResult> RunEngine(
