@@ -181,6 +181,7 @@ class Session final : public SessionBase {
   }
 
   void Abort(const std::string& reason) override {
+    if (connected_promise_) return FailConnect(Unavailable(reason));
     Finish(reason);
     deadline_.cancel();
     resolver_.cancel();
@@ -541,7 +542,7 @@ Status WsClient::Send(Bytes frame) {
     std::lock_guard lock(st.mu);
     if (st.closed) return Unavailable("not connected: " + st.close_reason);
     if (st.close_requested) return Unavailable("the connection is closing");
-    if (frame.size() > st.options.max_message_bytes)
+    if (st.options.max_message_bytes != 0 && frame.size() > st.options.max_message_bytes)
       return Status::Invalid("a message of " + std::to_string(frame.size()) + " bytes is over the " +
                              std::to_string(st.options.max_message_bytes) + "-byte limit");
     if (st.to_send.size() >= st.options.max_queued_sends)

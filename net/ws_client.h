@@ -24,14 +24,14 @@
 namespace jsync::net {
 
 struct WsClientOptions {
-  uint64_t max_message_bytes = 73728;  // a bigger incoming message closes with 1009
+  uint64_t max_message_bytes = 73728;  // a bigger incoming message closes with 1009 (0: none)
   int connect_timeout_ms = 5000;       // TCP + TLS + upgrade together
   std::string ca_file;                 // wss: extra CA/cert to trust (tests' self-signed); empty: system store
   size_t max_queued_sends = 256;       // Send() beyond this fails kRetryable (never unbounded memory)
   size_t max_queued_receives = 1024;   // beyond: oldest dropped, counted
   // Added: no data from the relay for half of this sends a ping, for all of it closes the
   // connection (Beast's keep-alive). The relay pings every 20 s, so 40 s notices a dead relay
-  // well within a minute; tests shorten it.
+  // well within a minute; tests shorten it. 0: no pings, no idle limit.
   int idle_timeout_ms = 40000;
   // Added: Close() and the destructor wait at most this long for the closing handshake (the
   // queued messages go first), then drop the connection: a dead relay cannot hang shutdown.
