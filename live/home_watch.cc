@@ -41,6 +41,7 @@ bool HomeWatch::Drain() {
       if ((ev->mask & IN_Q_OVERFLOW) != 0 || name.starts_with("journal.db")) {
         store_touched = true;
       }
+      if (name == "accounts.json") accounts_changed_ = true;
       if (name == kEditSignalFile && (ev->mask & IN_CLOSE_WRITE) != 0) {
         store_touched = true;
         committed_ = true;

@@ -28,11 +28,19 @@ class HomeWatch {
     committed_ = false;
     return c;
   }
+  // Whether accounts.json (the linked accounts, auth/accounts.h) was rewritten since the last
+  // call: a `jsync link` in another process.
+  bool TakeAccountsChanged() {
+    const bool c = accounts_changed_;
+    accounts_changed_ = false;
+    return c;
+  }
 
  private:
   explicit HomeWatch(int fd) : fd_(fd) {}
   int fd_ = -1;
   bool committed_ = false;
+  bool accounts_changed_ = false;
 };
 
 }  // namespace jsync::live

@@ -42,6 +42,11 @@ void PollSchedule::Activity(int64_t now) {
   if (failures_ == 0) due_ = std::min(due_, now + Jittered(interval_, 0.1));
 }
 
+void PollSchedule::Retry(int64_t now) {
+  backoff_until_ = INT64_MIN / 2;
+  due_ = now;
+}
+
 void PollSchedule::Pushed(int64_t now) {
   const int64_t earliest = std::max({now, last_end_ + options_.push_floor_ms, backoff_until_});
   due_ = std::min(due_, earliest);

@@ -30,6 +30,8 @@ class PollSchedule {
   // A push said the cloud changed: a cycle soon, but never closer than push_floor_ms to the
   // last one, and never inside a failure backoff.
   void Pushed(int64_t now);
+  // What failed may work now (the account was linked again): a cycle at once, backoff dropped.
+  void Retry(int64_t now);
 
   int64_t due() const { return due_; }
   int64_t interval() const { return interval_; }

@@ -46,6 +46,7 @@ struct Watcher::State {
   std::set<std::string> problems;  // what the last cycle reported, so each is said once
   bool failing = false;
   std::string last_failure;
+  Code last_failure_code = Code::kOk;
   int64_t push_due = 0;
   bool push_off = false;  // the storage cannot push, or not through this relay
   std::set<DeviceId> online;
@@ -139,7 +140,16 @@ Status Watcher::Loop() {
     if ((fds[0].revents & POLLIN) != 0) return Status::Ok();
 
     const int64_t after = MonoMs();
-    if ((fds[1].revents & POLLIN) != 0 && s_->home_watch->Drain()) {
+    const bool home_event = (fds[1].revents & POLLIN) != 0;
+    const bool store_event = home_event && s_->home_watch->Drain();
+    if (home_event && s_->home_watch->TakeAccountsChanged() && s_->failing &&
+        s_->last_failure_code == Code::kAuthExpired) {
+      // `jsync link` in another process rewrote accounts.json: try at once, not after the
+      // backoff (a re-link should not wait minutes to take effect).
+      log_(LogLevel::kInfo, "the linked accounts changed: syncing now");
+      s_->schedule.Retry(after);
+    }
+    if (store_event) {
       // The WAL is written before the commit becomes visible to other connections (the
       // wal-index is updated last, after the fsync): look now, and again a few times shortly
       // after if nothing is visible yet.
@@ -191,10 +201,16 @@ void Watcher::PublishLocal() {
     return;
   }
   ++counters_.publishes;
-  if (result->report.sealed_changes > 0 || result->report.uploaded_changes > 0) {
-    log_(LogLevel::kInfo, "published " + Plural(result->report.uploaded_changes, "change",
-                                                 "changes") +
-                              " (" + std::to_string(result->elapsed_ms) + " ms)");
+  const auto& r = result->report;
+  if (r.uploaded_changes == 0 && !r.problems.empty()) {
+    // Sealed but not uploaded (the storage is down, full, or refused the slot): the same
+    // backoff as a failed cycle, whose sync retries the upload; said once.
+    Failed(Status(r.problems.front().code, r.problems.front().message), "publishing local edits");
+    return;
+  }
+  if (r.uploaded_changes > 0) {
+    log_(LogLevel::kInfo, "published " + Plural(r.uploaded_changes, "change", "changes") + " (" +
+                              std::to_string(result->elapsed_ms) + " ms)");
   }
   SendOwnChanges();
   if (result->report.needs_full_cycle) s_->schedule.Pushed(MonoMs());
@@ -213,7 +229,11 @@ void Watcher::FullCycle(const char* trigger) {
     Failed(result.status(), "syncing");
     return;
   }
-  if (s_->failing) log_(LogLevel::kNotice, "sync works again");
+  if (s_->failing) {
+    log_(LogLevel::kNotice, result->report.ok()
+                                ? std::string("sync works again")
+                                : "the storage answers again (problems below)");
+  }
   s_->failing = false;
   s_->last_failure.clear();
   Report(result->report, trigger, result->elapsed_ms, result->calls);
@@ -230,8 +250,12 @@ void Watcher::Failed(const Status& status, const char* what) {
   s_->schedule.Failed(MonoMs());
   const bool auth = status.Is(Code::kAuthExpired);
   const std::string line = what + std::string(" failed: ") + status.message();
-  // One message per kind of outage, not one per retry; local edits stay in the store.
-  if (!s_->failing || line != s_->last_failure) {
+  // One message per kind of outage, not one per retry (nor per wording of the same refusal:
+  // a revoked account answers 401 first, then "not linked"); local edits stay in the store.
+  const bool same_outage = s_->failing && (line == s_->last_failure ||
+                                           (auth && s_->last_failure_code == Code::kAuthExpired));
+  s_->last_failure_code = status.code();
+  if (!same_outage) {
     log_(auth ? LogLevel::kError : LogLevel::kWarning,
          line + (auth ? "; local edits are kept and sync resumes once the account is linked"
                       : "; local edits are kept; retrying in " +

@@ -23,8 +23,8 @@ fi
 scripts/install-deps.sh
 # Only what the demo runs: jsync (the folder provider is built into it), and for a cloud its
 # plugin and the emulator. The test suite and benchmarks are not built.
-targets="jsync"
-[ "$mode" != "folder" ] && targets="jsync jsync_provider_$mode jsync-emulator"
+targets="jsync jsync-relay"
+[ "$mode" != "folder" ] && targets="jsync jsync-relay jsync_provider_$mode jsync-emulator"
 TARGETS="$targets" BUILD_DIR=build scripts/build.sh >/dev/null
 jsync="$PWD/build/tools/jsync/jsync"
 
@@ -133,6 +133,40 @@ for dev in phone tablet; do
   fi
 done
 echo "(the plans survive the phone's delete: the laptop edited them concurrently, and edits win)"
+
+say "Live: the laptop and the phone run jsync watch through a relay; the laptop writes"
+relay_bin="$PWD/build/tools/relay/jsync-relay"
+"$relay_bin" --listen 127.0.0.1:0 >"$work/relay.url" 2>"$work/relay.log" &
+relay_pid=$!
+for _ in $(seq 100); do [ -s "$work/relay.url" ] && break; sleep 0.05; done
+relay_url="$(head -n 1 "$work/relay.url")"
+echo "relay: $relay_url (it forwards sealed frames; it has no key)"
+watch_pids=()
+for dev in laptop phone; do
+  on "$dev" relay set "$relay_url" >/dev/null
+  "$jsync" --home "$work/$dev" watch 2>"$work/watch-$dev.log" &
+  watch_pids+=($!)
+done
+for _ in $(seq 200); do
+  grep -q "relay: connected" "$work/watch-laptop.log" 2>/dev/null &&
+    grep -q "relay: connected" "$work/watch-phone.log" 2>/dev/null && break
+  sleep 0.05
+done
+start_ms=$(date +%s%3N)
+on laptop new --title "Written while the phone watches" >/dev/null
+arrived=""
+for _ in $(seq 500); do
+  if on phone list | grep -q "Written while the phone watches"; then arrived=$(date +%s%3N); break; fi
+done
+if [ -n "$arrived" ]; then
+  echo "the phone shows it $((arrived - start_ms)) ms after the laptop saved it (300 ms of that is the laptop's typing pause)"
+else
+  echo "the phone did not show it within the deadline"; status=1
+fi
+kill -TERM "${watch_pids[@]}" 2>/dev/null; wait "${watch_pids[@]}" 2>/dev/null || true
+kill -TERM "$relay_pid" 2>/dev/null; wait "$relay_pid" 2>/dev/null || true
+echo "what the phone's watcher logged:"; sed 's/^/  /' "$work/watch-phone.log"
+if grep -qaF "Written while" "$work/relay.log"; then echo "LEAK: the relay logged a title"; status=1; fi
 
 say "What the cloud holds: opaque ciphertext only"
 (cd "$cloud" && find . -type f -printf '%10s  %p\n' | sort -k2)

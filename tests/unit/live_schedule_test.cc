@@ -86,6 +86,16 @@ TEST(PollSchedule, APushComesSoonButNotInsideABackoffOrABurst) {
   EXPECT_EQ(s.due(), backoff);
 }
 
+TEST(PollSchedule, ARetryDropsTheBackoff) {
+  PollSchedule s(Opts(), 13);
+  for (int i = 0; i < 6; ++i) s.Failed(0);
+  EXPECT_GE(s.due(), 80'000);
+  s.Retry(1'000);
+  EXPECT_EQ(s.due(), 1'000);
+  s.Pushed(1'001);  // no longer held back by the dropped backoff
+  EXPECT_EQ(s.due(), 1'000);
+}
+
 TEST(PollSchedule, AWakeFromSleepIsOneCycleFromNow) {
   PollSchedule s(Opts(), 9);
   s.Succeeded(0, false);
