@@ -1,5 +1,7 @@
 #include "tests/support/ws_test_client.h"
 
+#include <fcntl.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -44,7 +46,10 @@ struct WsTestClient::Impl {
     ioc.restart();
     while (!done()) {
       const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
+      if (now >= deadline) {
+        ioc.poll();  // what is ready already counts, even with no time left
+        return done();
+      }
       ioc.run_one_for(deadline - now);
       if (ioc.stopped()) ioc.restart();
     }
@@ -111,8 +116,13 @@ std::unique_ptr<WsTestClient> WsTestClient::Connect(const std::string& url, std:
   websocket::response_type res;
   impl->With([&](auto& ws) {
     beast::get_lowest_layer(ws).expires_after(std::chrono::milliseconds(timeout_ms));
-    beast::get_lowest_layer(ws).async_connect(endpoints, [&](beast::error_code e,
-                                                             const tcp::endpoint&) {
+    // Opened here with FD_CLOEXEC: a child the test starts later (ChildProcess forks) must not
+    // inherit the socket, or closing it here would not close the connection.
+    const tcp::endpoint endpoint = *endpoints.begin();
+    auto& socket = beast::get_lowest_layer(ws).socket();
+    socket.open(endpoint.protocol(), ec);
+    if (!ec) ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    beast::get_lowest_layer(ws).async_connect(endpoint, [&](beast::error_code e) {
       if (e) {
         ec = e;
         done = true;

@@ -124,25 +124,47 @@ void RedisBus::Publish(const std::string& channel, std::string payload) {
 
 bool RedisBus::Backoff(int attempt) {
   static thread_local std::mt19937 rng{std::random_device{}()};
-  const int base = std::min(5000, 100 << std::min(attempt, 6));
+  const int base = std::min(2000, 100 << std::min(attempt, 5));
   std::uniform_int_distribution<int> jitter(base * 3 / 4, base * 5 / 4);
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, std::chrono::milliseconds(jitter(rng)), [this] { return stopping_.load(); });
   return !stopping_.load();
 }
 
-void RedisBus::SetUp(std::atomic<bool>* flag, bool up, const char* which) {
-  if (flag->exchange(up) == up) return;
+void RedisBus::SetUp(std::atomic<bool>* flag, bool up, const char* which,
+                     const std::string& why) {
+  const bool was = flag->exchange(up);
+  if (up && was) return;
   std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
   if (up) {
-    std::fprintf(stderr, "jsync-relay: redis %s:%d connected (%s)\n", address_.host.c_str(),
-                 address_.port, which);
-    logged_down_ = false;
-  } else if (!logged_down_) {
+    (flag == &sub_up_ ? sub_since_ : pub_since_) = now;
+    // Back only when both connections were made after the outage began (a connection that
+    // has not noticed the outage yet is not back).
+    const bool both = sub_up_.load() && pub_up_.load();
+    if (logged_down_ && both && sub_since_ > down_since_ && pub_since_ > down_since_) {
+      std::fprintf(stderr, "jsync-relay: redis %s:%d connected again\n", address_.host.c_str(),
+                   address_.port);
+      logged_down_ = false;
+    } else if (!logged_down_ && !announced_ && both) {
+      std::fprintf(stderr, "jsync-relay: redis %s:%d connected\n", address_.host.c_str(),
+                   address_.port);
+      announced_ = true;
+    }
+    return;
+  }
+  // The subscriber notices an outage at once (its socket is read all the time): have the
+  // publisher look at its own connection now rather than at its next publish.
+  probe_publisher_ = true;
+  cv_.notify_all();
+  if (!logged_down_) {
     // Once per outage, whichever connection notices first.
-    std::fprintf(stderr, "jsync-relay: redis %s:%d unreachable; local forwarding goes on, "
-                 "reconnecting with backoff\n", address_.host.c_str(), address_.port);
+    std::fprintf(stderr,
+                 "jsync-relay: redis %s:%d unreachable (%s: %s); local forwarding goes on, "
+                 "reconnecting with backoff\n",
+                 address_.host.c_str(), address_.port, which, why.c_str());
     logged_down_ = true;
+    down_since_ = now;
   }
 }
 
@@ -152,7 +174,7 @@ void RedisBus::RunSubscriber() {
     std::string why;
     redisContext* c = Connect(address_, &why);
     if (c == nullptr) {
-      SetUp(&sub_up_, false, "subscriber");
+      SetUp(&sub_up_, false, "subscriber", why);
       if (!Backoff(attempt++)) break;
       continue;
     }
@@ -167,7 +189,7 @@ void RedisBus::RunSubscriber() {
     bool ok = Flush(c);
     if (ok) {
       attempt = 0;
-      SetUp(&sub_up_, true, "subscriber");
+      SetUp(&sub_up_, true, "subscriber", "");
     }
     while (ok && !stopping_.load()) {
       void* raw = nullptr;
@@ -206,8 +228,11 @@ void RedisBus::RunSubscriber() {
       if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
         ok = redisBufferRead(c) == REDIS_OK;
     }
+    why = c->err ? c->errstr : "connection lost";
     redisFree(c);
-    SetUp(&sub_up_, false, "subscriber");
+    SetUp(&sub_up_, false, "subscriber", why);
+    // Not at once: a Redis that is going down may still accept (and then reset) a connection.
+    if (!Backoff(attempt++)) break;
   }
 }
 
@@ -217,19 +242,21 @@ void RedisBus::RunPublisher() {
     std::string why;
     redisContext* c = Connect(address_, &why);
     if (c == nullptr) {
-      SetUp(&pub_up_, false, "publisher");
+      SetUp(&pub_up_, false, "publisher", why);
       if (!Backoff(attempt++)) break;
       continue;
     }
     attempt = 0;
-    SetUp(&pub_up_, true, "publisher");
+    SetUp(&pub_up_, true, "publisher", "");
     bool ok = true;
     while (ok && !stopping_.load()) {
       std::vector<std::pair<std::string, std::string>> batch;
       {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(500),
-                     [this] { return stopping_.load() || !queue_.empty(); });
+        cv_.wait_for(lock, std::chrono::milliseconds(500), [this] {
+          return stopping_.load() || !queue_.empty() || probe_publisher_;
+        });
+        probe_publisher_ = false;
         while (!queue_.empty() && batch.size() < kMaxBatch) {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
@@ -256,11 +283,15 @@ void RedisBus::RunPublisher() {
       published_ += done;
       dropped_ += batch.size() - done;
     }
+    why = c->err ? c->errstr : "connection lost";
     redisFree(c);
-    SetUp(&pub_up_, false, "publisher");
-    std::lock_guard lock(mu_);
-    dropped_ += queue_.size();
-    queue_.clear();
+    SetUp(&pub_up_, false, "publisher", why);
+    {
+      std::lock_guard lock(mu_);
+      dropped_ += queue_.size();
+      queue_.clear();
+    }
+    if (!Backoff(attempt++)) break;
   }
 }
 

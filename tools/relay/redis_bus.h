@@ -2,7 +2,7 @@
 //  - the subscriber thread owns one connection in subscribe mode; it polls the socket and a
 //    wake-up pipe, so SUBSCRIBE/UNSUBSCRIBE requests from the hub are sent between messages;
 //  - the publisher thread owns a second connection and drains a bounded publish queue.
-// Redis down (at start or later): both threads reconnect with backoff (100 ms doubling to 5 s,
+// Redis down (at start or later): both threads reconnect with backoff (100 ms doubling to 2 s,
 // with jitter), the subscriber re-subscribes to every wanted channel, publishes meanwhile are
 // dropped and counted (the devices' poll covers the gap), and the state change is logged once.
 //
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -56,7 +57,7 @@ class RedisBus : public Bus {
   void Wake();
   // Sleeps for the backoff of `attempt` or until Stop(); false when stopping.
   bool Backoff(int attempt);
-  void SetUp(std::atomic<bool>* flag, bool up, const char* which);
+  void SetUp(std::atomic<bool>* flag, bool up, const char* which, const std::string& why);
 
   const RedisAddress address_;
   const OnMessage on_message_;
@@ -71,6 +72,9 @@ class RedisBus : public Bus {
   std::vector<std::pair<bool, std::string>> changes_;    // (subscribe?, channel) not yet sent
   std::deque<std::pair<std::string, std::string>> queue_;  // (channel, payload) to publish
   bool logged_down_ = false;
+  bool announced_ = false;  // the first "connected" line
+  bool probe_publisher_ = false;
+  std::chrono::steady_clock::time_point down_since_, sub_since_, pub_since_;
 
   std::thread subscriber_, publisher_;
 };
