@@ -5,6 +5,7 @@
 //   relay       one jsync-relay instance
 //   relay+redis A on relay 1, B on relay 2, both on one Redis
 //   poll        relay off; B polls every --poll-ms (A publishes at once either way)
+// Edits are at least 25 ms apart (the relay's per-connection rate limit is 50 frames/s).
 // Prints p50/p95/p99/max per mode and the ratio of each to the poll-only path. A's seal quiet
 // period is --quiet-ms (0 by default: the latency of the path itself; the watch default of
 // 300 ms adds that much to every edit of a burst's end — run with --quiet-ms 300 to see it).
@@ -176,7 +177,12 @@ Latencies RunMode(const Args& args, const std::string& mode, const std::filesyst
     merged.cv.wait_for(lock, std::chrono::seconds(30), [&] { return merged.merges > 0; });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both relay links settled
+  auto next_edit = Clock::now();
   for (int i = 0; i < result.edits; ++i) {
+    // At most one edit per 25 ms: the relay allows a connection 50 frames/s (tools/relay), and
+    // a watcher publishes at most once per quiet period in real use anyway.
+    std::this_thread::sleep_until(next_edit);
+    next_edit = Clock::now() + std::chrono::milliseconds(25);
     uint64_t before;
     {
       std::lock_guard lock(merged.mu);
