@@ -22,6 +22,9 @@ int64_t MonoMs() {
       .count();
 }
 
+// More new own changes than this at once go to the relay as one nudge.
+constexpr uint64_t kMaxRelayedPerCycle = 16;
+
 uint64_t WallMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -298,7 +301,19 @@ void Watcher::SendOwnChanges() {
   if (!s_->journal) return;
   auto uploaded = s_->journal->store().UploadedThrough();
   if (!uploaded.ok()) return;
-  // The sender always uploads first: the relay only ever carries what the cloud holds.
+  // The sender always uploads first: the relay only ever carries what the cloud holds. A long
+  // backlog (back online after a while) is one nudge, not a burst the relay's rate limit would
+  // drop: the others fetch it from the cloud in one cycle anyway.
+  if (*uploaded > s_->published_through + kMaxRelayedPerCycle && s_->relay &&
+      s_->relay->connected()) {
+    format::RelayMessage m;
+    m.type = format::RelayType::kNudge;
+    m.seq = *uploaded;
+    s_->relay->Send(std::move(m), WallMs());
+    ++counters_.relay_sent;
+    s_->published_through = *uploaded;
+    return;
+  }
   for (uint64_t seq = s_->published_through + 1; seq <= *uploaded; ++seq) {
     if (!s_->relay || !s_->relay->connected()) break;
     auto bytes = s_->journal->UploadedChange(seq);

@@ -310,8 +310,13 @@ TEST_F(WatchTest, ThreeDevicesConvergeWithTheRelayOnKilledReplacedAndOff) {
   };
 
   round("relay-on");
-  // Relay 1 dies: a and b move to relay 2; the poll covers what was in flight.
+  // Relay 1 dies: a and b move to relay 2; the poll covers what was in flight. And b's watcher
+  // is killed outright (SIGKILL) and started again: nothing it held is lost.
   ASSERT_NE(relay1->SignalAndWait(SIGKILL, 5000), -1);
+  ASSERT_EQ(Jsync("b", {"new", "--title", "written as b's watcher dies"}).exit_code, 0);
+  expected.push_back("written as b's watcher dies");
+  ASSERT_NE(watchers["b"]->SignalAndWait(SIGKILL, 5000), -1);
+  watchers["b"] = Watch("b", {"--poll-min", "2", "--poll-max", "4", "--seal-quiet-ms", "100"});
   round("relay-killed");
   EXPECT_TRUE(WaitUntil([&] {
     return watchers["a"]->Stderr().find("connected to " + relay2->url()) != std::string::npos;
