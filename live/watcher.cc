@@ -112,7 +112,13 @@ Status Watcher::Run() {
     if (s_->relay) s_->relay->Tick(MonoMs(), WallMs());
     FullCycle("once");
     if (s_->relay) s_->relay->Close(WallMs());
-    if (s_->failing) return Status(Code::kRetryable, s_->last_failure);
+    if (s_->failing) return Status(s_->last_failure_code, s_->last_failure);
+    // Like `jsync sync`: a cycle that reported problems (logged above) is not a success.
+    if (!s_->problems.empty()) {
+      return Status(Code::kCorrupt, "the sync cycle reported " +
+                                        Plural(s_->problems.size(), "problem", "problems") +
+                                        " (logged above)");
+    }
     return Status::Ok();
   }
   Status loop = Loop();

@@ -150,6 +150,24 @@ TEST_F(WatchTest, OneWatcherPerHomeAndTheSecondSaysWhoHoldsIt) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
+TEST_F(WatchTest, OnceExitsOneWhenTheCycleReportsAProblem) {
+  Init("laptop");
+  Init("phone");
+  ASSERT_EQ(Jsync("laptop", {"new", "--title", "to be damaged"}).exit_code, 0);
+  ASSERT_EQ(Jsync("laptop", {"sync"}).exit_code, 0);
+  for (const auto& f : testing::ListFiles(dir_ / "cloud")) {
+    if (f.extension() != ".jchg") continue;
+    std::string bytes = testing::ReadFileBytes(f);
+    bytes[bytes.size() / 2] ^= 0x20;
+    testing::WriteFileBytes(f, bytes);
+  }
+  ProcessResult r = Jsync("phone", {"watch", "--once", "--no-relay"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("problem: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the sync cycle reported 1 problem"), std::string::npos) << r.err;
+  EXPECT_EQ(Titles("phone"), "");
+}
+
 TEST_F(WatchTest, BadArgumentsAreRefusedBeforeAnythingRuns) {
   Init("laptop");
   ProcessResult r = Jsync("laptop", {"watch", "--seal-quiet-ms", "500", "--seal-max-ms", "100"});
