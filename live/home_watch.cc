@@ -15,7 +15,8 @@ Result<HomeWatch> HomeWatch::Start(const std::string& home) {
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return Status::Fatal(std::string("inotify: ") + std::strerror(errno));
   // The folder, not the files: SQLite creates the WAL lazily and may remove it on close.
-  if (::inotify_add_watch(fd, home.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) <
+  if (::inotify_add_watch(fd, home.c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO |
+                                           IN_DELETE_SELF | IN_MOVE_SELF) <
       0) {
     const int e = errno;
     ::close(fd);
@@ -42,6 +43,8 @@ bool HomeWatch::Drain() {
         store_touched = true;
       }
       if (name == "accounts.json") accounts_changed_ = true;
+      if (name == "journal.db" && (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0) replaced_ = true;
+      if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) gone_ = true;
       if (name == kEditSignalFile && (ev->mask & IN_CLOSE_WRITE) != 0) {
         store_touched = true;
         committed_ = true;

@@ -35,12 +35,22 @@ class HomeWatch {
     accounts_changed_ = false;
     return c;
   }
+  // journal.db was created or renamed into place (a restore, a new init): reopen the store.
+  bool TakeReplaced() {
+    const bool c = replaced_;
+    replaced_ = false;
+    return c;
+  }
+  // The home folder itself was removed or moved: nothing here can be watched any more.
+  bool gone() const { return gone_; }
 
  private:
   explicit HomeWatch(int fd) : fd_(fd) {}
   int fd_ = -1;
   bool committed_ = false;
   bool accounts_changed_ = false;
+  bool replaced_ = false;
+  bool gone_ = false;
 };
 
 }  // namespace jsync::live

@@ -47,8 +47,9 @@ void PollSchedule::Retry(int64_t now) {
   due_ = now;
 }
 
-void PollSchedule::Pushed(int64_t now) {
-  const int64_t earliest = std::max({now, last_end_ + options_.push_floor_ms, backoff_until_});
+void PollSchedule::Pushed(int64_t now, int64_t floor_ms) {
+  const int64_t floor = floor_ms < 0 ? options_.push_floor_ms : floor_ms;
+  const int64_t earliest = std::max({now, last_end_ + floor, backoff_until_});
   due_ = std::min(due_, earliest);
   interval_ = options_.min_ms;
 }

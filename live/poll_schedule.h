@@ -29,7 +29,7 @@ class PollSchedule {
   void Activity(int64_t now);
   // A push said the cloud changed: a cycle soon, but never closer than push_floor_ms to the
   // last one, and never inside a failure backoff.
-  void Pushed(int64_t now);
+  void Pushed(int64_t now, int64_t floor_ms = -1);  // floor_ms < 0: push_floor_ms
   // What failed may work now (the account was linked again): a cycle at once, backoff dropped.
   void Retry(int64_t now);
 

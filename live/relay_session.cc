@@ -25,7 +25,10 @@ const std::string& RelaySession::url() const {
 }
 
 int64_t RelaySession::next_due() const {
-  return client_ ? (options_.presence ? presence_due_ : INT64_MAX) : connect_due_;
+  if (!client_) return connect_due_;
+  int64_t due = options_.presence ? presence_due_ : INT64_MAX;
+  for (const auto& [device, at] : online_) due = std::min(due, at + 3 * options_.presence_every_ms + 1);
+  return due;
 }
 
 int RelaySession::fd() const { return client_ ? client_->ready_fd() : -1; }
@@ -38,6 +41,7 @@ void RelaySession::Tick(int64_t now, uint64_t wall_ms) {
     m.online = true;
     Send(std::move(m), wall_ms);
     presence_due_ = now + options_.presence_every_ms;
+    reannounce_after_ = now + 5'000;
   }
 }
 
@@ -58,6 +62,7 @@ void RelaySession::Connect(int64_t now, uint64_t wall_ms) {
     return;
   }
   client_ = std::move(client).value();
+  heard_.clear();
   log_("relay: connected to " + EscapeForDisplay(base));
   failures_ = 0;
   // A drop moves on to the next relay (another instance of the same room, through Redis).
@@ -113,10 +118,8 @@ std::vector<RelayEvent> RelaySession::Drain(int64_t now, uint64_t wall_ms) {
     ev.message = std::move(opened).value();
     // A device heard from for the first time since this connection may have joined after our
     // announcement: announce again (at most every few seconds), so presence needs no polling.
-    if (options_.presence && heard_.insert(ev.message.sender).second &&
-        now >= reannounce_after_) {
-      presence_due_ = now;
-      reannounce_after_ = now + 5'000;
+    if (options_.presence && heard_.insert(ev.message.sender).second) {
+      presence_due_ = std::min(presence_due_, std::max(now, reannounce_after_));
     }
     switch (ev.message.type) {
       case format::RelayType::kNudge:

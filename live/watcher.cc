@@ -52,6 +52,13 @@ struct Watcher::State {
   Code last_failure_code = Code::kOk;
   int64_t push_due = 0;
   bool push_off = false;  // the storage cannot push, or not through this relay
+  int64_t push_retry_ms = 0;
+  bool push_warned = false;
+  // Pushes that found nothing new make the next ones wait longer (1 s doubling to 1 min): a
+  // flood of hook frames (anyone who knows the hook id can post to the relay) cannot make the
+  // watcher poll the provider every second.
+  int64_t push_floor_ms = 1'000;
+  bool pushed_cycle = false;
   std::set<DeviceId> online;
   // After a write to the store's files: when it was seen, and which re-check comes next (-1:
   // none pending).
@@ -83,6 +90,18 @@ Status Watcher::EnsureJournal() {
   return Status::Ok();
 }
 
+Status Watcher::StartRelay() {
+  if (s_->relay) s_->relay->Close(WallMs());
+  s_->relay.reset();
+  Journal& j = *s_->journal;
+  JSYNC_ASSIGN_OR_RETURN(format::RelayKeys keys, j.RelayKeys());
+  JSYNC_ASSIGN_OR_RETURN(s_->published_through, j.store().UploadedThrough());
+  auto log = [this](const std::string& line) { log_(LogLevel::kInfo, line); };
+  s_->relay = std::make_unique<RelaySession>(options_.relay, std::move(keys), j.device_id(),
+                                             std::move(log));
+  return Status::Ok();
+}
+
 Status Watcher::Run() {
   if (stop_fd_ < 0) return Status::Fatal("cannot create the watcher's stop descriptor");
   JSYNC_ASSIGN_OR_RETURN(WatchLock lock, WatchLock::Take(home_, static_cast<int64_t>(WallMs())));
@@ -94,10 +113,7 @@ Status Watcher::Run() {
     s_->home_watch.emplace(std::move(hw));
   }
   if (!options_.relay.urls.empty()) {
-    JSYNC_ASSIGN_OR_RETURN(format::RelayKeys keys, j.RelayKeys());
-    auto log = [this](const std::string& line) { log_(LogLevel::kInfo, line); };
-    s_->relay = std::make_unique<RelaySession>(options_.relay, std::move(keys), j.device_id(),
-                                               std::move(log));
+    JSYNC_RETURN_IF_ERROR(StartRelay());
   } else {
     s_->push_off = true;
   }
@@ -132,7 +148,10 @@ Status Watcher::Run() {
 Status Watcher::Loop() {
   for (;;) {
     const int64_t now = MonoMs();
-    if (s_->relay) s_->relay->Tick(now, WallMs());
+    if (s_->relay) {
+      s_->relay->Tick(now, WallMs());
+      UpdatePresence(now);  // a device unheard for too long is offline, frames or not
+    }
     RenewPushIfDue(now);
 
     int64_t due = s_->schedule.due();
@@ -151,12 +170,25 @@ Status Watcher::Loop() {
     const int64_t after = MonoMs();
     const bool home_event = (fds[1].revents & POLLIN) != 0;
     const bool store_event = home_event && s_->home_watch->Drain();
-    if (home_event && s_->home_watch->TakeAccountsChanged() && s_->failing &&
-        s_->last_failure_code == Code::kAuthExpired) {
-      // `jsync link` in another process rewrote accounts.json: try at once, not after the
-      // backoff (a re-link should not wait minutes to take effect).
-      log_(LogLevel::kInfo, "the linked accounts changed: syncing now");
+    if (home_event && s_->home_watch->TakeAccountsChanged()) {
+      // `jsync link` or `unlink` in another process rewrote accounts.json: the storage is
+      // opened again with what it says now (an unlinked account stops being used at once, even
+      // on a provider that cannot revoke), and a cycle runs now if sign-in was what failed.
+      s_->journal.reset();
+      if (s_->failing && s_->last_failure_code == Code::kAuthExpired) {
+        log_(LogLevel::kInfo, "the linked accounts changed: syncing now");
+        s_->schedule.Retry(after);
+      }
+    }
+    if (home_event && s_->home_watch->TakeReplaced()) {
+      // journal.db itself was replaced (a restore, a new init): the open store is the old file.
+      log_(LogLevel::kNotice, "the home's store was replaced: opening it again");
+      s_->journal.reset();
+      if (EnsureJournal().ok() && s_->relay) (void)StartRelay();
       s_->schedule.Retry(after);
+    }
+    if (s_->home_watch->gone()) {
+      return Status::Fatal("the home folder " + home_ + " was removed or moved; jsync watch stops");
     }
     if (store_event) {
       // The WAL is written before the commit becomes visible to other connections (the
@@ -212,8 +244,15 @@ void Watcher::PublishLocal() {
   ++counters_.publishes;
   const auto& r = result->report;
   if (r.uploaded_changes == 0 && !r.problems.empty()) {
-    // Sealed but not uploaded (the storage is down, full, or refused the slot): the same
-    // backoff as a failed cycle, whose sync retries the upload; said once.
+    if (s_->problems.contains(r.problems.front().message)) return;  // known: the cycle retries
+    // Sealed but not uploaded (the storage is down or refused the slot): the same backoff as a
+    // failed cycle, whose sync retries the upload; said once. A full cloud is reported by the
+    // cycles (downloads go on), and not again per burst of edits.
+    if (r.problems.front().code == Code::kQuotaExceeded) {
+      s_->problems.insert(r.problems.front().message);
+      log_(LogLevel::kWarning, "problem: " + r.problems.front().message);
+      return;
+    }
     Failed(Status(r.problems.front().code, r.problems.front().message), "publishing local edits");
     return;
   }
@@ -246,12 +285,23 @@ void Watcher::FullCycle(const char* trigger) {
   s_->failing = false;
   s_->last_failure.clear();
   Report(result->report, trigger, result->elapsed_ms, result->calls);
-  SendOwnChanges();
-  if (result->report.merged_changes > 0 && options_.on_merged) {
-    options_.on_merged(result->report.merged_changes);
-  }
   const auto& r = result->report;
-  s_->schedule.Succeeded(MonoMs(), r.merged_changes > 0 || r.uploaded_changes > 0);
+  if (r.reidentified_from != 0) {
+    // This home took a new device id (a copied home): the relay speaks for the new one.
+    log_(LogLevel::kNotice, "this device now writes as " + DeviceIdHex(r.device) +
+                                " (its former id was in use by a copy of this home)");
+    if (s_->relay) {
+      if (Status st = StartRelay(); !st.ok()) log_(LogLevel::kWarning, "relay: " + st.message());
+    }
+  }
+  SendOwnChanges();
+  if (r.merged_changes > 0 && options_.on_merged) options_.on_merged(r.merged_changes);
+  const bool moved = r.merged_changes > 0 || r.uploaded_changes > 0;
+  if (s_->pushed_cycle) {
+    s_->push_floor_ms = moved ? 1'000 : std::min<int64_t>(60'000, 2 * s_->push_floor_ms);
+    s_->pushed_cycle = false;
+  }
+  s_->schedule.Succeeded(MonoMs(), moved);
 }
 
 void Watcher::Failed(const Status& status, const char* what) {
@@ -262,7 +312,7 @@ void Watcher::Failed(const Status& status, const char* what) {
   // One message per kind of outage, not one per retry (nor per wording of the same refusal:
   // a revoked account answers 401 first, then "not linked"); local edits stay in the store.
   const bool same_outage = s_->failing && (line == s_->last_failure ||
-                                           (auth && s_->last_failure_code == Code::kAuthExpired));
+                                           s_->last_failure_code == status.code());
   s_->last_failure_code = status.code();
   if (!same_outage) {
     log_(auth ? LogLevel::kError : LogLevel::kWarning,
@@ -364,6 +414,20 @@ void Watcher::HandleRelay(int64_t now) {
         break;
     }
   }
+  UpdatePresence(now);
+
+  // Merged even while the storage fails: the relay needs nothing from it.
+  if (!changes.empty() && s_->journal) {
+    MergeRelayedChanges(changes, poll_soon);
+  }
+  if (poll_soon) {
+    s_->pushed_cycle = true;
+    s_->schedule.Pushed(MonoMs(), s_->push_floor_ms);
+  }
+}
+
+void Watcher::UpdatePresence(int64_t now) {
+  if (!s_->relay) return;
   // Presence, as the log shows it: changes of who is online only.
   std::set<DeviceId> online;
   for (DeviceId d : s_->relay->Online(now)) online.insert(d);
@@ -377,8 +441,11 @@ void Watcher::HandleRelay(int64_t now) {
     (void)SaveOnlineDevices(s_->journal->store(), {online.begin(), online.end()});
   }
   s_->online = std::move(online);
+}
 
-  if (!changes.empty() && s_->journal && !s_->failing) {
+void Watcher::MergeRelayedChanges(const std::vector<Journal::RelayedChange>& changes,
+                                  bool& poll_soon) {
+  {
     auto merged = s_->journal->MergeRelayed(changes);
     if (!merged.ok()) {
       poll_soon = true;
@@ -392,21 +459,26 @@ void Watcher::HandleRelay(int64_t now) {
                                   " from the relay (" + std::to_string(merged->elapsed_ms) +
                                   " ms)");
       }
+      // A refused relayed change is the next cycle's to download and judge (and report).
       poll_soon |= r.needs_full_cycle;
     }
   }
-  if (poll_soon) s_->schedule.Pushed(MonoMs());
 }
 
 void Watcher::RenewPushIfDue(int64_t now) {
-  if (s_->push_off || now < s_->push_due || !s_->relay || s_->failing) return;
-  if (!EnsureJournal().ok()) return;
+  if (s_->push_off || now < s_->push_due) return;
+  // Whatever keeps it from registering now, the next try is a minute away: a due time left in
+  // the past would make every poll() return at once.
+  s_->push_due = now + 60'000;
+  if (!s_->relay || s_->failing || !EnsureJournal().ok()) return;
   auto keys = s_->journal->RelayKeys();
   if (!keys.ok()) return;
   const std::string url = HookUrl(options_.relay.urls.front(), ToHex(keys->hook));
   Status st = s_->journal->WatchStorage(url);
   s_->push_due = now + options_.push_renew_ms;
   if (st.ok()) {
+    s_->push_retry_ms = 0;
+    s_->push_warned = false;
     log_(LogLevel::kInfo, "push: the storage notifies the relay of changes");
   } else if (st.Is(Code::kNotFound)) {
     s_->push_off = true;  // the provider has no push: polling it is
@@ -414,9 +486,16 @@ void Watcher::RenewPushIfDue(int64_t now) {
     s_->push_off = true;
     log_(LogLevel::kNotice, "push: not used (" + st.message() + "); polling covers it");
   } else {
-    s_->push_due = now + 10 * 60 * 1000;
-    log_(LogLevel::kWarning, "push: registering the webhook failed (" + st.message() +
-                                 "); trying again in 10 min");
+    // Said once; tried again with the renewal period doubling (10 min to 12 h), so a provider
+    // that refuses this relay's address is not asked every few minutes forever.
+    s_->push_retry_ms = std::min<int64_t>(options_.push_renew_ms,
+                                          s_->push_retry_ms == 0 ? 600'000 : 2 * s_->push_retry_ms);
+    s_->push_due = now + s_->push_retry_ms;
+    if (!s_->push_warned) {
+      log_(LogLevel::kWarning, "push: registering the webhook failed (" + st.message() +
+                                   "); polling covers it, trying again later");
+    }
+    s_->push_warned = true;
   }
 }
 

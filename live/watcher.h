@@ -70,6 +70,10 @@ class Watcher {
   void CheckForEdit(int64_t now);
   int64_t RecheckDue() const;
   void HandleRelay(int64_t now);
+  void UpdatePresence(int64_t now);
+  void MergeRelayedChanges(const std::vector<Journal::RelayedChange>& changes, bool& poll_soon);
+  // (Re)creates the relay session for the journal's current device id.
+  Status StartRelay();
   void SendOwnChanges();
   void RenewPushIfDue(int64_t now);
   void Report(const sync::SyncReport& report, const char* trigger, uint64_t ms,

@@ -131,6 +131,8 @@ Result<SyncReport> SyncEngine::MergeRelayed(std::map<std::string, Bytes> changes
     ++it;
   }
   for (auto& [device, log] : logs) std::sort(log.seqs.begin(), log.seqs.end());
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& [path, bytes] : changes) sizes[path] = bytes.size();
   listing_complete_ = false;
   relayed_only_ = true;
   prefetched_ = std::move(changes);
@@ -139,6 +141,15 @@ Result<SyncReport> SyncEngine::MergeRelayed(std::map<std::string, Bytes> changes
   JSYNC_ASSIGN_OR_RETURN(auto cursors, ctx_.store.Cursors());
   for (const auto& [device, log] : logs) {
     if (log.seqs.back() > cursors[device].seq) report.needs_full_cycle = true;
+  }
+  // The sender relays only what it uploaded, so what merged is in the cloud: the feed's mirror
+  // learns it now, or the next cycle would take the merged change for one the provider lost
+  // when the feed reports it later (Drive's and Graph's feeds lag by seconds).
+  for (const auto& [path, size] : sizes) {
+    auto name = ParseChangePath(ctx_.journal, path);
+    if (name && name->seq <= cursors[name->device].seq) {
+      JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, size));
+    }
   }
   report.needs_full_cycle |= !report.problems.empty() || fork_evidence_changed_;
   report.device = ctx_.device;

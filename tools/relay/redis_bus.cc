@@ -36,6 +36,9 @@ redisContext* Connect(const RedisAddress& a, std::string* why) {
     return nullptr;
   }
   redisEnableKeepAlive(c);
+  // A half-open connection (a partition, a Redis host gone without a reset) must fail a
+  // blocked read or write, not hang the publisher (and SIGTERM, which joins it) for good.
+  redisSetTimeout(c, timeval{5, 0});
   return c;
 }
 

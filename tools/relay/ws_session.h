@@ -26,6 +26,20 @@ namespace jsync::relay {
 
 inline constexpr size_t kMaxQueuedFrames = 256;
 inline constexpr size_t kMaxQueuedBytes = 4u << 20;
+// All connections' write queues together: many slow readers cannot pin unbounded memory.
+inline constexpr size_t kMaxQueuedBytesTotal = 256u << 20;
+// A connection whose queue stays full this long does not read: it is closed (1008), and its
+// device reconnects and polls.
+inline constexpr int64_t kMaxStalledMs = 10'000;
+inline int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+inline std::atomic<size_t>& QueuedBytesTotal() {
+  static std::atomic<size_t> total{0};
+  return total;
+}
 inline constexpr int kGarbageCloseAt = 16;
 inline constexpr int kRateLimitedCloseAt = 200;
 
@@ -83,12 +97,18 @@ class WsSession : public Peer, public std::enable_shared_from_this<WsSession<Str
 
   void Deliver(std::shared_ptr<const std::string> frame) override {
     if (queued_frames_.load() >= kMaxQueuedFrames ||
-        queued_bytes_.load() + frame->size() > kMaxQueuedBytes) {
+        queued_bytes_.load() + frame->size() > kMaxQueuedBytes ||
+        QueuedBytesTotal().load() + frame->size() > kMaxQueuedBytesTotal) {
       ++hub_.counters().slow_dropped;
+      const int64_t now = NowMs();
+      int64_t since = 0;
+      if (stalled_since_.compare_exchange_strong(since, now)) return;
+      if (since != 0 && now - since > kMaxStalledMs) Close(1008);
       return;
     }
     ++queued_frames_;
     queued_bytes_ += frame->size();
+    QueuedBytesTotal() += frame->size();
     ++hub_.counters().frames_forwarded;
     boost::asio::post(ws_.get_executor(), [self = this->shared_from_this(), frame] {
       self->queue_.push_back(frame);
@@ -165,7 +185,9 @@ class WsSession : public Peer, public std::enable_shared_from_this<WsSession<Str
     writing_ = false;
     --queued_frames_;
     queued_bytes_ -= queue_.front()->size();
+    QueuedBytesTotal() -= queue_.front()->size();
     queue_.pop_front();
+    stalled_since_ = 0;  // it reads
     if (ec || closing_) {
       DropQueue();
       return;
@@ -191,6 +213,7 @@ class WsSession : public Peer, public std::enable_shared_from_this<WsSession<Str
     while (queue_.size() > keep) {
       --queued_frames_;
       queued_bytes_ -= queue_.back()->size();
+      QueuedBytesTotal() -= queue_.back()->size();
       queue_.pop_back();
     }
   }
@@ -203,6 +226,7 @@ class WsSession : public Peer, public std::enable_shared_from_this<WsSession<Str
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::atomic<size_t> queued_frames_{0};
   std::atomic<size_t> queued_bytes_{0};
+  std::atomic<int64_t> stalled_since_{0};  // when a frame was first dropped for a full queue
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;
