@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/escape.h"
+#include "net/ws_client.h"
 
 namespace jsync::live {
 namespace {
@@ -65,6 +66,11 @@ Status CheckRelayUrl(const std::string& url) {
                              " must be scheme://host[:port][/path] without spaces, user, "
                              "query or fragment");
     }
+  }
+  // What the client will connect to must parse as it parses it (port range, host characters).
+  if (auto parsed = net::ParseWsUrl(url); !parsed.ok()) {
+    return Status::Invalid("relay address " + shown + " is not usable: " +
+                           parsed.status().message());
   }
   return Status::Ok();
 }

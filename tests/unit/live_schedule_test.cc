@@ -125,7 +125,8 @@ TEST(RelayConfig, AddressesAreCheckedAndHooksDerived) {
   EXPECT_TRUE(CheckRelayUrl("ws://127.0.0.1:8080").ok());
   EXPECT_TRUE(CheckRelayUrl("wss://relay.example.org/jsync").ok());
   for (const char* bad : {"http://x", "ws://", "ws://:80", "wss:///path", "ws://a b",
-                          "ws://user@host", "ws://host/?q=1", "relay.example.org"}) {
+                          "ws://user@host", "ws://host/?q=1", "relay.example.org",
+                          "ws://host:99999", "ws://host:abc"}) {
     Status s = CheckRelayUrl(bad);
     EXPECT_TRUE(s.Is(Code::kInvalid)) << bad;
     EXPECT_NE(s.message().find("relay address"), std::string::npos) << s.message();
