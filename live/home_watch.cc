@@ -45,10 +45,7 @@ bool HomeWatch::Drain() {
       if (name == "accounts.json") accounts_changed_ = true;
       if (name == "journal.db" && (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0) replaced_ = true;
       if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) gone_ = true;
-      if (name == kEditSignalFile && (ev->mask & IN_CLOSE_WRITE) != 0) {
-        store_touched = true;
-        committed_ = true;
-      }
+      if (name == kEditSignalFile && (ev->mask & IN_CLOSE_WRITE) != 0) store_touched = true;
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }

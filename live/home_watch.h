@@ -21,13 +21,6 @@ class HomeWatch {
   int fd() const { return fd_; }  // readable when something happened
   // Reads every pending event; true when one touched the store's files.
   bool Drain();
-  // Whether a Journal said since the last call that it committed an edit (kEditSignalFile):
-  // then the commit is visible, no re-check needed.
-  bool TakeCommitted() {
-    const bool c = committed_;
-    committed_ = false;
-    return c;
-  }
   // Whether accounts.json (the linked accounts, auth/accounts.h) was rewritten since the last
   // call: a `jsync link` in another process.
   bool TakeAccountsChanged() {
@@ -47,7 +40,6 @@ class HomeWatch {
  private:
   explicit HomeWatch(int fd) : fd_(fd) {}
   int fd_ = -1;
-  bool committed_ = false;
   bool accounts_changed_ = false;
   bool replaced_ = false;
   bool gone_ = false;

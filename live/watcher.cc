@@ -107,7 +107,6 @@ Status Watcher::Run() {
   JSYNC_ASSIGN_OR_RETURN(WatchLock lock, WatchLock::Take(home_, static_cast<int64_t>(WallMs())));
   JSYNC_RETURN_IF_ERROR(EnsureJournal());
   Journal& j = *s_->journal;
-  JSYNC_ASSIGN_OR_RETURN(s_->published_through, j.store().UploadedThrough());
   if (!options_.once) {
     JSYNC_ASSIGN_OR_RETURN(HomeWatch hw, HomeWatch::Start(home_));
     s_->home_watch.emplace(std::move(hw));

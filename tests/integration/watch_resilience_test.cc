@@ -29,6 +29,7 @@
 #include "tests/support/relay_process.h"
 #include "tests/support/request_log_tail.h"
 #include "tests/support/test_support.h"
+#include "tests/support/watch_process.h"
 
 namespace jsync {
 namespace {
@@ -36,6 +37,7 @@ namespace {
 using testing::ProcessResult;
 using testing::RunJsync;
 using testing::SteadyMs;
+using testing::WaitUntil;
 
 constexpr const char* kPassphrase = "resilience passphrase";
 constexpr int kShortOutageS = 8;
@@ -48,16 +50,6 @@ constexpr int64_t kHostRetrySpanMs = 15'750;
 
 bool LongRun() { return std::getenv("JSYNC_RESILIENCE_LONG") != nullptr; }
 int OutageSeconds() { return LongRun() ? kLongOutageS : kShortOutageS; }
-
-template <typename F>
-bool WaitUntil(F done, int64_t timeout_ms) {
-  const int64_t deadline = SteadyMs() + timeout_ms;
-  while (!done()) {
-    if (SteadyMs() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
@@ -184,17 +176,11 @@ class WatchResilienceTest : public ::testing::Test {
       const std::string& device,
       const std::vector<std::string>& args = {"--no-relay", "--poll-min", "1", "--poll-max",
                                               "2"}) {
-    std::vector<std::string> argv = {testing::JsyncBinary(), "--home", Home(device), "watch",
-                                     "--verbose"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string error;
-    auto p = testing::ChildProcess::Start(argv, Env(), &error);
-    EXPECT_NE(p, nullptr) << error;
-    return p;
+    return testing::StartWatch(Home(device), args, Env());
   }
   // The watcher finished a cycle (each logs a line with --verbose).
   static bool Started(const testing::ChildProcess& w) {
-    return WaitUntil([&] { return w.Stderr().find("sync (") != std::string::npos; }, 20000);
+    return testing::WatchStarted(w, 20000);
   }
 
   std::string Titles(const std::string& device) {

@@ -17,26 +17,17 @@
 #include "tests/support/child_process.h"
 #include "tests/support/relay_process.h"
 #include "tests/support/test_support.h"
+#include "tests/support/watch_process.h"
 
 namespace jsync {
 namespace {
 
 using testing::ProcessResult;
 using testing::RunJsync;
-using Clock = std::chrono::steady_clock;
+using testing::WaitUntil;
 
 constexpr const char* kPassphrase = "watch test passphrase";
 
-// Polls `done` every 20 ms until it holds or `timeout_ms` passes.
-template <typename F>
-bool WaitUntil(F done, int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 class WatchTest : public ::testing::Test {
  protected:
@@ -57,19 +48,10 @@ class WatchTest : public ::testing::Test {
 
   std::unique_ptr<testing::ChildProcess> Watch(const std::string& device,
                                                std::vector<std::string> args) {
-    std::vector<std::string> argv = {testing::JsyncBinary(), "--home", Home(device), "watch",
-                                     "--verbose"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string error;
-    auto p = testing::ChildProcess::Start(argv, {{"JSYNC_PASSPHRASE", kPassphrase}}, &error);
-    EXPECT_NE(p, nullptr) << error;
-    return p;
+    return testing::StartWatch(Home(device), args, {{"JSYNC_PASSPHRASE", kPassphrase}});
   }
 
-  // Waits until the watcher finished its first cycle (it logs every cycle with --verbose).
-  static bool Started(const testing::ChildProcess& w) {
-    return WaitUntil([&] { return w.Stderr().find("sync (") != std::string::npos; }, 15000);
-  }
+  static bool Started(const testing::ChildProcess& w) { return testing::WatchStarted(w, 15000); }
 
   std::string Titles(const std::string& device) {
     ProcessResult r = Jsync(device, {"list", "--json"});
