@@ -6,7 +6,8 @@
 // Each iteration times only the journal call (manual time), so generating text and picking
 // the entry are not measured; every sample is kept and p50/p90/p99/max are reported as
 // counters in microseconds. Iteration counts are fixed so each benchmark runs exactly once
-// and its percentiles cover all of its samples.
+// and its percentiles cover all of its samples. Journals of 100,000 entries take the
+// generator about a minute each to write; --benchmark_filter='/prefill:100000' runs only those.
 //
 // The temporary folder is under $JSYNC_BENCH_DIR, else $TMPDIR, else /tmp: put it on the
 // file system you care about, since fsync cost dominates some figures.
@@ -22,9 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/journal_gen.h"
 #include "bench/prose.h"
 #include "core/journal/journal.h"
-#include "host/open_provider.h"
 
 namespace fs = std::filesystem;
 using jsync::bench::ProseGenerator;
@@ -65,40 +66,24 @@ struct BenchJournal {
   ProseGenerator gen{0};
 };
 
-jsync::NewEntryInput RealisticEntry(ProseGenerator& gen) {
-  jsync::NewEntryInput in;
-  in.title = gen.Title();
-  in.body = gen.Body(gen.rng().Range(512, 5000));
-  in.tags = gen.Tags();
-  return in;
-}
+using jsync::bench::RealisticEntry;
 
 // A fresh journal (one per benchmark, so they do not disturb each other) holding `prefill`
-// realistic entries.
+// realistic entries, written by the benchmark journal generator (bench/journal_gen.h).
 std::unique_ptr<BenchJournal> MakeJournal(int64_t prefill, uint64_t seed) {
-  const std::string root = MakeTempDir();
-  const std::string cloud = root + "/cloud", home = root + "/home";
-  fs::create_directories(cloud);
-  jsync::InitOptions opt;
-  opt.storage = jsync::provider::MakeStorageOpener();
-  opt.provider = "folder";
-  opt.location = cloud;
-  opt.passphrase = "benchmark passphrase";
-  opt.device_name = "bench";
-  opt.scrypt.log2_n = 10;  // key wrapping cost is irrelevant to edit latency
-  if (auto r = jsync::Journal::Init(home, opt); !r.ok()) Die("init", r.status());
-  auto opened = jsync::Journal::Open(home, jsync::provider::MakeStorageOpener());
-  if (!opened.ok()) Die("open", opened.status());
   auto bj = std::make_unique<BenchJournal>();
-  bj->journal = std::move(opened).value();
-  bj->gen = ProseGenerator(seed);
-  for (int64_t i = 0; i < prefill; ++i) {
-    auto in = RealisticEntry(bj->gen);
-    auto id = bj->journal->NewEntry(in);
-    if (!id.ok()) Die("prefill", id.status());
-    bj->ids.push_back(jsync::RecordIdHex(*id));
-    bj->bodies.push_back(std::move(in.body));
-  }
+  jsync::bench::JournalSpec spec;
+  spec.entries = static_cast<uint64_t>(prefill);
+  spec.seed = seed;
+  spec.on_entry = [&](const jsync::RecordId& id, const jsync::NewEntryInput& in) {
+    bj->ids.push_back(jsync::RecordIdHex(id));
+    bj->bodies.push_back(in.body);
+  };
+  auto built = jsync::bench::BuildJournal(MakeTempDir(), spec);
+  if (!built.ok()) Die("prefill", built.status());
+  bj->journal = std::move(built->journal);
+  // Another stream for the text of the timed edits.
+  bj->gen = ProseGenerator(seed ^ 0x5eed);
   return bj;
 }
 
@@ -211,6 +196,7 @@ BENCHMARK(BM_NewEntry)
     ->ArgName("prefill")
     ->Arg(0)
     ->Arg(10000)
+    ->Arg(100000)
     ->Iterations(3000)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
@@ -218,6 +204,7 @@ BENCHMARK(BM_EditEntry)
     ->ArgName("prefill")
     ->Arg(100)
     ->Arg(10000)
+    ->Arg(100000)
     ->Iterations(3000)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);

@@ -18,7 +18,7 @@ constexpr size_t VvEntrySize(uint16_t version) {
 Bytes EncodeHeader(const ChangeHeader& h) {
   ByteWriter w;
   w.Raw(AsBytes(std::string_view(kChangeMagic, sizeof kChangeMagic)));
-  w.U16(kChangeVersion);
+  w.U16(h.version);
   w.U8(kCipherAes256Gcm);
   w.U8(kCompressionZstd);
   w.Raw(h.journal);
@@ -72,11 +72,11 @@ HeadTag HeadTagOf(const crypto::Sha256& hash) {
 }
 
 Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
-                         const std::vector<Op>& ops) {
+                         const std::vector<Op>& ops, const crypto::SecretKey* signer) {
   for (const auto& [device, entry] : header.vv) {
     if (!entry.head) return Status::Invalid("version vector entry without a head tag");
   }
-  header.version = kChangeVersion;
+  header.version = signer ? kChangeVersion : kChangeVersionV2;
   header.salt = crypto::RandomArray<crypto::kSaltSize>();
   header.nonce = crypto::RandomArray<crypto::kNonceSize>();
   Bytes out = EncodeHeader(header);
@@ -84,8 +84,24 @@ Result<Bytes> SealChange(const crypto::SecretKey& master, ChangeHeader& header,
   JSYNC_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealFile(master, crypto::kChangeFileInfo,
                                                         header.salt, header.nonce, out, body));
   out.insert(out.end(), sealed.begin(), sealed.end());
+  if (signer) {
+    JSYNC_ASSIGN_OR_RETURN(crypto::Signature sig,
+                           crypto::SignLabeled(*signer, kChangeSignatureLabel, out));
+    out.insert(out.end(), sig.begin(), sig.end());
+  }
   if (out.size() > kMaxChangeFileSize) return Status::Invalid("change file would be too large");
   return out;
+}
+
+bool ChangeSignatureValid(const ParsedChange& parsed, ByteSpan file,
+                          const crypto::PublicKey& pub) {
+  if (parsed.signature_size != crypto::kSignatureSize || file.size() < parsed.signature_size) {
+    return false;
+  }
+  const ByteSpan signed_part = file.first(file.size() - parsed.signature_size);
+  crypto::Signature sig{};
+  std::memcpy(sig.data(), file.data() + signed_part.size(), sig.size());
+  return crypto::VerifyLabeled(pub, kChangeSignatureLabel, signed_part, sig);
 }
 
 Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
@@ -96,9 +112,10 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
     return Status::Corrupt("not a journal-sync change file (bad magic)");
   }
   uint16_t version = r.U16();
-  if (r.ok() && version != kChangeVersion && version != kChangeVersionV1) {
+  if (r.ok() && version != kChangeVersion && version != kChangeVersionV2 &&
+      version != kChangeVersionV1) {
     return Status::Corrupt("change file format version " + std::to_string(version) +
-                           " is not supported (this build reads versions 1 and 2)");
+                           " is not supported (this build reads versions 1 to 3)");
   }
   uint8_t cipher = r.U8(), compression = r.U8();
   if (r.ok() && (cipher != kCipherAes256Gcm || compression != kCompressionZstd)) {
@@ -131,7 +148,10 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
     h.vv[d] = entry;
   }
   if (!r.ok()) return Status::Corrupt("change file header is truncated");
-  if (r.remaining() < crypto::kTagSize) return Status::Corrupt("change file is truncated");
+  p.signature_size = version == kChangeVersion ? crypto::kSignatureSize : 0;
+  if (r.remaining() < crypto::kTagSize + p.signature_size) {
+    return Status::Corrupt("change file is truncated");
+  }
   p.header_size = r.position();
   return p;
 }
@@ -139,7 +159,11 @@ Result<ParsedChange> ParseChangeHeader(ByteSpan file) {
 Result<std::vector<Op>> OpenChange(const crypto::SecretKey& master, const ParsedChange& parsed,
                                    ByteSpan file) {
   ByteSpan header = file.first(parsed.header_size);
-  ByteSpan sealed = file.subspan(parsed.header_size);
+  if (file.size() < parsed.header_size + parsed.signature_size) {
+    return Status::Corrupt("change file is truncated");
+  }
+  ByteSpan sealed = file.subspan(parsed.header_size,
+                                 file.size() - parsed.header_size - parsed.signature_size);
   JSYNC_ASSIGN_OR_RETURN(Bytes body,
                          crypto::OpenFile(master, crypto::kChangeFileInfo, parsed.header.salt,
                                           parsed.header.nonce, header, sealed));

@@ -3,13 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/text_conflicts.h"
+#include "core/store/record_summary.h"
 
 namespace jsync {
 namespace {
-
-nlohmann::json ParseValue(const std::string& text) {
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
 
 std::string TextField(const RecordState& state, const char* field) {
   const text::TextDocument* doc = state.Text(field);
@@ -24,11 +21,7 @@ Entry EntryFromState(const RecordId& id, const RecordState& state) {
   e.title = TextField(state, "title");
   e.body = TextField(state, "body");
   e.tags = state.SetElements("tags");
-  if (const Sibling* created = state.Winner("created_at")) {
-    nlohmann::json v = ParseValue(created->value);
-    if (v.is_number_unsigned()) e.created_ms = v.get<uint64_t>();
-  }
-  if (e.created_ms == 0) e.created_ms = state.min_wall_ms();
+  e.created_ms = store::RecordCreatedMs(state);
   e.updated_ms = state.max_wall_ms();
   for (const auto& [field, sibs] : state.registers()) {
     if (sibs.size() < 2) continue;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model/record_state.h"
+#include "core/store/record_summary.h"
 
 namespace jsync {
 
@@ -43,5 +44,10 @@ struct Entry {
 };
 
 Entry EntryFromState(const RecordId& id, const RecordState& state);
+
+// What `jsync list` shows of an entry, read from the store's summary columns without decoding
+// the entry's text (docs/decisions/0042): id, title, tags, created and updated times, and
+// whether it has a conflict. Always equal to the same fields of EntryFromState.
+using EntrySummary = store::RecordSummary;
 
 }  // namespace jsync

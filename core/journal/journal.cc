@@ -11,7 +11,9 @@
 
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
+#include "core/journal/device_key.h"
 #include "core/journal/local_key.h"
+#include "core/sync/key_sync.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/util/utf8.h"
@@ -196,7 +198,10 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   result.device = NewDeviceId();
   format::DeviceInfo device{result.journal, result.device, key_id,          options.device_name,
                             Platform(),     clock(),       options.provider};
-  JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(master, device));
+  // This device's own keys (decision 0036): its device file publishes and is signed by them.
+  JSYNC_ASSIGN_OR_RETURN(format::DeviceKeys device_keys,
+                         LoadOrCreateDeviceKeys(DeviceKeyPath(home), nullptr));
+  JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFileV2(master, device, device_keys));
   JSYNC_RETURN_IF_ERROR(
       provider->PutIfAbsent(sync::DevicePath(result.journal, result.device), device_file));
   JSYNC_RETURN_IF_ERROR(SaveLocalKey(KeyFilePath(home), key_id, master));
@@ -211,6 +216,8 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("location", storage.location));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
   JSYNC_RETURN_IF_ERROR(store->PutDevice(result.device, {options.device_name, Platform()}));
+  JSYNC_RETURN_IF_ERROR(sync::SavePin(*store, result.device,
+                                      {device_keys.sign.pub, device_keys.agree.pub, 1, 1}));
   // Written last: its presence marks a finished init.
   JSYNC_RETURN_IF_ERROR(store->SetMeta("journal_id", JournalIdHex(result.journal)));
   JSYNC_RETURN_IF_ERROR(txn.Commit());
@@ -241,6 +248,8 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home,
   JSYNC_ASSIGN_OR_RETURN(auto kid, j->store_->GetMeta("key_id"));
   JSYNC_ASSIGN_OR_RETURN(j->key_id_, ParseU64(kid ? std::optional("0x" + *kid) : kid, "key id"));
   JSYNC_ASSIGN_OR_RETURN(j->master_, LoadLocalKey(KeyFilePath(home), j->key_id_));
+  j->keyring_ = crypto::Keyring(j->key_id_, j->master_);
+  JSYNC_RETURN_IF_ERROR(j->LoadDeviceKeysOnOpen());
   JSYNC_ASSIGN_OR_RETURN(auto hlc_text, j->store_->GetMeta("hlc"));
   JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
   j->clock_ = std::make_unique<HybridClock>(std::move(clock), hlc);
@@ -463,14 +472,12 @@ Result<Entry> Journal::GetEntry(const std::string& id_text) {
 }
 
 Result<std::vector<Entry>> Journal::ListEntries() {
-  JSYNC_ASSIGN_OR_RETURN(auto records, store_->ListRecords(kEntries));
+  // In the store's listing order (created time, then id): see journal_list.cc.
   std::vector<Entry> out;
-  for (const auto& r : records) {
-    if (r.state.Visible()) out.push_back(EntryFromState(r.id, r.state));
-  }
-  std::stable_sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
-    return a.created_ms != b.created_ms ? a.created_ms < b.created_ms : a.id < b.id;
-  });
+  JSYNC_RETURN_IF_ERROR(ForEachEntry([&](const Entry& e) {
+    out.push_back(e);
+    return Status::Ok();
+  }));
   return out;
 }
 
@@ -535,7 +542,8 @@ Result<SyncResult> Journal::RunEngine(
   auto start = std::chrono::steady_clock::now();
   provider::ProviderCounters before = storage->counters();
   sync::SyncEngine engine(
-      {*store_, *storage, master_, journal_, device_, key_id_, *clock_, options});
+      {*store_, *storage, master_, journal_, device_, key_id_, *clock_, options, lifecycle_,
+       device_keys_ ? &*device_keys_ : nullptr, &keyring_});
   auto report = step(engine);
   Status meta = Status::Ok();
   if (report.ok()) {

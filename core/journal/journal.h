@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto/keyring.h"
 #include "core/crypto/primitives.h"
+#include "core/format/device_file.h"
 #include "core/format/relay_message.h"
 #include "core/journal/entry.h"
 #include "core/journal/text_diff.h"
@@ -23,6 +25,7 @@
 #include "core/provider/counting_provider.h"
 #include "core/provider/storage_opener.h"
 #include "core/store/store.h"
+#include "core/sync/audit.h"
 #include "core/sync/sync_engine.h"
 
 namespace jsync {
@@ -121,6 +124,15 @@ class Journal {
   // Visible entries, oldest first.
   Result<std::vector<Entry>> ListEntries();
 
+  // --- Listing without building the list (issue 15; core/journal/journal_list.cc,
+  // docs/decisions/0042). Visible entries oldest first (created time, then id), one at a
+  // time; an error `visit` returns stops the walk and is returned.
+  // Summaries come from the store's materialised columns: no text CRDT state is decoded.
+  Status ForEachEntrySummary(const std::function<Status(const EntrySummary&)>& visit);
+  // Whole entries (body, conflicts), each decoded from its record as it is visited.
+  Status ForEachEntry(const std::function<Status(const Entry&)>& visit);
+  // --- end of listing
+
   // One sync cycle; `options.full_listing` lists the whole journal folder instead of reading
   // the provider's change feed or probing (finds lost files and re-uploads own ones).
   Result<SyncResult> Sync(const sync::DiscoveryOptions& options = {});
@@ -142,6 +154,22 @@ class Journal {
   Result<std::optional<Bytes>> UploadedChange(uint64_t seq);
   // Asks the storage to call `webhook_url` on changes; kNotFound when it cannot push.
   Status WatchStorage(const std::string& webhook_url);
+
+  // --- Auditing the cloud (issue 15, `jsync verify`; core/journal/journal_verify.cc,
+  // core/sync/audit.h, docs/decisions/0044). Read-only: lists and reads the journal's remote
+  // objects and checks them against what this device merged; uploads, removes and writes
+  // nothing (it waits for a running sync of this home, under a shared lock).
+  struct VerifyResult {
+    sync::AuditReport report;
+    provider::ProviderCounters calls;  // what the audit cost
+    uint64_t elapsed_ms = 0;
+  };
+  Result<VerifyResult> Verify(const sync::AuditOptions& options = {});
+  // --- end of auditing
+
+  // How this device keeps a long history small: snapshots, segments, pruning
+  // (core/sync/lifecycle.h). Applies to the following syncs of this object.
+  void SetLifecycle(const sync::LifecycleOptions& options) { lifecycle_ = options; }
 
   JournalId journal_id() const { return journal_; }
   DeviceId device_id() const { return device_; }
@@ -185,8 +213,15 @@ class Journal {
   JournalId journal_{};
   DeviceId device_ = 0;
   format::KeyId key_id_ = 0;
+  // Key lifecycle (keys helper, core/journal/journal_keys.cc): every epoch key this device
+  // holds (master_/key_id_ are the current one) and its own device keys (nullopt only in a
+  // read-only home made before device keys).
+  crypto::Keyring keyring_;
+  std::optional<format::DeviceKeys> device_keys_;
+  Status LoadDeviceKeysOnOpen();
   std::unique_ptr<HybridClock> clock_;
   uint64_t next_char_seq_ = 1;  // this device's next unused text character id
+  sync::LifecycleOptions lifecycle_;
 };
 
 }  // namespace jsync

@@ -99,7 +99,64 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   JSYNC_RETURN_IF_ERROR(
       db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"));
+  // Replaces SQLite's automatic checkpoint (a connection has one WAL hook).
+  db->path_ = path;
+  sqlite3_wal_hook(raw, &Db::OnWalCommit, db.get());
   return db;
+}
+
+int Db::OnWalCommit(void* self, sqlite3* db, const char* name, int frames) {
+  if (frames >= kForegroundFrames) {
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (frames >= kBackgroundFrames) {
+    static_cast<Db*>(self)->RequestCheckpoint();
+  }
+  return SQLITE_OK;
+}
+
+void Db::RequestCheckpoint() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (requested_) return;
+  requested_ = true;
+  if (!checkpointer_.joinable()) {
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  } else {
+    wake_.notify_one();
+  }
+}
+
+void Db::CheckpointLoop() {
+  // Its own connection: a connection is used by one thread at a time (SQLITE_OPEN_NOMUTEX).
+  // A passive checkpoint takes no lock a writer waits for, so edits go on meanwhile.
+  sqlite3* conn = nullptr;
+  if (sqlite3_open_v2(path_.c_str(), &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    sqlite3_close_v2(conn);
+    conn = nullptr;
+  }
+  // A connection that has read nothing has not opened the WAL, and a checkpoint through it
+  // would do nothing: read the schema once.
+  if (conn != nullptr) (void)sqlite3_exec(conn, "PRAGMA schema_version", nullptr, nullptr, nullptr);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait(lock, [this] { return requested_ || stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    if (conn != nullptr) {
+      (void)sqlite3_wal_checkpoint_v2(conn, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    lock.lock();
+    requested_ = false;
+    ++checkpoints_;
+  }
+  lock.unlock();
+  // Closing this second connection never checkpoints (the Db's own stays open).
+  if (conn != nullptr) sqlite3_close_v2(conn);
+}
+
+uint64_t Db::background_checkpoints() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checkpoints_;
 }
 
 Status Db::Exec(const std::string& sql) {
@@ -113,6 +170,14 @@ Status Db::Exec(const std::string& sql) {
 }
 
 Db::~Db() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    checkpointer_.join();
+  }
   for (auto& [sql, cached] : cache_) sqlite3_finalize(cached.stmt);
   sqlite3_close_v2(db_);
 }

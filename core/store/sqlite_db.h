@@ -5,10 +5,13 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "core/util/bytes.h"
 
@@ -84,15 +87,38 @@ class Db {
   // programming errors in fixed SQL, so they abort with the message.
   Stmt Prepare(const std::string& sql);
 
+  // Checkpoints (docs/decisions/0042): SQLite's automatic checkpoint runs inside the commit
+  // that crosses its threshold, fsyncs included, so one edit in a hundred paid for it. Here a
+  // commit that leaves kBackgroundFrames or more in the WAL only wakes a thread of this Db
+  // that checkpoints passively on its own connection; a commit past kForegroundFrames (the
+  // thread cannot keep up: a reader pins the WAL) checkpoints in place as SQLite would.
+  // The first commit after a finished checkpoint starts the WAL over and fsyncs its header:
+  // the larger the threshold, the rarer that one edit-path fsync.
+  static constexpr int kBackgroundFrames = 4096;   // 16 MiB of 4 KiB pages
+  static constexpr int kForegroundFrames = 32768;  // ~128 MiB
+  // Background checkpoints done so far (tests).
+  uint64_t background_checkpoints();
+
  private:
   struct Cached {
     sqlite3_stmt* stmt = nullptr;
     bool in_use = false;
   };
   explicit Db(sqlite3* db) : db_(db) {}
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
+  void RequestCheckpoint();
+  void CheckpointLoop();
   sqlite3* db_;
   bool read_only_ = false;
+  std::string path_;
   std::map<std::string, Cached> cache_;
+  // The checkpointer thread, started by the first commit that needs it.
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  uint64_t checkpoints_ = 0;
+  std::thread checkpointer_;
 };
 
 // BEGIN IMMEDIATE on construction; rolls back unless Commit() succeeded.

@@ -4,11 +4,14 @@
 #include <cstring>
 
 #include "core/format/op_codec.h"
+#include "core/store/record_summary.h"
 
 namespace jsync::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: record_summaries (docs/decisions/0042), filled from the records
+// when a version-1 database is first opened for writing.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(
@@ -46,6 +49,19 @@ CREATE TABLE IF NOT EXISTS remote_names(
   path TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
   kind INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS record_summaries(
+  collection TEXT NOT NULL,
+  id BLOB NOT NULL,
+  visible INTEGER NOT NULL,
+  sort_key BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  title BLOB NOT NULL,
+  tags BLOB NOT NULL,
+  conflicts INTEGER NOT NULL,
+  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_summaries_order
+  ON record_summaries(collection, visible, sort_key);
 )sql";
 
 crypto::Sha256 ToHash(const Bytes& b) {
@@ -60,6 +76,63 @@ RecordId ToRecordId(const Bytes& b) {
   return id;
 }
 
+// Listing order, oldest first: created_ms big-endian (all 64 bits, which an INTEGER column
+// would order as signed), then the id, as memcmp orders them.
+Bytes SortKey(uint64_t created_ms, const RecordId& id) {
+  Bytes key(8);
+  for (int i = 0; i < 8; ++i) key[i] = static_cast<uint8_t>(created_ms >> (56 - 8 * i));
+  key.insert(key.end(), id.begin(), id.end());
+  return key;
+}
+
+// SQLite binds a blob without a data pointer (an empty vector's) as NULL: point empty ones
+// at a byte so they stay zero-length blobs.
+ByteSpan NonNull(ByteSpan b) {
+  static const uint8_t kNone = 0;
+  return b.empty() ? ByteSpan(&kNone, 0) : b;
+}
+
+Status PutSummary(Db& db, const std::string& collection, const RecordSummary& s) {
+  const Bytes tags = EncodeTags(s.tags);
+  return db
+      .Prepare(
+          "INSERT INTO record_summaries(collection, id, visible, sort_key, created_ms, "
+          "updated_ms, title, tags, conflicts) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT(collection, id) DO UPDATE SET visible=excluded.visible, "
+          "sort_key=excluded.sort_key, created_ms=excluded.created_ms, "
+          "updated_ms=excluded.updated_ms, title=excluded.title, tags=excluded.tags, "
+          "conflicts=excluded.conflicts")
+      .Bind(1, collection)
+      .Bind(2, ByteSpan(s.id))
+      .Bind(3, int64_t{s.visible ? 1 : 0})
+      .Bind(4, ByteSpan(SortKey(s.created_ms, s.id)))
+      .Bind(5, s.created_ms)
+      .Bind(6, s.updated_ms)
+      .Bind(7, NonNull(ByteSpan(reinterpret_cast<const uint8_t*>(s.title.data()),
+                                s.title.size())))
+      .Bind(8, NonNull(tags))
+      .Bind(9, int64_t{s.conflicts ? 1 : 0})
+      .Run();
+}
+
+// Version 1 to 2: a summary for every record, one record decoded at a time, in the caller's
+// write transaction.
+Status FillSummaries(Db& db) {
+  JSYNC_RETURN_IF_ERROR(db.Exec("DELETE FROM record_summaries"));
+  Stmt st = db.Prepare("SELECT collection, id, state FROM records");
+  while (st.Step()) {
+    const std::string collection = st.Text(0);
+    const RecordId id = ToRecordId(st.Blob(1));
+    auto state = RecordState::Decode(st.Blob(2));
+    if (!state.ok()) {
+      return state.status().WithContext("cannot upgrade the local database: record " +
+                                        RecordIdHex(id));
+    }
+    JSYNC_RETURN_IF_ERROR(PutSummary(db, collection, SummarizeRecord(id, *state)));
+  }
+  return st.Done();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
@@ -71,6 +144,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   if (!version && read_only) {
     return Status::Fatal("local database " + path + " is read-only and was never set up");
   }
+  if (version && *version == "1") {
+    // A read-only home cannot be upgraded: it lists by decoding its records instead.
+    if (read_only) {
+      store->summaries_ = false;
+      return store;
+    }
+    JSYNC_RETURN_IF_ERROR(store->Upgrade());
+    JSYNC_ASSIGN_OR_RETURN(version, store->GetMeta("schema_version"));
+  }
   if (!version) {
     JSYNC_RETURN_IF_ERROR(store->SetMeta("schema_version", std::to_string(kSchemaVersion)));
   } else if (*version != std::to_string(kSchemaVersion)) {
@@ -78,6 +160,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                          "; this jsync understands version " + std::to_string(kSchemaVersion));
   }
   return store;
+}
+
+Status Store::Upgrade() {
+  Transaction txn(*db_);
+  JSYNC_RETURN_IF_ERROR(txn.began());
+  // Another process may have upgraded it while this one waited for the write lock.
+  JSYNC_ASSIGN_OR_RETURN(auto version, GetMeta("schema_version"));
+  if (version && *version == "1") {
+    JSYNC_RETURN_IF_ERROR(FillSummaries(*db_));
+    JSYNC_RETURN_IF_ERROR(SetMeta("schema_version", std::to_string(kSchemaVersion)));
+  }
+  return txn.Commit();
 }
 
 Result<std::optional<std::string>> Store::GetMeta(const std::string& key) {
@@ -118,7 +212,7 @@ Result<std::optional<RecordState>> Store::LoadRecord(const std::string& collecti
 Status Store::SaveRecord(const std::string& collection, const RecordId& id,
                          const RecordState& state) {
   Bytes blob = state.Encode();
-  return db_
+  JSYNC_RETURN_IF_ERROR(db_
       ->Prepare(
           "INSERT INTO records(collection, id, hex, state) VALUES(?, ?, ?, ?) "
           "ON CONFLICT(collection, id) DO UPDATE SET state=excluded.state")
@@ -126,7 +220,9 @@ Status Store::SaveRecord(const std::string& collection, const RecordId& id,
       .Bind(2, ByteSpan(id))
       .Bind(3, RecordIdHex(id))
       .Bind(4, ByteSpan(blob))
-      .Run();
+      .Run());
+  // In the caller's transaction: the summary never disagrees with the state it came from.
+  return PutSummary(*db_, collection, SummarizeRecord(id, state));
 }
 
 Result<std::vector<StoredRecord>> Store::ListRecords(const std::string& collection) {
@@ -277,6 +373,7 @@ Status Store::ClearSealed() { return db_->Exec("DELETE FROM sealed"); }
 
 Status Store::ClearRecordsAndCursors() {
   JSYNC_RETURN_IF_ERROR(db_->Exec("DELETE FROM records"));
+  JSYNC_RETURN_IF_ERROR(db_->Exec("DELETE FROM record_summaries"));
   return db_->Exec("DELETE FROM cursors");
 }
 
@@ -351,5 +448,94 @@ Status Store::RemoveRemoteName(const std::string& path) {
 }
 
 Status Store::ClearRemoteNames() { return db_->Exec("DELETE FROM remote_names"); }
+
+Status Store::ForEachRecordBlob(
+    const std::function<Status(const std::string& collection, const RecordId& id,
+                               ByteSpan state)>& visit) {
+  Stmt st = db_->Prepare("SELECT collection, id, state FROM records ORDER BY collection, id");
+  while (st.Step()) {
+    Bytes blob = st.Blob(2);
+    JSYNC_RETURN_IF_ERROR(visit(st.Text(0), ToRecordId(st.Blob(1)), blob));
+  }
+  return st.Done();
+}
+
+Result<uint64_t> Store::RecordCount() {
+  Stmt st = db_->Prepare("SELECT COUNT(*) FROM records");
+  if (!st.Step()) {
+    JSYNC_RETURN_IF_ERROR(st.Done());
+    return uint64_t{0};
+  }
+  return static_cast<uint64_t>(st.Int(0));
+}
+
+Status Store::DeleteCursor(DeviceId device) {
+  return db_->Prepare("DELETE FROM cursors WHERE device=?").Bind(1, device).Run();
+}
+
+Result<std::vector<RecordSummary>> Store::SummariesFromRecords(const std::string& collection) {
+  Stmt st = db_->Prepare("SELECT id, state FROM records WHERE collection=?");
+  st.Bind(1, collection);
+  std::vector<RecordSummary> out;
+  while (st.Step()) {
+    const RecordId id = ToRecordId(st.Blob(0));
+    JSYNC_ASSIGN_OR_RETURN(RecordState state, RecordState::Decode(st.Blob(1)));
+    if (state.Visible()) out.push_back(SummarizeRecord(id, state));
+  }
+  JSYNC_RETURN_IF_ERROR(st.Done());
+  std::sort(out.begin(), out.end(), [](const RecordSummary& a, const RecordSummary& b) {
+    return a.created_ms != b.created_ms ? a.created_ms < b.created_ms : a.id < b.id;
+  });
+  return out;
+}
+
+Status Store::ForEachSummary(const std::string& collection,
+                             const std::function<Status(const RecordSummary&)>& visit) {
+  if (!summaries_) {
+    JSYNC_ASSIGN_OR_RETURN(auto all, SummariesFromRecords(collection));
+    for (const auto& s : all) JSYNC_RETURN_IF_ERROR(visit(s));
+    return Status::Ok();
+  }
+  Stmt st = db_->Prepare(
+      "SELECT id, created_ms, updated_ms, title, tags, conflicts FROM record_summaries "
+      "WHERE collection=? AND visible=1 ORDER BY sort_key");
+  st.Bind(1, collection);
+  RecordSummary s;  // reused: its strings keep their capacity from row to row
+  s.visible = true;
+  while (st.Step()) {
+    s.id = ToRecordId(st.Blob(0));
+    s.created_ms = st.U64(1);
+    s.updated_ms = st.U64(2);
+    s.title = st.Text(3);
+    s.tags = DecodeTags(st.Blob(4));
+    s.conflicts = st.Int(5) != 0;
+    JSYNC_RETURN_IF_ERROR(visit(s));
+  }
+  return st.Done();
+}
+
+Status Store::ForEachVisibleRecord(
+    const std::string& collection,
+    const std::function<Status(const RecordId& id, const RecordState& state)>& visit) {
+  if (!summaries_) {
+    JSYNC_ASSIGN_OR_RETURN(auto all, SummariesFromRecords(collection));
+    for (const auto& s : all) {
+      JSYNC_ASSIGN_OR_RETURN(auto state, LoadRecord(collection, s.id));
+      if (state) JSYNC_RETURN_IF_ERROR(visit(s.id, *state));
+    }
+    return Status::Ok();
+  }
+  Stmt st = db_->Prepare(
+      "SELECT r.id, r.state FROM record_summaries s JOIN records r "
+      "ON r.collection=s.collection AND r.id=s.id "
+      "WHERE s.collection=? AND s.visible=1 ORDER BY s.sort_key");
+  st.Bind(1, collection);
+  while (st.Step()) {
+    const RecordId id = ToRecordId(st.Blob(0));
+    JSYNC_ASSIGN_OR_RETURN(RecordState state, RecordState::Decode(st.Blob(1)));
+    JSYNC_RETURN_IF_ERROR(visit(id, state));
+  }
+  return st.Done();
+}
 
 }  // namespace jsync::store

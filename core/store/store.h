@@ -8,6 +8,7 @@
 // Not thread-safe; separate processes may share the file (SQLite locking, 10 s busy wait).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "core/model/op.h"
 #include "core/model/record_state.h"
 #include "core/provider/provider.h"
+#include "core/store/record_summary.h"
 #include "core/store/sqlite_db.h"
 
 namespace jsync::store {
@@ -117,9 +119,35 @@ class Store {
   Status RemoveRemoteName(const std::string& path);
   Status ClearRemoteNames();
 
+  // Snapshots (core/sync/snapshot.h): every record of every collection as stored, in
+  // (collection, id) order, one at a time; stops at the first error `visit` returns.
+  Status ForEachRecordBlob(
+      const std::function<Status(const std::string& collection, const RecordId& id,
+                                 ByteSpan state)>& visit);
+  Result<uint64_t> RecordCount();
+  Status DeleteCursor(DeviceId device);
+
+  // Listing (docs/decisions/0042): SaveRecord keeps a summary of every record in the same
+  // transaction; these visit the visible records of `collection` oldest first (created time,
+  // then id), one at a time, and stop at the first error `visit` returns. A read-only
+  // database of schema 1 has no summaries: they are then computed from the records.
+  Status ForEachSummary(const std::string& collection,
+                        const std::function<Status(const RecordSummary&)>& visit);
+  Status ForEachVisibleRecord(
+      const std::string& collection,
+      const std::function<Status(const RecordId& id, const RecordState& state)>& visit);
+  bool has_summaries() const { return summaries_; }
+  // Checkpoints run off the edit path so far (core/store/sqlite_db.h; tests).
+  uint64_t background_checkpoints() { return db_->background_checkpoints(); }
+
  private:
   explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  // Schema 1 to 2 (fills record_summaries), in one write transaction.
+  Status Upgrade();
+  // The visible records' summaries computed from their states, sorted: the read-only fallback.
+  Result<std::vector<RecordSummary>> SummariesFromRecords(const std::string& collection);
   std::unique_ptr<Db> db_;
+  bool summaries_ = true;
 };
 
 }  // namespace jsync::store

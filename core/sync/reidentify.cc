@@ -1,5 +1,7 @@
 #include "core/sync/reidentify.h"
 
+#include "core/sync/key_sync.h"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -135,7 +137,9 @@ Result<Reidentified> Reidentify(const ReidentifyContext& ctx, uint64_t first_div
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, store.GetMeta("provider"));
   format::DeviceInfo info{ctx.journal, out.device, ctx.key_id, row.name,
                           row.platform, ctx.now_ms, provider_name.value_or("")};
-  JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFile(ctx.master, info));
+  JSYNC_ASSIGN_OR_RETURN(Bytes device_file,
+                         ctx.device_keys ? format::SealDeviceFileV2(ctx.master, info, *ctx.device_keys)
+                                         : format::SealDeviceFile(ctx.master, info));
   // Before the local switch: a crash here leaves only an unused device file behind.
   JSYNC_RETURN_IF_ERROR(ctx.provider.PutIfAbsent(DevicePath(ctx.journal, out.device), device_file)
                             .WithContext("uploading the new device file"));
@@ -173,6 +177,10 @@ Result<Reidentified> Reidentify(const ReidentifyContext& ctx, uint64_t first_div
   }
   JSYNC_RETURN_IF_ERROR(store.PutDevice(out.device, row));
   JSYNC_RETURN_IF_ERROR(store.SetMeta("device_id", DeviceIdHex(out.device)));
+  if (ctx.device_keys) {
+    JSYNC_RETURN_IF_ERROR(SavePin(store, out.device,
+                                  {ctx.device_keys->sign.pub, ctx.device_keys->agree.pub, 1, 1}));
+  }
   // Both speak of the old id's own seqs, which this device no longer writes.
   JSYNC_RETURN_IF_ERROR(store.DeleteMeta(kForkHoldMeta));
   JSYNC_RETURN_IF_ERROR(store.DeleteMeta(kOwnHeadEvidenceMeta));

@@ -9,6 +9,8 @@
 // will merge.
 #pragma once
 
+#include "core/format/device_file.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +36,8 @@ struct ReidentifyContext {
   DeviceId device = 0;  // the id being given up
   format::KeyId key_id = 0;
   uint64_t now_ms = 0;
+  // This home's device keys (decision 0036): the new id's device file publishes them.
+  const format::DeviceKeys* device_keys = nullptr;
 };
 
 struct Reidentified {

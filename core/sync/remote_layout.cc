@@ -55,6 +55,50 @@ std::optional<ChangeName> ParseChangePath(const JournalId& j, const std::string&
   return ChangeName{*device, s};
 }
 
+std::string SegmentPath(const JournalId& j, DeviceId d, uint64_t first, uint64_t last) {
+  return DeviceChangesPrefix(j, d) + Seq16(first) + "-" + Seq16(last) + ".jseg";
+}
+
+std::optional<SegmentName> ParseSegmentPath(const JournalId& j, const std::string& path) {
+  const std::string prefix = ChangesPrefix(j);
+  // <16 hex>/<16 hex>-<16 hex>.jseg
+  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 1 + 16 + 1 + 16 + 5) {
+    return std::nullopt;
+  }
+  std::string_view rest(path.data() + prefix.size(), path.size() - prefix.size());
+  std::string_view dev = rest.substr(0, 16), first = rest.substr(17, 16), last = rest.substr(34, 16);
+  if (rest[16] != '/' || rest[33] != '-' || rest.substr(50) != ".jseg" || !IsLowerHex(dev) ||
+      !IsLowerHex(first) || !IsLowerHex(last)) {
+    return std::nullopt;
+  }
+  auto device = ParseDeviceId(dev);
+  uint64_t a = std::strtoull(std::string(first).c_str(), nullptr, 16);
+  uint64_t b = std::strtoull(std::string(last).c_str(), nullptr, 16);
+  if (!device.ok() || a == 0 || b <= a) return std::nullopt;
+  return SegmentName{*device, a, b};
+}
+
+std::string SnapshotsPrefix(const JournalId& j) { return JournalRoot(j) + "snapshots/"; }
+std::string SnapshotPath(const JournalId& j, DeviceId d, uint64_t hlc) {
+  return SnapshotsPrefix(j) + DeviceIdHex(d) + "-" + Seq16(hlc) + ".jsnap";
+}
+
+std::optional<SnapshotName> ParseSnapshotPath(const JournalId& j, const std::string& path) {
+  const std::string prefix = SnapshotsPrefix(j);
+  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 1 + 16 + 6) {
+    return std::nullopt;
+  }
+  std::string_view rest(path.data() + prefix.size(), path.size() - prefix.size());
+  std::string_view dev = rest.substr(0, 16), hlc = rest.substr(17, 16);
+  if (rest[16] != '-' || rest.substr(33) != ".jsnap" || !IsLowerHex(dev) || !IsLowerHex(hlc)) {
+    return std::nullopt;
+  }
+  auto device = ParseDeviceId(dev);
+  uint64_t h = std::strtoull(std::string(hlc).c_str(), nullptr, 16);
+  if (!device.ok() || h == 0) return std::nullopt;
+  return SnapshotName{*device, h};
+}
+
 std::optional<DeviceId> ParseDevicePath(const JournalId& j, const std::string& path) {
   const std::string prefix = DevicesPrefix(j);
   if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 5 ||
@@ -78,6 +122,29 @@ std::optional<JournalId> ParseJournalRoot(const std::string& path) {
   auto id = ParseJournalId(hex);
   if (!id.ok()) return std::nullopt;
   return *id;
+}
+
+std::string DeviceRevisionPath(const JournalId& j, DeviceId d, uint32_t rev) {
+  if (rev <= 1) return DevicePath(j, d);
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", rev);
+  return DevicesPrefix(j) + DeviceIdHex(d) + "-" + buf + ".jdev";
+}
+
+std::optional<DeviceFileName> ParseDeviceFilePath(const JournalId& j, const std::string& path) {
+  if (auto d = ParseDevicePath(j, path)) return DeviceFileName{*d, 1};
+  const std::string prefix = DevicesPrefix(j);
+  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 1 + 8 + 5 ||
+      !path.ends_with(".jdev") || path[prefix.size() + 16] != '-') {
+    return std::nullopt;
+  }
+  std::string_view dev(path.data() + prefix.size(), 16);
+  std::string_view rev(path.data() + prefix.size() + 17, 8);
+  if (!IsLowerHex(dev) || !IsLowerHex(rev)) return std::nullopt;
+  auto device = ParseDeviceId(dev);
+  const uint32_t r = static_cast<uint32_t>(std::stoul(std::string(rev), nullptr, 16));
+  if (!device.ok() || r < 2) return std::nullopt;
+  return DeviceFileName{*device, r};
 }
 
 }  // namespace jsync::sync

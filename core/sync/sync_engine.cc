@@ -5,11 +5,13 @@
 
 #include "core/format/device_file.h"
 #include "core/format/key_file.h"
+#include "core/format/segment_file.h"
 #include "core/sync/fork.h"
 #include "core/sync/orphan_cleanup.h"
 #include "core/sync/prefetch.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
+#include "core/sync/key_sync.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
 #include "core/util/escape.h"
@@ -29,14 +31,34 @@ std::vector<std::string> PlanFetches(const Logs& logs,
   for (const auto& [device, log] : logs) {
     auto c = cursors.find(device);
     uint64_t seq = c == cursors.end() ? 1 : c->second.seq + 1;
-    auto it = std::lower_bound(log.seqs.begin(), log.seqs.end(), seq);
     std::vector<std::string> paths;
-    for (; it != log.seqs.end() && *it == seq; ++it, ++seq) {
-      paths.push_back(ChangePath(journal, device, seq));
+    while (log.Has(seq)) {
+      if (auto seg = log.SegmentFor(seq)) {
+        paths.push_back(SegmentPath(journal, device, seg->first, seg->last));
+        seq = seg->last + 1;
+      } else {
+        paths.push_back(ChangePath(journal, device, seq++));
+      }
     }
     per_device.push_back(std::move(paths));
   }
   return RoundRobin(per_device);
+}
+
+// Splits a downloaded segment into `into` (its changes from `from` on), after checking its
+// framing names what its object name says; the changes are verified one by one later.
+Status UnpackSegment(ByteSpan bytes, DeviceId device, const SeqRange& range, uint64_t from,
+                     std::map<uint64_t, Bytes>& into) {
+  JSYNC_ASSIGN_OR_RETURN(format::ParsedSegment seg, format::ParseSegment(bytes));
+  if (seg.header.device != device || seg.header.first != range.first ||
+      seg.header.last != range.last) {
+    return Status::Corrupt("it holds other changes than its name says");
+  }
+  for (uint64_t seq = std::max(from, range.first); seq <= range.last; ++seq) {
+    ByteSpan change = seg.changes[seq - range.first];
+    into[seq] = Bytes(change.begin(), change.end());
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -72,6 +94,8 @@ Result<SyncReport> SyncEngine::Run() {
   JSYNC_RETURN_IF_ERROR(LearnDevices(listing, report));
   JSYNC_RETURN_IF_ERROR(CheckKeyFile(listing, report));
   JSYNC_RETURN_IF_ERROR(ReidentifyIfDiverged(logs, report));
+  JSYNC_RETURN_IF_ERROR(StartFromSnapshotIfNeeded(logs, report));
+  JSYNC_RETURN_IF_ERROR(AddOwnLogWhileRebuilding(logs));
   JSYNC_RETURN_IF_ERROR(MergeRemote(logs, report));
   if (fork_evidence_changed_ && report.reidentified_from == 0) {
     // Merged changes named this id's accepted branch anew: act on it in this same sync.
@@ -85,6 +109,7 @@ Result<SyncReport> SyncEngine::Run() {
   }
   bool replayed = false;
   JSYNC_RETURN_IF_ERROR(ReplayIfPending(report, replayed));
+  JSYNC_RETURN_IF_ERROR(FinishRebuildIfDone());
   if (replayed || report.reidentified_from != 0) {
     // Send the new id's first changes in this same sync.
     JSYNC_ASSIGN_OR_RETURN(floor, ReplayFloor(ctx_.store));
@@ -92,6 +117,7 @@ Result<SyncReport> SyncEngine::Run() {
     JSYNC_RETURN_IF_ERROR(Upload(report));
   }
   MaybeRemoveOwnOrphanUploads(ctx_, report);
+  JSYNC_RETURN_IF_ERROR(MaintainOwnFiles(report));
   report.device = ctx_.device;
   return report;
 }
@@ -273,7 +299,8 @@ Status SyncEngine::SwitchIdentity(uint64_t from, const std::string& why, SyncRep
                        ctx_.journal,
                        old,
                        ctx_.key_id,
-                       HlcMillis(ctx_.clock.Now())};
+                       HlcMillis(ctx_.clock.Now()),
+                       ctx_.device_keys};
   JSYNC_ASSIGN_OR_RETURN(Reidentified done, Reidentify(rc, from));
   ctx_.device = done.device;
   report.reidentified_from = old;
@@ -363,13 +390,16 @@ Status SyncEngine::Seal(SyncReport& report) {
     std::vector<Op> ops;
     ops.reserve(rows.size());
     for (auto& row : rows) ops.push_back(std::move(row.op));
-    JSYNC_ASSIGN_OR_RETURN(Bytes bytes, format::SealChange(ctx_.master, header, ops));
+    JSYNC_ASSIGN_OR_RETURN(
+        Bytes bytes, format::SealChange(ctx_.master, header, ops,
+                                        ctx_.device_keys ? &ctx_.device_keys->sign.priv : nullptr));
     JSYNC_RETURN_IF_ERROR(ctx_.store.AddSealed(header.seq, bytes, crypto::HashSha256(bytes)));
     JSYNC_RETURN_IF_ERROR(ctx_.store.DeleteOutboxThrough(rows.back().n));
     CrashPoint("sync.seal.before_commit");
     JSYNC_RETURN_IF_ERROR(txn.Commit());
     CrashPoint("sync.seal.after_commit");
     ++report.sealed_changes;
+    report.sealed_ops += ops.size();
   }
 }
 
@@ -412,12 +442,26 @@ Status SyncEngine::Upload(SyncReport& report) {
   return Status::Ok();
 }
 
-Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(const Listing& listing,
-                                                                      SyncReport& report) {
+Result<std::map<DeviceId, RemoteLog>> SyncEngine::Discover(const Listing& listing,
+                                                          SyncReport& report) {
   const std::string prefix = ChangesPrefix(ctx_.journal);
+  const std::string snapshots = SnapshotsPrefix(ctx_.journal);
   std::map<DeviceId, RemoteLog> logs;
+  snapshots_.clear();
   for (const auto& obj : listing) {
+    if (obj.path.starts_with(snapshots)) {
+      if (auto snap = ParseSnapshotPath(ctx_.journal, obj.path)) {
+        snapshots_.push_back({obj.path, snap->device, snap->hlc});
+      } else if (obj.kind != provider::ObjectKind::kDirectory) {
+        report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
+      }
+      continue;
+    }
     if (!obj.path.starts_with(prefix)) continue;
+    if (auto seg = ParseSegmentPath(ctx_.journal, obj.path)) {
+      logs[seg->device].segments.push_back({seg->first, seg->last});
+      continue;
+    }
     auto name = ParseChangePath(ctx_.journal, obj.path);
     if (!name) {
       // An empty directory off the layout is harmless; anything else is worth a word.
@@ -427,7 +471,10 @@ Result<std::map<DeviceId, SyncEngine::RemoteLog>> SyncEngine::Discover(const Lis
     }
     logs[name->device].seqs.push_back(name->seq);
   }
-  for (auto& [device, log] : logs) std::sort(log.seqs.begin(), log.seqs.end());
+  for (auto& [device, log] : logs) {
+    std::sort(log.seqs.begin(), log.seqs.end());
+    std::sort(log.segments.begin(), log.segments.end());
+  }
   return logs;
 }
 
@@ -435,14 +482,19 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
   JSYNC_ASSIGN_OR_RETURN(uint64_t uploaded, ctx_.store.UploadedThrough());
   JSYNC_ASSIGN_OR_RETURN(uint64_t hold, ForkHold(ctx_.store));
   if (hold != 0) uploaded = std::min(uploaded, hold - 1);  // superseded files stay out
+  // Pruned files are gone on purpose (a snapshot covers them).
+  JSYNC_ASSIGN_OR_RETURN(auto pruned_text, ctx_.store.GetMeta(kPrunedThroughMeta));
+  const uint64_t pruned = pruned_text ? std::strtoull(pruned_text->c_str(), nullptr, 10) : 0;
+  if (pruned >= uploaded) return Status::Ok();
   // The usual case, checked without walking the history: every uploaded seq is listed.
+  const auto listed_begin = std::upper_bound(own.seqs.begin(), own.seqs.end(), pruned);
   const auto listed_end = std::upper_bound(own.seqs.begin(), own.seqs.end(), uploaded);
-  if (static_cast<uint64_t>(std::distance(own.seqs.begin(), listed_end)) == uploaded &&
-      (uploaded == 0 || own.seqs.front() == 1)) {
+  if (static_cast<uint64_t>(std::distance(listed_begin, listed_end)) == uploaded - pruned &&
+      (uploaded == 0 || (listed_begin != own.seqs.end() && *listed_begin == pruned + 1))) {
     return Status::Ok();
   }
-  std::set<uint64_t> present(own.seqs.begin(), own.seqs.end());
-  for (uint64_t seq = 1; seq <= uploaded; ++seq) {
+  std::set<uint64_t> present(listed_begin, listed_end);
+  for (uint64_t seq = pruned + 1; seq <= uploaded; ++seq) {
     if (present.contains(seq)) continue;
     JSYNC_ASSIGN_OR_RETURN(auto row, ctx_.store.GetSealed(seq));
     if (!row) return Status::Fatal("local copy of own change " + std::to_string(seq) + " is gone");
@@ -467,39 +519,95 @@ Status SyncEngine::RepairOwnLog(const RemoteLog& own, SyncReport& report) {
 }
 
 Status SyncEngine::LearnDevices(const Listing& listing, SyncReport& report) {
+  // Each device's device files, oldest revision first (decision 0036): the first version 2
+  // file pins the device's public keys and later ones must present the same; the newest valid
+  // one is the device's description.
   const std::string prefix = DevicesPrefix(ctx_.journal);
+  std::map<DeviceId, std::vector<std::pair<uint32_t, std::string>>> files;
   for (const auto& obj : listing) {
     if (!obj.path.starts_with(prefix)) continue;
-    auto device = ParseDevicePath(ctx_.journal, obj.path);
-    if (!device) {
+    auto name = ParseDeviceFilePath(ctx_.journal, obj.path);
+    if (!name) {
       if (obj.kind != provider::ObjectKind::kDirectory)
         report.notices.push_back("ignored unexpected file " + EscapeForDisplay(obj.path));
       continue;
     }
-    if (devices_.contains(*device)) continue;
-    auto bytes = ctx_.provider.Get(obj.path, format::kMaxDeviceFileSize);
-    if (!bytes.ok() && bytes.status().Is(Code::kNotFound)) continue;
-    if (!bytes.ok() && !bytes.status().Is(Code::kCorrupt)) return bytes.status();
-    // A refused download (over the limit, not a file) is reported like a damaged file.
-    auto info = bytes.ok() ? format::OpenDeviceFile(ctx_.master, *bytes)
-                           : Result<format::DeviceInfo>(bytes.status());
-    if (info.ok() && (info->journal != ctx_.journal || info->device != *device)) {
-      info = Status::Corrupt("names another journal or device");
+    files[name->device].emplace_back(name->revision, obj.path);
+  }
+  for (auto& [device, revisions] : files) {
+    std::sort(revisions.begin(), revisions.end());
+    JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, device));
+    const uint32_t applied = pin ? pin->revision : devices_.contains(device) ? 1 : 0;
+    for (const auto& [revision, path] : revisions) {
+      if (revision <= applied) continue;
+      auto bytes = ctx_.provider.Get(path, format::kMaxDeviceFileSize);
+      if (!bytes.ok() && bytes.status().Is(Code::kNotFound)) continue;
+      if (!bytes.ok() && !bytes.status().Is(Code::kCorrupt)) return bytes.status();
+      // A refused download (over the limit, not a file) is reported like a damaged file.
+      Result<format::DeviceInfo> info = bytes.status();
+      if (bytes.ok()) {
+        auto kid = format::DeviceFileKeyId(*bytes);
+        // Not a device file at all: the current key's attempt says why (bad magic, size).
+        const crypto::SecretKey* key = !kid || *kid == ctx_.key_id ? &ctx_.master : nullptr;
+        if (!key && ctx_.keyring) key = ctx_.keyring->Find(*kid);
+        info = key ? format::OpenDeviceFile(*key, *bytes)
+                   : Result<format::DeviceInfo>(
+                         Status::Corrupt("is encrypted under a key this device does not hold"));
+      }
+      if (info.ok() && (info->journal != ctx_.journal || info->device != device ||
+                        (info->version == format::kDeviceVersionV2 ? info->revision != revision
+                                                                    : revision != 1))) {
+        info = Status::Corrupt(info->journal != ctx_.journal || info->device != device
+                                   ? "names another journal or device"
+                                   : "names another revision than its file name");
+      }
+      if (info.ok()) {
+        if (Status pinned = PinFromDeviceFile(ctx_.store, *info); !pinned.ok()) {
+          if (!pinned.Is(Code::kCorrupt)) return pinned;
+          info = pinned;
+        }
+      }
+      if (!info.ok()) {
+        report.problems.push_back({Code::kCorrupt, "device file " + EscapeForDisplay(path) +
+                                                       " was refused: " + info.status().message()});
+        continue;
+      }
+      store::DeviceRow row{info->name, info->platform};
+      JSYNC_RETURN_IF_ERROR(ctx_.store.PutDevice(device, row));
+      devices_[device] = row;
     }
-    if (!info.ok()) {
-      report.problems.push_back({Code::kCorrupt, "device file " + EscapeForDisplay(obj.path) +
-                                                     " was refused: " + info.status().message()});
-      continue;
-    }
-    store::DeviceRow row{info->name, info->platform};
-    JSYNC_RETURN_IF_ERROR(ctx_.store.PutDevice(*device, row));
-    devices_[*device] = row;
+  }
+  return UpgradeOwnDeviceFile(report);
+}
+
+Status SyncEngine::UpgradeOwnDeviceFile(SyncReport& report) {
+  // A home made before device keys signs from its first Open on; others learn its keys from a
+  // new revision of its device file, written once.
+  if (!ctx_.device_keys || relayed_only_) return Status::Ok();
+  JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, ctx_.device));
+  if (pin) return Status::Ok();
+  JSYNC_ASSIGN_OR_RETURN(auto name, ctx_.store.GetMeta("device_name"));
+  JSYNC_ASSIGN_OR_RETURN(auto provider_name, ctx_.store.GetMeta("provider"));
+  JSYNC_ASSIGN_OR_RETURN(auto signed_from, ctx_.store.GetMeta(kSignedFromMeta));
+  format::DeviceInfo info;
+  info.name = name.value_or("");
+  auto it = devices_.find(ctx_.device);
+  info.platform = it != devices_.end() ? it->second.platform : std::string("linux");
+  info.provider = provider_name.value_or("");
+  info.signed_from = signed_from ? std::stoull(*signed_from) : 1;
+  const OwnDeviceContext oc{ctx_.store,   ctx_.provider, ctx_.master,        ctx_.key_id,
+                            ctx_.journal, ctx_.device,   *ctx_.device_keys, ctx_.clock.WallNow()};
+  auto published = PublishOwnDeviceFile(oc, info);
+  if (!published.ok()) {
+    report.problems.push_back({published.status().code(),
+                               "could not publish this device's public keys: " +
+                                   published.status().message() + "; the next sync retries"});
   }
   return Status::Ok();
 }
 
 Status SyncEngine::MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
-                               const std::vector<Op>& ops) {
+                               const format::ChangeHeader& header, const std::vector<Op>& ops) {
   auto txn = ctx_.store.Begin();
   JSYNC_RETURN_IF_ERROR(txn.began());
   // Ops of one change usually touch few records many times: load and save each once.
@@ -520,6 +628,7 @@ Status SyncEngine::MergeChange(DeviceId device, uint64_t seq, const crypto::Sha2
     JSYNC_RETURN_IF_ERROR(ctx_.store.SaveRecord(key.first, key.second, state));
   }
   JSYNC_RETURN_IF_ERROR(ctx_.store.SetCursor(device, {seq, hash}));
+  JSYNC_RETURN_IF_ERROR(RecordAck(device, header, ops));
   JSYNC_RETURN_IF_ERROR(ctx_.store.SetMeta("hlc", std::to_string(ctx_.clock.last())));
   CrashPoint("sync.merge.before_commit");
   JSYNC_RETURN_IF_ERROR(txn.Commit());
@@ -534,6 +643,10 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::map<DeviceId, Bytes> fetched;  // downloaded but waiting for a causal dependency
   std::map<DeviceId, std::string> waiting;
   std::map<DeviceId, std::string> missing;  // waiting for a published change the cloud lost
+  std::map<DeviceId, std::map<uint64_t, Bytes>> unpacked;  // changes out of a segment, by seq
+  std::set<std::string> bad_segments;  // refused this cycle: their changes are read alone
+  JSYNC_ASSIGN_OR_RETURN(auto rebuild_meta, ctx_.store.GetMeta(kRebuildOwnMeta));
+  rebuilding_own_ = rebuild_meta.has_value();
   // The probes' downloads are answered first, like files fetched ahead.
   Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
                       {format::kMaxChangeFileSize}, std::move(prefetched_));
@@ -547,15 +660,63 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       if (blocked.contains(device)) continue;
       store::Cursor& cursor = cursors[device];
       const uint64_t next = cursor.seq + 1;
-      if (!std::binary_search(log.seqs.begin(), log.seqs.end(), next)) continue;
-      const std::string path = ChangePath(ctx_.journal, device, next);
-      const std::string label = SeqLabel(next) + " of " + DeviceLabel(device) + " (" + path + ")";
+      if (!log.Has(next)) continue;
+      std::string path = ChangePath(ctx_.journal, device, next);
+      std::string label = SeqLabel(next) + " of " + DeviceLabel(device) + " (" + path + ")";
 
       auto cached = fetched.find(device);
+      auto& from_segment = unpacked[device];
+      auto unpacked_next = from_segment.find(next);
+      std::optional<SeqRange> segment = log.SegmentFor(next);
+      if (segment &&
+          bad_segments.contains(SegmentPath(ctx_.journal, device, segment->first, segment->last))) {
+        segment.reset();
+      }
       Bytes bytes;
-      if (cached != fetched.end()) {
+      const bool was_fetched = cached != fetched.end();
+      if (was_fetched) {
         bytes = std::move(cached->second);
         fetched.erase(cached);
+      } else if (unpacked_next == from_segment.end() && segment) {
+        const std::string seg_path =
+            SegmentPath(ctx_.journal, device, segment->first, segment->last);
+        auto got = prefetch.Get(seg_path);
+        Status split = got.ok() ? UnpackSegment(*got, device, *segment, next, from_segment)
+                                : got.status();
+        if (!split.ok() && !split.Is(Code::kCorrupt) && !split.Is(Code::kNotFound)) {
+          return split.WithContext(seg_path);
+        }
+        if (split.ok()) {
+          ++report.downloaded_segments;
+          report.downloaded_bytes += got->size();
+          report.downloaded_changes += from_segment.size();
+          unpacked_next = from_segment.find(next);
+        } else {
+          bad_segments.insert(seg_path);
+          const std::string why = "segment " + EscapeForDisplay(seg_path) +
+                                  (split.Is(Code::kNotFound) ? " vanished while syncing"
+                                                             : " was refused: " + split.message());
+          if (!log.HasSingle(next)) {
+            if (split.Is(Code::kNotFound)) {
+              report.notices.push_back(why + "; will retry");
+            } else {
+              report.problems.push_back(
+                  {Code::kCorrupt, why + "; nothing from " + SeqLabel(next) + " of " +
+                                       DeviceLabel(device) + " on was applied"});
+            }
+            blocked.insert(device);
+            continue;
+          }
+          report.notices.push_back(why + "; its changes are read one by one");
+        }
+      }
+      if (was_fetched) {
+        // bytes taken above
+      } else if (unpacked_next != from_segment.end()) {
+        bytes = std::move(unpacked_next->second);
+        from_segment.erase(unpacked_next);
+        label = SeqLabel(next) + " of " + DeviceLabel(device) + " (from a segment in " +
+                DeviceChangesPrefix(ctx_.journal, device) + ")";
       } else {
         auto got = prefetch.Get(path);
         if (!got.ok()) {
@@ -580,6 +741,19 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       }
 
       Expected expected{ctx_.journal, device, next, ctx_.key_id, cursor};
+      // Signed by its author (decision 0036): which key, from which seq on.
+      JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, device));
+      if (pin) {
+        expected.signer = &pin->sign_pub;
+        expected.signed_from = pin->signed_from;
+      } else if (IsSignedChange(bytes, ctx_.journal, device)) {
+        report.notices.push_back(label + " is signed by a device whose device file this device "
+                                         "has not read yet; it is merged once that file is read");
+        report.needs_full_cycle = true;
+        blocked.insert(device);
+        continue;
+      }
+      expected.keys = ctx_.keyring;
       bool chain_broken = false;
       auto verified = VerifyChange(ctx_.master, expected, bytes, &chain_broken);
       if (!verified.ok() && chain_broken) {
@@ -616,14 +790,22 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           JSYNC_RETURN_IF_ERROR(RecordHeadEvidence(ctx_.store, said, &changed));
           fork_evidence_changed_ |= changed;
           JSYNC_ASSIGN_OR_RETURN(OwnBranch branch, JudgeOwnBranch(ctx_.store, said));
-          if (branch == OwnBranch::kAccepted) continue;
+          if (branch == OwnBranch::kAccepted) {
+            // While rebuilding, this device's own changes are merged again like another's.
+            if (rebuilding_own_ && cursors[dep].seq < dep_seq) {
+              unmet = SeqLabel(dep_seq) + " of this device (merged again after a snapshot)";
+              break;
+            }
+            continue;
+          }
           report.notices.push_back(label + " follows another home's " + SeqLabel(dep_seq) +
                                    " of this device's id; it is merged once this device has "
                                    "moved off that branch");
           blocked.insert(device);
           break;
         }
-        const uint64_t have = dep == ctx_.device ? own_sealed.seq : cursors[dep].seq;
+        const uint64_t have =
+            dep == ctx_.device && !rebuilding_own_ ? own_sealed.seq : cursors[dep].seq;
         if (have == dep_seq && dep != ctx_.device && entry.head &&
             format::HeadTagOf(cursors[dep].hash) != *entry.head) {
           report.problems.push_back(
@@ -636,7 +818,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           break;
         }
         if (have >= dep_seq) continue;
-        if (dep == ctx_.device) {
+        if (dep == ctx_.device && own_sealed.seq < dep_seq) {
           report.problems.push_back(
               {Code::kCorrupt, label + " claims to follow change " + std::to_string(dep_seq) +
                                    " of this device, which this device never sealed"});
@@ -647,9 +829,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
           // the next one this device needs, it was lost or rolled back, not merely late.
           auto dep_log = logs.find(dep);
           const uint64_t need = cursors[dep].seq + 1;
-          if (!blocked.contains(dep) &&
-              (dep_log == logs.end() || !std::binary_search(dep_log->second.seqs.begin(),
-                                                            dep_log->second.seqs.end(), need))) {
+          if (!blocked.contains(dep) && (dep_log == logs.end() || !dep_log->second.Has(need))) {
             missing[device] = label + " follows " + unmet + ", but " + SeqLabel(need) + " of " +
                               DeviceLabel(dep) +
                               " is missing from the cloud although it was published (the "
@@ -669,7 +849,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
       }
       waiting.erase(device);
       missing.erase(device);
-      Status merged = MergeChange(device, next, verified->hash, verified->ops);
+      Status merged = MergeChange(device, next, verified->hash, verified->header, verified->ops);
       if (merged.Is(Code::kCorrupt)) {
         report.problems.push_back({Code::kCorrupt, label + " was refused: its ops do not apply (" +
                                                        merged.message() +
@@ -698,24 +878,28 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
     }
   }
   for (const auto& [device, log] : logs) {
-    if (blocked.contains(device) || waiting.contains(device) || log.seqs.empty()) continue;
+    if (blocked.contains(device) || waiting.contains(device) || log.empty()) continue;
+    if (device == ctx_.device) continue;  // own changes merged again while rebuilding
     const uint64_t have = cursors[device].seq;
-    if (log.seqs.back() < have) {
+    if (log.Last() < have) {
       report.problems.push_back(
           {Code::kGap, DeviceLabel(device) + "'s log in the cloud ends at change " +
-                           std::to_string(log.seqs.back()) + " but this device already merged " +
+                           std::to_string(log.Last()) + " but this device already merged " +
                            std::to_string(have) + ": the provider lost or rolled back files"});
-    } else if (log.seqs.back() > have) {
+    } else if (log.Last() > have) {
       report.problems.push_back(
           {Code::kGap, SeqLabel(have + 1) + " of " + DeviceLabel(device) +
                            " is missing from the cloud while later changes (up to " +
-                           std::to_string(log.seqs.back()) +
-                           ") exist; nothing after the gap is applied until it appears"});
+                           std::to_string(log.Last()) +
+                           ") exist, and no snapshot in the cloud covers it (had its author "
+                           "removed it as covered by a snapshot, one would); nothing after the "
+                           "gap is applied until it appears"});
     }
   }
   for (const auto& [device, cursor] : cursors) {
     // After probes, a device without a log is one whose next change is not there yet.
     if (!listing_complete_) break;
+    if (device == ctx_.device) continue;
     if (cursor.seq > 0 && !logs.contains(device)) {
       report.problems.push_back(
           {Code::kGap, DeviceLabel(device) +

@@ -13,11 +13,14 @@
 #include <vector>
 
 #include "core/crypto/secret.h"
+#include "core/crypto/keyring.h"
 #include "core/format/change_file.h"
+#include "core/format/device_file.h"
 #include "core/model/hlc.h"
 #include "core/provider/provider.h"
 #include "core/store/store.h"
 #include "core/sync/discovery.h"
+#include "core/sync/lifecycle.h"
 
 namespace jsync::sync {
 
@@ -34,8 +37,10 @@ struct SyncReport {
   uint64_t uploaded_changes = 0;
   uint64_t uploaded_bytes = 0;
   uint64_t repaired_changes = 0;  // own files missing from the cloud, uploaded again
-  uint64_t downloaded_changes = 0;
+  uint64_t downloaded_changes = 0;  // changes downloaded, alone or inside segments
+  uint64_t downloaded_segments = 0;
   uint64_t downloaded_bytes = 0;
+  uint64_t sealed_ops = 0;
   uint64_t merged_changes = 0;
   uint64_t merged_ops = 0;
   std::map<DeviceId, uint64_t> merged_by_device;  // changes merged per remote device
@@ -50,6 +55,12 @@ struct SyncReport {
   // change after a gap or waiting for a dependency, an upload that failed or found its slot
   // taken).
   bool needs_full_cycle = false;
+  // A journal that lives for years (core/sync/lifecycle.h).
+  std::string snapshot_loaded;   // the snapshot this cycle started the state from
+  bool rebuilt_from_snapshot = false;  // ... replacing a state whose missing changes were pruned
+  std::string snapshot_written;  // the snapshot this device uploaded
+  uint64_t segments_written = 0;
+  uint64_t pruned_files = 0;  // own change files, segments and snapshots removed
 
   bool ok() const { return problems.empty(); }
 };
@@ -63,6 +74,12 @@ struct SyncContext {
   format::KeyId key_id = 0;
   HybridClock& clock;
   DiscoveryOptions discovery{};
+  LifecycleOptions lifecycle{};
+  // Key lifecycle (keys helper, decisions 0036-0037): this device's own keys (signs what it
+  // seals) and every epoch key it holds (`master`/`key_id` are the current one). Null in
+  // callers that predate them: changes are then sealed unsigned.
+  const format::DeviceKeys* device_keys = nullptr;
+  const crypto::Keyring* keyring = nullptr;
 };
 
 // Meta key holding the journal's key file bytes (hex), kept to restore it in the cloud.
@@ -84,10 +101,6 @@ class SyncEngine {
   Result<SyncReport> MergeRelayed(std::map<std::string, Bytes> changes);
 
  private:
-  struct RemoteLog {
-    std::vector<uint64_t> seqs;  // sorted seqs present in the cloud
-  };
-
   Status Seal(SyncReport& report);
   // Upload failures become problems (downloads never depend on them); a slot holding other
   // bytes marks this device's id as diverged instead.
@@ -109,10 +122,30 @@ class SyncEngine {
   Status ReplayIfPending(SyncReport& report, bool& applied);
   void Diverged(uint64_t seq, std::string why);
   Status LearnDevices(const Listing& listing, SyncReport& report);
+  // Publishes this device's public keys once when its home predates them (keys helper).
+  Status UpgradeOwnDeviceFile(SyncReport& report);
   Status MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
   Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
-                     const std::vector<Op>& ops);
+                     const format::ChangeHeader& header, const std::vector<Op>& ops);
   std::string DeviceLabel(DeviceId d);
+
+  // Snapshots, segments and pruning (core/sync/snapshots.cc).
+  // Starts the state from a snapshot: on a new device, or when changes this device still needs
+  // were pruned (then the state is rebuilt and this device's own later changes merged again).
+  Status StartFromSnapshotIfNeeded(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
+  // While rebuilding: this device's own changes after the snapshot, merged like another's.
+  Status AddOwnLogWhileRebuilding(std::map<DeviceId, RemoteLog>& logs);
+  Status FinishRebuildIfDone();
+  Result<bool> TryLoadSnapshot(const SnapshotCandidate& candidate,
+                               const std::map<DeviceId, uint64_t>& needed, bool rebuild,
+                               SyncReport& report);
+  // After a clean cycle: this device's segments, its snapshot when one is due, and pruning.
+  Status MaintainOwnFiles(SyncReport& report);
+  Status WriteOwnSegments(SyncReport& report);
+  Status WriteSnapshotIfDue(SyncReport& report);
+  Status PruneOwnFiles(SyncReport& report);
+  Status RecordAck(DeviceId device, const format::ChangeHeader& header,
+                   const std::vector<Op>& ops);
   DiscoveryContext Discovery() const;
 
   SyncContext ctx_;
@@ -125,6 +158,8 @@ class SyncEngine {
   bool listing_complete_ = true;
   bool relayed_only_ = false;  // MergeRelayed: the logs are what the relay brought, no more
   std::map<std::string, Bytes> prefetched_;
+  std::vector<SnapshotCandidate> snapshots_;  // from the listing
+  bool rebuilding_own_ = false;  // own changes after a snapshot are being merged again
 };
 
 }  // namespace jsync::sync

@@ -4,6 +4,12 @@
 
 namespace jsync::sync {
 
+bool IsSignedChange(ByteSpan file, const JournalId& journal, DeviceId device) {
+  auto parsed = format::ParseChangeHeader(file);
+  return parsed.ok() && parsed->header.version == format::kChangeVersion &&
+         parsed->header.journal == journal && parsed->header.device == device;
+}
+
 Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expected& expected,
                                     ByteSpan file, bool* chain_broken) {
   if (chain_broken) *chain_broken = false;
@@ -26,15 +32,31 @@ Result<VerifiedChange> VerifyChange(const crypto::SecretKey& master, const Expec
     return Status::Corrupt("holds change " + std::to_string(h.seq) + " but is stored as change " +
                            std::to_string(expected.seq));
   }
-  if (h.key_id != expected.key_id) {
+  const crypto::SecretKey* key = h.key_id == expected.key_id ? &master : nullptr;
+  if (!key && expected.keys) key = expected.keys->Find(h.key_id);
+  if (!key) {
     return Status::Corrupt("is encrypted under key " + format::KeyIdHex(h.key_id) +
                            ", which this device does not hold");
   }
   if (h.vv.contains(h.device)) {
     return Status::Corrupt("has a version vector that names its own device");
   }
-  auto opened = format::OpenChange(master, parsed, file);
+  auto opened = format::OpenChange(*key, parsed, file);
   if (!opened.ok()) return opened.status().WithContext("failed verification");
+  if (expected.signer) {
+    // Anyone holding the journal key can seal a change; only the author can sign it.
+    const bool must_sign = h.seq >= expected.signed_from;
+    if (h.version == format::kChangeVersion) {
+      if (!format::ChangeSignatureValid(parsed, file, *expected.signer)) {
+        return Status::Corrupt("is not signed by the device it names (its signature does not "
+                               "verify): someone holding the journal key wrote it as that device");
+      }
+    } else if (must_sign) {
+      return Status::Corrupt("is unsigned, but its device signs every change since change " +
+                             std::to_string(expected.signed_from) +
+                             ": someone holding the journal key wrote it as that device");
+    }
+  }
   std::vector<Op> ops = std::move(opened).value();
   // Authenticated from here on.
   if (expected.previous.seq + 1 != expected.seq) {

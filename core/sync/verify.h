@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/crypto/keyring.h"
 #include "core/crypto/secret.h"
 #include "core/format/change_file.h"
 #include "core/store/store.h"
@@ -22,7 +23,19 @@ struct Expected {
   uint64_t seq = 0;     // from the object name
   format::KeyId key_id = 0;
   store::Cursor previous;  // the device's chain head (seq - 1 and its hash)
+  // The author's pinned Ed25519 key (core/sync/key_sync.h). When given, a change from seq
+  // `signed_from` on must be version 3 and signed by it (decision 0036); null: the device is
+  // a legacy one (version 1 device file) and unsigned files are accepted.
+  const crypto::PublicKey* signer = nullptr;
+  uint64_t signed_from = 1;
+  // Key ids the caller holds besides `key_id` (older epochs, decision 0037); `keys` opens
+  // them. Null: only `key_id` with `master`.
+  const crypto::Keyring* keys = nullptr;
 };
+
+// Whether `file` is a change file version 3 (signed) naming `journal` and `device`, before
+// anything is verified (a misplaced file is left to VerifyChange to explain).
+bool IsSignedChange(ByteSpan file, const JournalId& journal, DeviceId device);
 
 // kCorrupt with a sentence a user can act on; the label names the file in messages.
 // `chain_broken`, when given, is set when the file is authentic and in place but follows

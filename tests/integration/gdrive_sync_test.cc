@@ -129,6 +129,61 @@ TEST_F(GdriveSyncTest, TwoDevicesLinkWithTheDeviceCodeAndConverge) {
   }
 }
 
+// Snapshots, segments and pruning through Drive: objects written and removed by their author,
+// seen through the change feed by the others, and a new device starting from a snapshot.
+TEST_F(GdriveSyncTest, SnapshotsSegmentsAndPruningWorkThroughDrive) {
+  Start({});
+  auto jsync = [&](const std::string& device, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--home", dir_ / device});
+    ProcessResult r = RunJsync(args, {{"JSYNC_PASSPHRASE", kPassphrase},
+                                      {"JSYNC_TOKEN_STORE", "file"},
+                                      {"JSYNC_SNAPSHOT_OPS", "6"}});
+    outputs_ += r.out + r.err;
+    return r;
+  };
+  for (const char* device : {"laptop", "phone", "tablet"}) {
+    ASSERT_EQ(jsync(device, {"link", "gdrive", "--config", config_, "--device-code"}).exit_code, 0)
+        << outputs_;
+  }
+  ASSERT_EQ(jsync("laptop", {"init", "--provider", "gdrive", "--device-name", "laptop",
+                             "--scrypt-log-n", "10"})
+                .exit_code,
+            0)
+      << outputs_;
+  ASSERT_EQ(jsync("phone", {"init", "--provider", "gdrive", "--device-name", "phone"}).exit_code, 0)
+      << outputs_;
+  uint64_t written = 0, removed = 0, segments = 0;
+  for (int i = 0; i < 20; ++i) {
+    const char* who = i % 2 ? "phone" : "laptop";
+    ASSERT_EQ(jsync(who, {"new", "--title", "entry " + std::to_string(i)}).exit_code, 0);
+    ProcessResult sync = jsync(who, {"sync", "--json"});
+    ASSERT_EQ(sync.exit_code, 0) << sync.out << sync.err;
+    auto life = nlohmann::json::parse(sync.out)["lifecycle"];
+    written += !life["snapshot_written"].get<std::string>().empty();
+    removed += life["removed"].get<uint64_t>();
+    segments += life["segments_written"].get<uint64_t>();
+  }
+  EXPECT_GT(written, 2u);
+  EXPECT_GT(removed, 0u);
+  EXPECT_GT(segments, 0u);
+  ASSERT_EQ(jsync("laptop", {"sync"}).exit_code, 0) << outputs_;
+  ASSERT_EQ(jsync("tablet", {"init", "--provider", "gdrive", "--device-name", "tablet"}).exit_code,
+            0)
+      << outputs_;
+  ProcessResult cold = jsync("tablet", {"sync", "--json"});
+  ASSERT_EQ(cold.exit_code, 0) << cold.out << cold.err;
+  EXPECT_FALSE(nlohmann::json::parse(cold.out)["lifecycle"]["snapshot_loaded"]
+                   .get<std::string>()
+                   .empty())
+      << cold.out;
+  ProcessResult a = jsync("laptop", {"list", "--json"});
+  ProcessResult c = jsync("tablet", {"list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(a.out).size(), 20u);
+  EXPECT_EQ(a.out, c.out);
+  ProcessResult verify = jsync("tablet", {"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 TEST_F(GdriveSyncTest, UnlinkedOrRevokedAccountKeepsLocalEditsAndSaysWhatToDo) {
   Start({});
   ASSERT_EQ(Jsync("laptop", {"link", "gdrive", "--config", config_, "--device-code"}).exit_code, 0)

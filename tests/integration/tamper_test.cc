@@ -363,7 +363,7 @@ const std::string kInvalid = "it is not a valid change file: ";
 std::vector<FlipCase> FlipCases() {
   return {
       {"magic", At(0), 0x01, {kInvalid, "bad magic"}},
-      {"version", At(8), 0x02, {kInvalid, "format version 0", "not supported"}},
+      {"version", At(8), 0x04, {kInvalid, "format version 7", "not supported"}},
       {"cipher", At(10), 0x02, {kInvalid, "unknown cipher"}},
       {"journal_id", At(12 + 7), 0x01, {"belongs to another journal"}},
       {"device_id", At(28), 0x01, {"is stored under device"}},
@@ -377,8 +377,11 @@ std::vector<FlipCase> FlipCases() {
       {"vv_head", At(kVvAt + 16 + 5), 0x01, kForged},
       {"ciphertext_first", [](size_t, size_t h) { return h; }, 0x01, kForged},
       {"ciphertext_middle", [](size_t s, size_t h) { return (h + s - 16) / 2; }, 0x20, kForged},
-      {"tag_first", [](size_t s, size_t) { return s - 16; }, 0x01, kForged},
-      {"tag_last", [](size_t s, size_t) { return s - 1; }, 0x80, kForged},
+      // Change file v3: the GCM tag, then the author's 64-byte signature (decision 0036).
+      {"tag_first", [](size_t s, size_t) { return s - 64 - 16; }, 0x01, kForged},
+      {"tag_last", [](size_t s, size_t) { return s - 64 - 1; }, 0x80, kForged},
+      {"signature", [](size_t s, size_t) { return s - 1; }, 0x80,
+       {"is not signed by the device it names"}},
   };
 }
 
@@ -694,11 +697,12 @@ TEST_F(TamperTest, CorruptedDeviceFileIsReportedAndNotLearned) {
   };
   const std::string forged = "authentication failed (tampered, truncated or wrong key)";
   const std::vector<Damage> damages = {
-      {"flipped last byte", Flip(original, original.size() - 1), forged},
-      {"flipped name ciphertext", Flip(original, original.size() - 20), forged},
+      // Device file v2 ends with the device's 64-byte signature (decision 0036).
+      {"flipped last byte", Flip(original, original.size() - 1), "signature does not verify"},
+      {"flipped name ciphertext", Flip(original, original.size() - 64 - 20), forged},
       {"flipped device id", Flip(original, 8 + 2 + 16), forged},
       {"flipped magic", Flip(original, 0), "bad magic"},
-      {"truncated", original.substr(0, original.size() / 2), "impossible size"},
+      {"truncated", original.substr(0, 100), "impossible size"},
   };
   for (const auto& [what, bytes, expected_why] : damages) {
     SCOPED_TRACE(what);

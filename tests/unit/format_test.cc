@@ -246,8 +246,8 @@ TEST(ChangeFile, CorruptVersionVectorIsRefused) {
   auto parsed = ParseChangeHeader(as_v1);
   EXPECT_TRUE(!parsed.ok() || !OpenChange(TestKey(), *parsed, as_v1).ok());
   Bytes future = *file;
-  future[8] = 3;
-  refused(future, "version 3");
+  future[8] = 4;  // version 3 is the signed format (decision 0036)
+  refused(future, "version 4");
 }
 
 TEST(ChangeFile, FreshSaltAndNonceEveryTime) {

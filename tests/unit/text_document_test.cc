@@ -34,6 +34,52 @@ TEST(TextDocument, LocalEditsAndTypingMakesOneRun) {
   EXPECT_FALSE(doc.LocalDelete(5, 10).ok());
 }
 
+// Backspacing character by character leaves one tombstone run in memory, not one item per
+// character, and the same state as deleting the word at once (to the byte).
+TEST(TextDocument, BackspacedCharactersMergeIntoOneTombstoneRun) {
+  TextDocument typed, cut;
+  ASSERT_TRUE(typed.LocalInsert(7, 1, 0, U("keep erase")).ok());
+  ASSERT_TRUE(cut.LocalInsert(7, 1, 0, U("keep erase")).ok());
+  for (size_t pos = 9; pos >= 4; --pos) ASSERT_TRUE(typed.LocalDelete(pos, 1).ok());
+  ASSERT_TRUE(cut.LocalDelete(4, 6).ok());
+  EXPECT_EQ(typed.Utf8(), "keep");
+  EXPECT_EQ(typed.item_count(), 2u) << "kept run + one tombstone run";
+  EXPECT_EQ(typed.tombstone_count(), 6u);
+  EXPECT_EQ(typed.Encode(), cut.Encode());
+}
+
+// Many leaves of mixed one- to four-byte characters, edited at random places, against a
+// plain string: the leaves' UTF-8 text stays in step with the items.
+TEST(TextDocument, NonAsciiEditsAcrossManyLeavesMatchAPlainString) {
+  const uint64_t seed = jsync::testing::SeedFromEnv(11);
+  std::mt19937_64 rng(seed);
+  const std::u32string alphabet = U("aé€🙂 bß中");
+  TextDocument doc;
+  std::u32string ref;
+  uint64_t seq = 1;
+  for (int i = 0; i < 3000; ++i) {
+    if (!ref.empty() && rng() % 3 == 0) {
+      const size_t pos = rng() % ref.size();
+      const size_t len = std::min<size_t>(1 + rng() % 4, ref.size() - pos);
+      ASSERT_TRUE(doc.LocalDelete(pos, len).ok());
+      ref.erase(pos, len);
+    } else {
+      const size_t pos = rng() % (ref.size() + 1);
+      std::u32string text(1 + rng() % 3, U' ');
+      for (auto& c : text) c = alphabet[rng() % alphabet.size()];
+      ASSERT_TRUE(doc.LocalInsert(1 + rng() % 3, seq, pos, text).ok());
+      seq += text.size();
+      ref.insert(pos, text);
+    }
+    ASSERT_EQ(doc.size(), ref.size()) << "seed " << seed << " step " << i;
+  }
+  EXPECT_TRUE(doc.Text() == ref) << "seed " << seed;
+  auto back = TextDocument::Decode(doc.Encode());
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->Text() == ref) << "seed " << seed;
+  EXPECT_TRUE(*back == doc) << "seed " << seed;
+}
+
 TEST(TextDocument, ConcurrentInsertsAtOnePlaceDoNotInterleave) {
   TextDocument base;
   auto op0 = base.LocalInsert(1, 1, 0, U("ab"));

@@ -1,4 +1,5 @@
 #include "tools/jsync/commands.h"
+#include "tools/jsync/lifecycle_env.h"
 
 #include <unistd.h>
 
@@ -248,21 +249,32 @@ int RunShow(const std::string& home, const std::string& id, bool json) {
 int RunList(const std::string& home, bool json) {
   auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
-  auto entries = (*journal)->ListEntries();
-  if (!entries.ok()) return FailStatus(entries.status());
+  // Streamed, one entry at a time (docs/decisions/0042): the plain list reads only the
+  // store's summaries; --json needs bodies and conflicts, so it decodes each record in turn.
+  Status s;
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& e : *entries) out.push_back(EntryJson(e));
-    std::cout << out.dump(2) << "\n";
+    JsonArrayWriter out(std::cout);
+    s = (*journal)->ForEachEntry([&](const Entry& e) {
+      out.Add(EntryJson(e));
+      return Status::Ok();
+    });
+    if (s.ok()) out.Finish();
   } else {
-    for (const auto& e : *entries) std::cout << EntryLine(e) << "\n";
+    s = (*journal)->ForEachEntrySummary([](const EntrySummary& e) {
+      std::cout << EntryLine(e) << "\n";
+      return Status::Ok();
+    });
   }
+  if (!s.ok()) return FailStatus(s);
   return kExitOk;
 }
 
 int RunSync(const std::string& home, bool json, bool full) {
   auto journal = Journal::Open(home, Storage());
   if (!journal.ok()) return FailStatus(journal.status());
+  auto lifecycle = LifecycleFromEnv();
+  if (!lifecycle.ok()) return FailStatus(lifecycle.status());
+  (*journal)->SetLifecycle(*lifecycle);
   sync::DiscoveryOptions options;
   options.full_listing = full;
   auto result = (*journal)->Sync(options);

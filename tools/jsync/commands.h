@@ -81,6 +81,14 @@ int RunUnlink(const std::string& home, const std::string& provider,
               const std::string& passphrase_file);
 int RunAccounts(const std::string& home, bool json);
 
+// `jsync verify` (tools/jsync/verify_commands.cc, docs/cli.md): exit 0 when the audit found
+// nothing, 1 on any problem or failure.
+struct VerifyArgs {
+  bool read_data = false;  // download and authenticate every file, not only headers
+  bool json = false;
+};
+int RunVerify(const std::string& home, const VerifyArgs& args);
+
 // Prints "jsync: error: <message>" and returns `code` (kExitError; kExitUsage for bad usage).
 // With JsonErrors(true) (a --json command) it also prints {"ok": false, "error": {code,
 // message}} on stdout.

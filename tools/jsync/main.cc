@@ -174,6 +174,12 @@ int main(int argc, char** argv) {
   relay_cmd->add_option("action", relay.action, "set, off or presence (none: show)");
   relay_cmd->add_option("urls", relay.urls, "set: ws:// or wss:// addresses; presence: on|off");
   relay_cmd->add_flag("--json", relay.json, "Print JSON");
+  VerifyArgs verify;
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "Check every object of the journal in the cloud against what this device merged");
+  verify_cmd->add_flag("--read-data", verify.read_data,
+                       "Download and authenticate every file (default: headers only)");
+  verify_cmd->add_flag("--json", json, "Print JSON");
   auto* accounts_cmd =
       app.add_subcommand("accounts", "List the linked accounts (no secrets are shown)");
   accounts_cmd->add_flag("--json", json, "Print JSON");
@@ -224,6 +230,10 @@ int main(int argc, char** argv) {
     if (link_cmd->parsed()) return RunLink(home, link);
     if (unlink_cmd->parsed()) return RunUnlink(home, unlink_provider, link.passphrase_file);
     if (accounts_cmd->parsed()) return RunAccounts(home, json);
+    if (verify_cmd->parsed()) {
+      verify.json = json;
+      return RunVerify(home, verify);
+    }
     if (watch_cmd->parsed()) {
       if (watch.seal_max_ms < watch.seal_quiet_ms)
         return Fail("--seal-max-ms must be at least --seal-quiet-ms", kExitUsage);

@@ -91,18 +91,46 @@ std::string EntryText(const Entry& e) {
   return out.str();
 }
 
-std::string EntryLine(const Entry& e) {
-  std::string line = RecordIdHex(e.id).substr(0, 12) + "  " + IsoTime(e.created_ms).substr(0, 10) +
-                     "  " + EscapeForDisplay(e.title);
-  if (!e.tags.empty()) {
+namespace {
+
+std::string Line(const RecordId& id, uint64_t created_ms, const std::string& title,
+                 const std::vector<std::string>& tags, bool conflict) {
+  std::string line = RecordIdHex(id).substr(0, 12) + "  " + IsoTime(created_ms).substr(0, 10) +
+                     "  " + EscapeForDisplay(title);
+  if (!tags.empty()) {
     line += "  [";
-    for (size_t i = 0; i < e.tags.size(); ++i)
-      line += (i ? ", " : "") + EscapeForDisplay(e.tags[i]);
+    for (size_t i = 0; i < tags.size(); ++i) line += (i ? ", " : "") + EscapeForDisplay(tags[i]);
     line += "]";
   }
-  if (!e.conflicts.empty()) line += "  (conflict)";
+  if (conflict) line += "  (conflict)";
   return line;
 }
+
+}  // namespace
+
+std::string EntryLine(const Entry& e) {
+  return Line(e.id, e.created_ms, e.title, e.tags, !e.conflicts.empty());
+}
+
+std::string EntryLine(const EntrySummary& e) {
+  return Line(e.id, e.created_ms, e.title, e.tags, e.conflicts);
+}
+
+void JsonArrayWriter::Add(const nlohmann::json& element) {
+  // dump(2) of an array puts each element on its own lines, indented one level: the
+  // element's own dump(2) with two more spaces after every line break (strings never hold
+  // a raw line break: JSON escapes it).
+  std::string text = element.dump(2);
+  out_ << (count_++ == 0 ? "[\n  " : ",\n  ");
+  size_t from = 0;
+  for (size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1) {
+    out_.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from));
+    out_ << "  ";
+  }
+  out_.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+}
+
+void JsonArrayWriter::Finish() { out_ << (count_ == 0 ? "[]\n" : "\n]\n"); }
 
 nlohmann::json SyncJson(const SyncResult& r) {
   const auto& rep = r.report;
@@ -126,6 +154,13 @@ nlohmann::json SyncJson(const SyncResult& r) {
             {"remove", r.calls.removes},
             {"feed", r.calls.feeds}}},
           {"discovery", rep.discovery},
+          {"lifecycle",
+           {{"snapshot_loaded", rep.snapshot_loaded},
+            {"rebuilt", rep.rebuilt_from_snapshot},
+            {"snapshot_written", rep.snapshot_written},
+            {"segments_downloaded", rep.downloaded_segments},
+            {"segments_written", rep.segments_written},
+            {"removed", rep.pruned_files}}},
           {"elapsed_ms", r.elapsed_ms},
           {"notices", rep.notices},
           {"problems", problems}};

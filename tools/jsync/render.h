@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 
 #include "core/journal/journal.h"
@@ -13,6 +14,21 @@ std::string IsoTime(uint64_t unix_ms);  // "2026-11-21T22:31:52.123Z"
 nlohmann::json EntryJson(const Entry& e);
 std::string EntryText(const Entry& e);
 std::string EntryLine(const Entry& e);
+// The same line from the store's summary (what `jsync list` prints).
+std::string EntryLine(const EntrySummary& e);
+
+// Writes a JSON array element by element, byte for byte as nlohmann::json::dump(2) writes the
+// whole array (so `list --json` streams without holding every entry).
+class JsonArrayWriter {
+ public:
+  explicit JsonArrayWriter(std::ostream& out) : out_(out) {}
+  void Add(const nlohmann::json& element);
+  void Finish();  // "]" and a newline ("[]" when empty)
+
+ private:
+  std::ostream& out_;
+  size_t count_ = 0;
+};
 
 nlohmann::json SyncJson(const SyncResult& r);
 std::string SyncText(const SyncResult& r);

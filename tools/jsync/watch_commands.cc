@@ -15,6 +15,7 @@
 #include "host/open_provider.h"
 #include "live/relay_config.h"
 #include "live/watcher.h"
+#include "tools/jsync/lifecycle_env.h"
 #include "tools/jsync/commands.h"
 
 namespace jsync::cli {
@@ -86,9 +87,14 @@ int RunWatch(const std::string& home, const WatchArgs& args) {
   // The first journal is handed over; later ones (after the storage refused our sign-in) are
   // opened afresh, so a `jsync link` meanwhile takes effect.
   std::unique_ptr<Journal> handed = std::move(first).value();
+  auto lifecycle = LifecycleFromEnv();
+  if (!lifecycle.ok()) return Fail(lifecycle.status().message(), kExitUsage);
+  handed->SetLifecycle(*lifecycle);
   auto open = [&]() -> Result<std::unique_ptr<Journal>> {
     if (handed) return std::move(handed);
-    return Journal::Open(home, opener);
+    auto opened = Journal::Open(home, opener);
+    if (opened.ok()) (*opened)->SetLifecycle(*lifecycle);
+    return opened;
   };
   const bool verbose = args.verbose;
   live::Watcher watcher(home, open, options,

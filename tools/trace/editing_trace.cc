@@ -70,4 +70,48 @@ Result<EditingTrace> ParseEditingTrace(std::string_view json_text, const std::st
   return trace;
 }
 
+Result<ConcurrentTrace> LoadConcurrentTrace(const std::string& path) {
+  JSYNC_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzip(path));
+  return ParseConcurrentTrace(text, path);
+}
+
+Result<ConcurrentTrace> ParseConcurrentTrace(std::string_view json_text, const std::string& name) {
+  const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("txns") || !json["txns"].is_array() ||
+      !json.contains("numAgents") || !json["numAgents"].is_number_unsigned() ||
+      !json.contains("endContent") || !json["endContent"].is_string()) {
+    return Status::Corrupt(name + " is not a concurrent editing trace");
+  }
+  ConcurrentTrace trace;
+  trace.agents = json["numAgents"].get<size_t>();
+  trace.end = text::Utf8ToUtf32(json["endContent"].get_ref<const std::string&>());
+  for (const auto& txn : json["txns"]) {
+    if (!txn.is_object() || !txn.contains("patches") || !txn["patches"].is_array() ||
+        !txn.contains("parents") || !txn["parents"].is_array() || !txn.contains("agent") ||
+        !txn["agent"].is_number_unsigned()) {
+      return Status::Corrupt(name + ": a txn without patches, parents and agent");
+    }
+    ConcurrentTxn out;
+    out.agent = txn["agent"].get<size_t>();
+    if (out.agent >= trace.agents) return Status::Corrupt(name + ": a txn of an unknown agent");
+    for (const auto& parent : txn["parents"]) {
+      // Parents come first, so a replay in index order has them already.
+      if (!parent.is_number_unsigned() || parent.get<size_t>() >= trace.txns.size()) {
+        return Status::Corrupt(name + ": a parent that is not an earlier txn");
+      }
+      out.parents.push_back(parent.get<size_t>());
+    }
+    for (const auto& p : txn["patches"]) {
+      if (!p.is_array() || p.size() != 3 || !p[0].is_number_unsigned() ||
+          !p[1].is_number_unsigned() || !p[2].is_string()) {
+        return Status::Corrupt(name + ": a patch is not [position, deleted, inserted text]");
+      }
+      out.patches.push_back({p[0].get<size_t>(), p[1].get<size_t>(),
+                             text::Utf8ToUtf32(p[2].get_ref<const std::string&>())});
+    }
+    trace.txns.push_back(std::move(out));
+  }
+  return trace;
+}
+
 }  // namespace jsync::trace

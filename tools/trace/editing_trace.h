@@ -28,3 +28,25 @@ Result<EditingTrace> LoadEditingTrace(const std::string& path);
 Result<EditingTrace> ParseEditingTrace(std::string_view json_text, const std::string& name);
 
 }  // namespace jsync::trace
+
+namespace jsync::trace {
+
+// A concurrent trace (editing-traces' concurrent_traces/): each txn applies to the document
+// state after its parents (txn indexes, all lower than its own; none: the empty document,
+// several: the merge of those branches), typed by `agent`.
+struct ConcurrentTxn {
+  std::vector<size_t> parents;
+  size_t agent = 0;
+  std::vector<Patch> patches;
+};
+
+struct ConcurrentTrace {
+  size_t agents = 0;
+  std::u32string end;
+  std::vector<ConcurrentTxn> txns;
+};
+
+Result<ConcurrentTrace> LoadConcurrentTrace(const std::string& path);
+Result<ConcurrentTrace> ParseConcurrentTrace(std::string_view json_text, const std::string& name);
+
+}  // namespace jsync::trace

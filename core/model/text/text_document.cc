@@ -59,8 +59,32 @@ std::string Utf32ToUtf8(std::u32string_view text) {
 
 // ---- structure ---------------------------------------------------------------------------
 
-uint32_t TextDocument::NewItem(Item item) {
-  items_.push_back(std::move(item));
+namespace {
+
+// Bytes of the UTF-8 sequence a lead byte starts, as Utf8ToUtf32 reads it (leaf text is
+// always written by Utf32ToUtf8, so every lead byte is one of these).
+size_t SequenceLength(char lead) {
+  const auto c = static_cast<uint8_t>(lead);
+  return c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+}
+
+// Bytes of the first `chars` code points of `s` from byte `from`.
+size_t Utf8Bytes(std::string_view s, size_t from, size_t chars) {
+  size_t b = from;
+  for (; chars > 0 && b < s.size(); --chars) b += SequenceLength(s[b]);
+  return std::min(b, s.size()) - from;
+}
+
+}  // namespace
+
+uint32_t TextDocument::NewItem(const Item& item) {
+  if (!free_.empty()) {
+    const uint32_t h = free_.back();
+    free_.pop_back();
+    items_[h] = item;
+    return h;
+  }
+  items_.push_back(item);
   return static_cast<uint32_t>(items_.size() - 1);
 }
 
@@ -71,7 +95,7 @@ uint32_t TextDocument::First() const {
 uint32_t TextDocument::Next(uint32_t h) const {
   const Item& it = items_[h];
   const Leaf& leaf = leaves_[it.leaf];
-  if (it.slot + 1 < leaf.items.size()) return leaf.items[it.slot + 1];
+  if (it.slot + 1u < leaf.items.size()) return leaf.items[it.slot + 1];
   const size_t next = LeafOrder(it.leaf) + 1;
   return next < order_.size() ? leaves_[order_[next]].items[0] : kNone;
 }
@@ -96,6 +120,23 @@ void TextDocument::AddVisible(uint32_t leaf, int64_t delta) {
   }
 }
 
+size_t TextDocument::CharsBefore(uint32_t h) const {
+  const Item& it = items_[h];
+  const Leaf& leaf = leaves_[it.leaf];
+  size_t n = 0;
+  for (size_t i = 0; i < it.slot; ++i) {
+    const Item& o = items_[leaf.items[i]];
+    if (!o.deleted) n += o.len;
+  }
+  return n;
+}
+
+size_t TextDocument::ByteOffset(const Leaf& leaf, size_t chars) {
+  // All ASCII (one byte per code point) is the common case and needs no walk.
+  if (leaf.text.size() == leaf.visible) return chars;
+  return Utf8Bytes(leaf.text, 0, chars);
+}
+
 TextDocument::Place TextDocument::FindVisible(size_t index) {
   if (!fenwick_valid_) RebuildFenwick();
   // Fenwick descent: the first leaf whose running total exceeds `index`.
@@ -110,83 +151,136 @@ TextDocument::Place TextDocument::FindVisible(size_t index) {
     }
   }
   const Leaf& leaf = leaves_[order_[pos]];
+  size_t before = 0;
   for (uint32_t h : leaf.items) {
     const Item& it = items_[h];
     if (it.deleted) continue;
-    if (rem < it.len) return {h, static_cast<uint32_t>(rem)};
+    if (rem < it.len) return {h, static_cast<uint32_t>(rem), before};
     rem -= it.len;
+    before += it.len;
   }
   return {};  // unreachable while index < visible_
 }
 
-void TextDocument::InsertAfter(uint32_t after, uint32_t h) {
+std::pair<uint32_t, size_t> TextDocument::MakeRoom(uint32_t leaf_id, size_t slot) {
+  if (leaves_[leaf_id].items.size() < kLeafItems) return {leaf_id, slot};
+  // Split the full leaf in two; the order of leaves shifts, so the Fenwick tree is rebuilt
+  // lazily.
+  constexpr size_t kHalf = kLeafItems / 2;
+  const auto right_id = static_cast<uint32_t>(leaves_.size());
+  leaves_.emplace_back();
+  Leaf& left = leaves_[leaf_id];
+  Leaf& right = leaves_.back();
+  right.items.reserve(kLeafItems);
+  right.items.assign(left.items.begin() + kHalf, left.items.end());
+  left.items.resize(kHalf);
+  uint64_t moved = 0;
+  for (size_t i = 0; i < right.items.size(); ++i) {
+    Item& it = items_[right.items[i]];
+    it.leaf = right_id;
+    it.slot = static_cast<uint16_t>(i);
+    if (!it.deleted) moved += it.len;
+  }
+  const size_t cut = ByteOffset(left, left.visible - moved);
+  right.text.assign(left.text, cut);
+  left.text.resize(cut);
+  left.text.shrink_to_fit();
+  right.visible = moved;
+  left.visible -= moved;
+  const size_t at = leaf_order_[leaf_id] + 1;
+  order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(at), right_id);
+  leaf_order_.push_back(0);
+  for (size_t i = at; i < order_.size(); ++i) leaf_order_[order_[i]] = static_cast<uint32_t>(i);
+  fenwick_valid_ = false;
+  if (slot <= kHalf) return {leaf_id, slot};
+  return {right_id, slot - kHalf};
+}
+
+void TextDocument::InsertAfter(uint32_t after, uint32_t h, std::string_view utf8,
+                               size_t chars_before) {
   uint32_t leaf_id;
   size_t slot;
   if (after == kNone) {
     if (order_.empty()) {
       leaves_.emplace_back();
+      leaves_.back().items.reserve(kLeafItems);
       order_.push_back(static_cast<uint32_t>(leaves_.size() - 1));
       leaf_order_.push_back(0);
       fenwick_valid_ = false;
     }
     leaf_id = order_[0];
     slot = 0;
+    chars_before = 0;
   } else {
     leaf_id = items_[after].leaf;
-    slot = items_[after].slot + 1;
+    slot = items_[after].slot + 1u;
   }
-  std::vector<uint32_t>& v = leaves_[leaf_id].items;
+  const uint32_t before_split = leaf_id;
+  std::tie(leaf_id, slot) = MakeRoom(leaf_id, slot);
+  if (leaf_id != before_split) chars_before = kUnknown;  // moved to the new right leaf
+  Leaf& leaf = leaves_[leaf_id];
+  std::vector<uint32_t>& v = leaf.items;
+  const bool adds_text = !items_[h].deleted && !utf8.empty();
+  if (adds_text) {
+    if (chars_before == kUnknown) {
+      chars_before = 0;
+      for (size_t i = 0; i < slot; ++i) {
+        const Item& o = items_[v[i]];
+        if (!o.deleted) chars_before += o.len;
+      }
+    }
+    leaf.text.insert(ByteOffset(leaf, chars_before), utf8);
+  }
   v.insert(v.begin() + static_cast<std::ptrdiff_t>(slot), h);
   for (size_t i = slot; i < v.size(); ++i) {
     items_[v[i]].leaf = leaf_id;
-    items_[v[i]].slot = static_cast<uint32_t>(i);
+    items_[v[i]].slot = static_cast<uint16_t>(i);
   }
-  if (!items_[h].deleted) AddVisible(leaf_id, items_[h].len);
-  if (v.size() <= kLeafItems) return;
-
-  // Split the full leaf in two; the order of leaves shifts, so the Fenwick tree is rebuilt lazily.
-  Leaf right;
-  right.items.assign(v.begin() + kLeafItems / 2, v.end());
-  v.resize(kLeafItems / 2);
-  const auto right_id = static_cast<uint32_t>(leaves_.size());
-  uint64_t moved = 0;
-  for (size_t i = 0; i < right.items.size(); ++i) {
-    Item& it = items_[right.items[i]];
-    it.leaf = right_id;
-    it.slot = static_cast<uint32_t>(i);
-    if (!it.deleted) moved += it.len;
-  }
-  right.visible = moved;
-  leaves_[leaf_id].visible -= moved;
-  leaves_.push_back(std::move(right));
-  const size_t at = leaf_order_[leaf_id] + 1;
-  order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(at), right_id);
-  leaf_order_.push_back(0);
-  for (size_t i = at; i < order_.size(); ++i) leaf_order_[order_[i]] = static_cast<uint32_t>(i);
-  fenwick_valid_ = false;
+  if (adds_text) AddVisible(leaf_id, items_[h].len);
 }
 
 uint32_t TextDocument::Split(uint32_t h, uint32_t offset) {
-  Item right;
-  {
-    Item& left = items_[h];
-    right.device = left.device;
-    right.seq = left.seq + offset;
-    right.len = left.len - offset;
-    right.deleted = left.deleted;
-    right.origin_left = {left.device, left.seq + offset - 1};
-    right.origin_right = left.origin_right;
-    if (!left.deleted) {
-      right.text = left.text.substr(offset);
-      left.text.resize(offset);
-      AddVisible(left.leaf, -static_cast<int64_t>(right.len));
-    }
-    left.len = offset;
-  }
-  uint32_t r = NewItem(std::move(right));
-  InsertAfter(h, r);
+  // Room first: a leaf split must see h whole, with its text in one piece.
+  MakeRoom(items_[h].leaf, items_[h].slot + 1u);
+  Item right = items_[h];
+  right.seq += offset;
+  right.len -= offset;
+  right.origin_left = {right.device, right.seq - 1};
+  items_[h].len = offset;
+  // The right part's text is already in the leaf, just after the left part's.
+  const uint32_t r = NewItem(right);
+  InsertAfter(h, r, {});
   if (id_index_built_) IndexItem(r);
   return r;
+}
+
+void TextDocument::MergeNext(uint32_t h) {
+  Leaf& leaf = leaves_[items_[h].leaf];
+  const size_t slot = items_[h].slot + 1u;
+  const uint32_t n = leaf.items[slot];
+  items_[h].len += items_[n].len;
+  if (id_index_built_) id_index_[items_[n].device].erase(items_[n].seq);
+  leaf.items.erase(leaf.items.begin() + static_cast<std::ptrdiff_t>(slot));
+  for (size_t i = slot; i < leaf.items.size(); ++i) items_[leaf.items[i]].slot = static_cast<uint16_t>(i);
+  items_[n] = Item{};
+  items_[n].deleted = true;  // a free slot is no target of MarkDeleted
+  free_.push_back(n);
+}
+
+uint32_t TextDocument::MergeAround(uint32_t h) {
+  // Within one leaf only: the leaf's visible count stays, and a pair split across a leaf
+  // boundary costs one item.
+  const Leaf& leaf = leaves_[items_[h].leaf];
+  const size_t slot = items_[h].slot;
+  if (slot > 0 && Continues(items_[leaf.items[slot - 1]], items_[h])) {
+    h = leaf.items[slot - 1];
+    MergeNext(h);
+  }
+  if (items_[h].slot + 1u < leaf.items.size() &&
+      Continues(items_[h], items_[leaf.items[items_[h].slot + 1]])) {
+    MergeNext(h);
+  }
+  return h;
 }
 
 void TextDocument::IndexItem(uint32_t h) { id_index_[items_[h].device][items_[h].seq] = h; }
@@ -210,20 +304,25 @@ uint32_t TextDocument::FindId(CharId id) {
   return id.seq < item.seq + item.len ? it->second : kNone;
 }
 
-void TextDocument::MarkDeleted(uint32_t h, DeleteOp* record) {
+void TextDocument::MarkDeleted(uint32_t h, DeleteOp* record, size_t chars_before) {
   Item& it = items_[h];
   if (it.deleted) return;
+  Leaf& leaf = leaves_[it.leaf];
+  if (chars_before == kUnknown) chars_before = CharsBefore(h);
+  const size_t from = ByteOffset(leaf, chars_before);
+  leaf.text.erase(from, Utf8Bytes(leaf.text, from, it.len));
   it.deleted = true;
-  std::u32string().swap(it.text);
   AddVisible(it.leaf, -static_cast<int64_t>(it.len));
-  if (record == nullptr) return;
-  auto& ranges = record->ranges;
-  if (!ranges.empty() && ranges.back().device == it.device &&
-      ranges.back().seq + ranges.back().len == it.seq) {
-    ranges.back().len += it.len;
-  } else {
-    ranges.push_back({it.device, it.seq, it.len});
+  if (record != nullptr) {
+    auto& ranges = record->ranges;
+    if (!ranges.empty() && ranges.back().device == it.device &&
+        ranges.back().seq + ranges.back().len == it.seq) {
+      ranges.back().len += it.len;
+    } else {
+      ranges.push_back({it.device, it.seq, it.len});
+    }
   }
+  MergeAround(h);
 }
 
 // ---- edits -------------------------------------------------------------------------------
@@ -237,25 +336,33 @@ Result<InsertOp> TextDocument::LocalInsert(DeviceId me, uint64_t first_seq, size
   if (text.empty()) return Status::Invalid("nothing to insert");
   if (me == 0 || first_seq == 0) return Status::Invalid("insert needs a device and a seq");
   uint32_t left = kNone, right;
+  size_t chars_before = 0;  // in left's leaf, before the insertion point
   if (pos == 0) {
     right = First();
   } else {
     Place p = FindVisible(pos - 1);
     left = p.item;
+    const uint32_t leaf = items_[left].leaf;
+    chars_before = p.leaf_chars + p.offset + 1;
     right = p.offset + 1 < items_[left].len ? Split(left, p.offset + 1) : Next(left);
+    if (items_[left].leaf != leaf) chars_before = kUnknown;  // the split moved it
   }
   InsertOp op;
   op.id = {me, first_seq};
   if (left != kNone) op.origin_left = items_[left].last_id();
   if (right != kNone) op.origin_right = {items_[right].device, items_[right].seq};
-  op.text.assign(text);
+  // Not op.text.assign(text): GCC 12 warns falsely (-Wrestrict) on the inlined copy.
+  op.text = std::u32string(text);
+  const std::string utf8 = Utf32ToUtf8(text);
 
   // Typing on: extend the run instead of starting an item (the run-length encoding).
   if (left != kNone) {
     Item& l = items_[left];
     if (l.device == me && !l.deleted && l.seq + l.len == first_seq &&
         l.origin_right == op.origin_right) {
-      l.text.append(text);
+      Leaf& leaf = leaves_[l.leaf];
+      if (chars_before == kUnknown) chars_before = CharsBefore(left) + l.len;
+      leaf.text.insert(ByteOffset(leaf, chars_before), utf8);
       l.len += static_cast<uint32_t>(text.size());
       AddVisible(l.leaf, static_cast<int64_t>(text.size()));
       return op;
@@ -267,9 +374,8 @@ Result<InsertOp> TextDocument::LocalInsert(DeviceId me, uint64_t first_seq, size
   item.len = static_cast<uint32_t>(text.size());
   item.origin_left = op.origin_left;
   item.origin_right = op.origin_right;
-  item.text.assign(text);
-  uint32_t h = NewItem(std::move(item));
-  InsertAfter(left, h);
+  uint32_t h = NewItem(item);
+  InsertAfter(left, h, utf8, chars_before);
   if (id_index_built_) IndexItem(h);
   return op;
 }
@@ -282,10 +388,12 @@ Result<DeleteOp> TextDocument::LocalDelete(size_t pos, size_t len) {
   DeleteOp op;
   while (len > 0) {
     Place p = FindVisible(pos);
+    const uint32_t leaf = items_[p.item].leaf;
     uint32_t h = p.offset > 0 ? Split(p.item, p.offset) : p.item;
     if (items_[h].len > len) Split(h, static_cast<uint32_t>(len));
     len -= items_[h].len;
-    MarkDeleted(h, &op);
+    // The characters before h in its leaf are known unless a split moved h to a new leaf.
+    MarkDeleted(h, &op, items_[h].leaf == leaf ? p.leaf_chars + p.offset : kUnknown);
   }
   return op;
 }
@@ -382,27 +490,25 @@ Status TextDocument::ApplyInsert(const InsertOp& op) {
   item.len = static_cast<uint32_t>(op.text.size());
   item.origin_left = op.origin_left;
   item.origin_right = op.origin_right;
-  item.text = op.text;
-  uint32_t h = NewItem(std::move(item));
-  InsertAfter(new_left, h);
+  uint32_t h = NewItem(item);
+  InsertAfter(new_left, h, Utf32ToUtf8(op.text));
   IndexItem(h);
+  MergeAround(h);  // a remote run typed on is one item, as a local one
   return Status::Ok();
 }
 
 // ---- reading -----------------------------------------------------------------------------
 
-std::u32string TextDocument::Text() const {
-  std::u32string out;
-  out.reserve(visible_);
-  for (uint32_t leaf : order_) {
-    for (uint32_t h : leaves_[leaf].items) {
-      if (!items_[h].deleted) out += items_[h].text;
-    }
-  }
+std::u32string TextDocument::Text() const { return Utf8ToUtf32(Utf8()); }
+
+std::string TextDocument::Utf8() const {
+  std::string out;
+  size_t bytes = 0;
+  for (const Leaf& leaf : leaves_) bytes += leaf.text.size();
+  out.reserve(bytes);
+  for (uint32_t leaf : order_) out += leaves_[leaf].text;
   return out;
 }
-
-std::string TextDocument::Utf8() const { return Utf32ToUtf8(Text()); }
 
 // Both walk every item: they serve display (conflict versions), not editing.
 uint64_t TextDocument::VisibleCount(const DeleteRange& ids) const {
@@ -422,15 +528,20 @@ uint64_t TextDocument::VisibleCount(const DeleteRange& ids) const {
 std::u32string TextDocument::TextWithout(const std::vector<DeleteRange>& hidden) const {
   std::u32string out;
   out.reserve(visible_);
-  for (uint32_t leaf : order_) {
-    for (uint32_t h : leaves_[leaf].items) {
+  for (uint32_t leaf_id : order_) {
+    const Leaf& leaf = leaves_[leaf_id];
+    const std::u32string text = Utf8ToUtf32(leaf.text);
+    size_t at = 0;  // code point of the leaf's text where the next visible item starts
+    for (uint32_t h : leaf.items) {
       const Item& it = items_[h];
       if (it.deleted) continue;
+      const std::u32string_view piece = std::u32string_view(text).substr(at, it.len);
+      at += it.len;
       const bool touched = std::any_of(hidden.begin(), hidden.end(), [&](const DeleteRange& r) {
         return r.device == it.device && r.seq < it.seq + it.len && it.seq < r.seq + r.len;
       });
       if (!touched) {
-        out += it.text;
+        out += piece;
         continue;
       }
       for (uint32_t i = 0; i < it.len; ++i) {
@@ -438,7 +549,7 @@ std::u32string TextDocument::TextWithout(const std::vector<DeleteRange>& hidden)
         const bool hide = std::any_of(hidden.begin(), hidden.end(), [&](const DeleteRange& r) {
           return r.device == it.device && seq >= r.seq && seq - r.seq < r.len;
         });
-        if (!hide) out.push_back(it.text[i]);
+        if (!hide) out.push_back(piece[i]);
       }
     }
   }
@@ -463,12 +574,12 @@ size_t TextDocument::tombstone_count() const {
 //
 // Columns (each a varint-prefixed blob), zstd-compressed as one frame; docs/formats.md.
 
-std::vector<TextDocument::Run> TextDocument::CanonicalRuns(std::u32string* visible_text) const {
+std::vector<TextDocument::Run> TextDocument::CanonicalRuns(std::string* visible_utf8) const {
   // Merge adjacent items that one item could hold, so equal documents encode equally
-  // however their items happen to be split.
+  // however their items happen to be split (in memory only pairs across a leaf boundary are
+  // left unmerged, and a document loaded by Decode has none).
   std::vector<Run> runs;
-  std::u32string& text = *visible_text;
-  text.reserve(visible_);
+  *visible_utf8 = Utf8();
   for (uint32_t leaf : order_) {
     for (uint32_t h : leaves_[leaf].items) {
       const Item& it = items_[h];
@@ -478,12 +589,10 @@ std::vector<TextDocument::Run> TextDocument::CanonicalRuns(std::u32string* visib
             last.deleted == it.deleted && it.origin_left == CharId{it.device, it.seq - 1} &&
             it.origin_right == last.origin_right) {
           last.len += it.len;
-          if (!it.deleted) text += it.text;
           continue;
         }
       }
       runs.push_back({it.device, it.seq, it.len, it.deleted, it.origin_left, it.origin_right});
-      if (!it.deleted) text += it.text;
     }
   }
   return runs;
@@ -491,12 +600,12 @@ std::vector<TextDocument::Run> TextDocument::CanonicalRuns(std::u32string* visib
 
 bool TextDocument::operator==(const TextDocument& other) const {
   if (visible_ != other.visible_) return false;
-  std::u32string a, b;
+  std::string a, b;
   return CanonicalRuns(&a) == other.CanonicalRuns(&b) && a == b;
 }
 
 Bytes TextDocument::Encode(int zstd_level) const {
-  std::u32string text;
+  std::string text;
   const std::vector<Run> runs = CanonicalRuns(&text);
   std::vector<DeviceId> devices;
   for (const Run& r : runs) devices.push_back(r.device);
@@ -539,7 +648,7 @@ Bytes TextDocument::Encode(int zstd_level) const {
   for (ByteWriter* col : {&dev_col, &seq_col, &len_col, &flag_col, &origin_col}) {
     body.Blob(col->bytes());
   }
-  body.Str(Utf32ToUtf8(text));
+  body.Str(text);
 
   const Bytes& plain = body.bytes();
   Bytes out(1 + ZSTD_compressBound(plain.size()));
@@ -625,6 +734,7 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
     }
   }
   TextDocument doc;
+  doc.items_.reserve(raws.size());
   size_t text_pos = 0;
   constexpr size_t kFill = kLeafItems * 3 / 4;
   for (size_t i = 0; i < raws.size(); ++i) {
@@ -644,24 +754,25 @@ Result<TextDocument> TextDocument::Decode(ByteSpan bytes) {
     item.deleted = raw.flags & 1;
     item.origin_left = raw.left;
     item.origin_right = raw.right;
-    if (!item.deleted) {
-      if (text.size() - text_pos < raw.len) return kBad;
-      item.text = text.substr(text_pos, raw.len);
-      text_pos += raw.len;
-    }
     if (doc.order_.empty() || doc.leaves_[doc.order_.back()].items.size() >= kFill) {
       doc.leaves_.emplace_back();
+      doc.leaves_.back().items.reserve(kLeafItems);
       doc.order_.push_back(static_cast<uint32_t>(doc.leaves_.size() - 1));
       doc.leaf_order_.push_back(static_cast<uint32_t>(doc.order_.size() - 1));
     }
     const uint32_t leaf = doc.order_.back();
-    item.leaf = leaf;
-    item.slot = static_cast<uint32_t>(doc.leaves_[leaf].items.size());
+    Leaf& l = doc.leaves_[leaf];
     if (!item.deleted) {
-      doc.leaves_[leaf].visible += item.len;
+      if (text.size() - text_pos < raw.len) return kBad;
+      // Re-encoded from code points, so leaf text is always what Utf32ToUtf8 writes.
+      l.text += Utf32ToUtf8(std::u32string_view(text).substr(text_pos, raw.len));
+      text_pos += raw.len;
+      l.visible += item.len;
       doc.visible_ += item.len;
     }
-    doc.leaves_[leaf].items.push_back(doc.NewItem(std::move(item)));
+    item.leaf = leaf;
+    item.slot = static_cast<uint16_t>(l.items.size());
+    l.items.push_back(doc.NewItem(item));
   }
   if (text_pos != text.size()) return kBad;
   doc.fenwick_valid_ = false;

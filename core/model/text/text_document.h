@@ -3,10 +3,13 @@
 // with another's character by character.
 //
 // Every character has an id (device, seq), seq from a dense per-device counter. Characters are
-// stored as run-length-encoded items: a run typed by one device in one go is one item. Items
-// live in leaves of at most kLeafItems; a Fenwick tree over leaf lengths finds a position in
-// O(log n), and a per-device map from ids to items (built on first remote op) finds an id in
-// O(log n). Deleted items keep their ids and length but drop their text (tombstones).
+// stored as run-length-encoded items: a run typed by one device in one go is one item, and
+// neighbours one item could hold (a continued run, adjacent tombstones of one deletion) are
+// merged back as soon as they meet, so the items in memory are about the runs Encode writes.
+// Items live in leaves of at most kLeafItems; a leaf holds the visible text of its items as
+// one UTF-8 string (deleted characters keep their ids and origins, never their text). A Fenwick
+// tree over leaf lengths finds a position in O(log n), and a per-device map from ids to items
+// (built on first remote op) finds an id in O(log n). docs/decisions/0040-text-memory.md.
 //
 // Apply*() expect causal delivery: an insert's origins and a delete's targets already exist.
 // Not thread-safe. Copyable (deep copy).
@@ -17,6 +20,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/model/ids.h"
@@ -94,28 +98,31 @@ class TextDocument {
   // which snapshots will provide; until then tombstones stay (they cost ids, not text).
 
  private:
-  static constexpr size_t kLeafItems = 64;
+  static constexpr size_t kLeafItems = 16;
   static constexpr uint32_t kNone = UINT32_MAX;
 
+  // 64 bytes, no heap of its own: the text lives in the leaf.
   struct Item {
     DeviceId device = 0;
     uint64_t seq = 0;  // id of the first character
-    uint32_t len = 0;
-    bool deleted = false;
     CharId origin_left;
     CharId origin_right;
-    std::u32string text;  // empty when deleted
+    uint32_t len = 0;  // 0: a free slot (merged into a neighbour)
     uint32_t leaf = kNone;
-    uint32_t slot = 0;  // index in the leaf
+    uint16_t slot = 0;  // index in the leaf
+    bool deleted = false;
     CharId last_id() const { return {device, seq + len - 1}; }
   };
   struct Leaf {
     std::vector<uint32_t> items;  // item handles in document order
-    uint64_t visible = 0;
+    std::string text;             // the visible characters of `items`, in order, UTF-8
+    uint64_t visible = 0;         // code points in `text`
   };
+  static constexpr size_t kUnknown = SIZE_MAX;
   struct Place {
     uint32_t item = kNone;
     uint32_t offset = 0;
+    size_t leaf_chars = 0;  // visible characters before the item in its leaf
   };
   // A maximal run of characters one item could hold: the canonical unit of encoding.
   struct Run {
@@ -126,13 +133,25 @@ class TextDocument {
     CharId origin_left, origin_right;
     bool operator==(const Run&) const = default;
   };
-  std::vector<Run> CanonicalRuns(std::u32string* visible_text) const;
+  // Whether `b`, right after `a`, continues it (one item could hold both).
+  static bool Continues(const Item& a, const Item& b) {
+    return a.device == b.device && a.seq + a.len == b.seq && a.deleted == b.deleted &&
+           b.origin_left == CharId{a.device, a.seq + a.len - 1} &&
+           b.origin_right == a.origin_right;
+  }
+  std::vector<Run> CanonicalRuns(std::string* visible_utf8) const;
 
-  uint32_t NewItem(Item item);
+  uint32_t NewItem(const Item& item);
   // Splits item h so that a new item starts at `offset`; returns the new right part.
   uint32_t Split(uint32_t h, uint32_t offset);
-  // Inserts item h right after item `after` (kNone: at the very start).
-  void InsertAfter(uint32_t after, uint32_t h);
+  // Inserts item h right after item `after` (kNone: at the very start) with its text
+  // (`utf8`, empty for the right part of a split, whose text is already in place).
+  // `chars_before`: visible characters before the new item in after's leaf, if known.
+  void InsertAfter(uint32_t after, uint32_t h, std::string_view utf8,
+                   size_t chars_before = kUnknown);
+  // Splits leaf `leaf` when full so that slot `slot` can take one more item; returns where
+  // that slot is then.
+  std::pair<uint32_t, size_t> MakeRoom(uint32_t leaf, size_t slot);
   uint32_t Next(uint32_t h) const;
   uint32_t First() const;
   // The item holding visible character `index` and the offset in it.
@@ -143,11 +162,19 @@ class TextDocument {
   void AddVisible(uint32_t leaf, int64_t delta);
   void RebuildFenwick();
   size_t LeafOrder(uint32_t leaf) const { return leaf_order_[leaf]; }
-  void MarkDeleted(uint32_t h, DeleteOp* record);
+  size_t CharsBefore(uint32_t h) const;  // visible characters before h in its leaf
+  static size_t ByteOffset(const Leaf& leaf, size_t chars);
+  // `chars_before` as for InsertAfter, of h itself.
+  void MarkDeleted(uint32_t h, DeleteOp* record, size_t chars_before = kUnknown);
+  // Merges h with its neighbours in the leaf where one continues the other; returns the
+  // item that holds h's characters afterwards.
+  uint32_t MergeAround(uint32_t h);
+  void MergeNext(uint32_t h);  // REQUIRES: Continues(h, next in the same leaf)
   // Character-level span [seq, seq+len) of `device` split out into whole items, in order.
   Status CollectRange(const DeleteRange& r, std::vector<uint32_t>& out);
 
   std::vector<Item> items_;
+  std::vector<uint32_t> free_;  // merged-away handles to reuse
   std::vector<Leaf> leaves_;
   std::vector<uint32_t> order_;       // leaf ids in document order
   std::vector<uint32_t> leaf_order_;  // leaf id -> index in order_
