@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "core/crypto/secret.h"
+#include "core/util/status.h"
 
 namespace jsync::crypto {
 
@@ -32,5 +34,13 @@ class Keyring {
   std::vector<std::pair<uint64_t, SecretKey>> keys_;
   uint64_t current_ = 0;
 };
+
+// The device's keyring file, <home>/keyring (mode 0600, written atomically):
+// "JSYNCKR1" || current key id u64 || count u32 || count x (key id u64 || key 32 bytes).
+inline constexpr const char* kKeyringFileName = "keyring";
+Status SaveKeyringFile(const std::string& path, const Keyring& keyring);
+// nullopt when the file does not exist (a home made before epochs: master.key only);
+// kCorrupt when damaged, kFatal when others may read it.
+Result<std::optional<Keyring>> LoadKeyringFile(const std::string& path);
 
 }  // namespace jsync::crypto

@@ -81,38 +81,61 @@ class BodyCompressor {
   Bytes out_;
 };
 
-Result<Bytes> DecompressBody(ByteSpan compressed) {
-  std::unique_ptr<ZSTD_DCtx, DctxFree> dctx(ZSTD_createDCtx());
-  Bytes out;
-  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
-  size_t last = 1;
-  while (in.pos < in.size || last != 0) {
-    const size_t at = out.size();
-    const size_t room = ZSTD_DStreamOutSize();
-    if (at + room > kMaxSnapshotBodySize + room) {
-      return Status::Corrupt("snapshot body exceeds " + std::to_string(kMaxSnapshotBodySize >> 20) +
-                             " MiB");
+// Decompresses the body a piece at a time, so only the compressed bytes and the record being
+// read are held, never the whole plaintext (a 100,000-entry journal's is hundreds of MiB).
+class BodyStream {
+ public:
+  explicit BodyStream(ByteSpan compressed)
+      : dctx_(ZSTD_createDCtx()), in_{compressed.data(), compressed.size(), 0} {}
+
+  // The unread plaintext; More() appends to it.
+  ByteSpan pending() const { return ByteSpan(buf_).subspan(pos_); }
+  void Consume(size_t n) { pos_ += n; }
+  bool done() const { return frame_done_; }
+
+  // Adds at least one byte of plaintext, or reports the end of the frame (false).
+  Result<bool> More() {
+    if (frame_done_) return false;
+    if (pos_ > 0 && pos_ >= buf_.size() / 2) {  // drop what is read, keeping the buffer small
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+      pos_ = 0;
     }
-    out.resize(at + room);
-    ZSTD_outBuffer ob{out.data() + at, room, 0};
-    last = ZSTD_decompressStream(dctx.get(), &ob, &in);
-    out.resize(at + ob.pos);
-    if (ZSTD_isError(last)) return Status::Corrupt("snapshot body does not decompress");
-    if (ob.pos == 0 && in.pos == in.size && last != 0) {
-      return Status::Corrupt("snapshot body is truncated");
-    }
-    if (last == 0 && in.pos != in.size) {
-      return Status::Corrupt("snapshot body has bytes after its frame");
+    for (;;) {
+      const size_t at = buf_.size();
+      const size_t room = ZSTD_DStreamOutSize();
+      buf_.resize(at + room);
+      ZSTD_outBuffer ob{buf_.data() + at, room, 0};
+      const size_t left = ZSTD_decompressStream(dctx_.get(), &ob, &in_);
+      buf_.resize(at + ob.pos);
+      if (ZSTD_isError(left)) return Status::Corrupt("snapshot body does not decompress");
+      total_ += ob.pos;
+      if (total_ > kMaxSnapshotBodySize) {
+        return Status::Corrupt("snapshot body exceeds " +
+                               std::to_string(kMaxSnapshotBodySize >> 20) + " MiB");
+      }
+      if (left == 0) {
+        if (in_.pos != in_.size) return Status::Corrupt("snapshot body has bytes after its frame");
+        frame_done_ = true;
+        return ob.pos > 0;
+      }
+      if (ob.pos > 0) return true;
+      if (in_.pos == in_.size) return Status::Corrupt("snapshot body is truncated");
     }
   }
-  if (out.size() > kMaxSnapshotBodySize) return Status::Corrupt("snapshot body is too large");
-  return out;
-}
+
+ private:
+  std::unique_ptr<ZSTD_DCtx, DctxFree> dctx_;
+  ZSTD_inBuffer in_;
+  Bytes buf_;
+  size_t pos_ = 0;
+  uint64_t total_ = 0;
+  bool frame_done_ = false;
+};
 
 }  // namespace
 
-Result<Bytes> SealSnapshot(const crypto::SecretKey& master, SnapshotHeader& header,
-                           const RecordSource& records) {
+Result<Bytes> SealSnapshot(const crypto::SecretKey& master, const crypto::SecretKey& signer,
+                           SnapshotHeader& header, const RecordSource& records) {
   header.salt = crypto::RandomArray<crypto::kSaltSize>();
   header.nonce = crypto::RandomArray<crypto::kNonceSize>();
   Bytes head = EncodeHeader(header);
@@ -139,6 +162,9 @@ Result<Bytes> SealSnapshot(const crypto::SecretKey& master, SnapshotHeader& head
   JSYNC_ASSIGN_OR_RETURN(Bytes sealed, crypto::SealFile(master, kSnapshotFileInfo, header.salt,
                                                         header.nonce, head, compressed));
   head.insert(head.end(), sealed.begin(), sealed.end());
+  JSYNC_ASSIGN_OR_RETURN(crypto::Signature sig,
+                         crypto::SignLabeled(signer, kSnapshotSignatureLabel, head));
+  head.insert(head.end(), sig.begin(), sig.end());
   if (head.size() > kMaxSnapshotFileSize) {
     return Status::Invalid("the journal's state is over the snapshot size limit");
   }
@@ -146,7 +172,8 @@ Result<Bytes> SealSnapshot(const crypto::SecretKey& master, SnapshotHeader& head
 }
 
 Result<ParsedSnapshot> ParseSnapshotHeader(ByteSpan file) {
-  if (file.size() < kFixedHeaderSize + crypto::kTagSize || file.size() > kMaxSnapshotFileSize) {
+  if (file.size() < kFixedHeaderSize + crypto::kTagSize + crypto::kSignatureSize ||
+      file.size() > kMaxSnapshotFileSize) {
     return Status::Corrupt("snapshot has an impossible size");
   }
   ByteReader r(file);
@@ -166,7 +193,8 @@ Result<ParsedSnapshot> ParseSnapshotHeader(ByteSpan file) {
   h.nonce = r.Array<crypto::kNonceSize>();
   const uint32_t n = r.U32();
   if (!r.ok() || n > kMaxVersionVectorEntries ||
-      static_cast<uint64_t>(n) * kVvEntrySize + crypto::kTagSize > r.remaining()) {
+      static_cast<uint64_t>(n) * kVvEntrySize + crypto::kTagSize + crypto::kSignatureSize >
+          r.remaining()) {
     return Status::Corrupt("snapshot header is truncated");
   }
   DeviceId previous = 0;
@@ -186,35 +214,73 @@ Result<ParsedSnapshot> ParseSnapshotHeader(ByteSpan file) {
   return out;
 }
 
+bool SnapshotSignatureValid(ByteSpan file, const crypto::PublicKey& pub) {
+  if (file.size() < crypto::kSignatureSize) return false;
+  const ByteSpan signed_part = file.first(file.size() - crypto::kSignatureSize);
+  crypto::Signature sig{};
+  std::memcpy(sig.data(), file.data() + signed_part.size(), sig.size());
+  return crypto::VerifyLabeled(pub, kSnapshotSignatureLabel, signed_part, sig);
+}
+
 Result<uint64_t> OpenSnapshot(const crypto::SecretKey& master, const ParsedSnapshot& parsed,
                               ByteSpan file,
                               const std::function<Status(const SnapshotRecord&)>& sink) {
   const SnapshotHeader& h = parsed.header;
-  JSYNC_ASSIGN_OR_RETURN(Bytes compressed,
-                         crypto::OpenFile(master, kSnapshotFileInfo, h.salt, h.nonce,
-                                          file.first(parsed.header_size),
-                                          file.subspan(parsed.header_size)));
-  JSYNC_ASSIGN_OR_RETURN(Bytes body, DecompressBody(compressed));
-  compressed = Bytes();
-  ByteReader r(body);
-  if (r.U8() != kBodyVersion) return Status::Corrupt("unsupported snapshot body version");
+  const size_t sealed_end = file.size() - crypto::kSignatureSize;  // ParseSnapshotHeader checked
+  JSYNC_ASSIGN_OR_RETURN(
+      Bytes compressed,
+      crypto::OpenFile(master, kSnapshotFileInfo, h.salt, h.nonce, file.first(parsed.header_size),
+                       file.subspan(parsed.header_size, sealed_end - parsed.header_size)));
+  BodyStream body(compressed);
+  // Each step reads one entry from what is decompressed so far; a short read asks for more.
+  auto next = [&](const std::function<bool(ByteReader&)>& read) -> Result<bool> {
+    for (;;) {
+      ByteReader r(body.pending());
+      if (read(r) && r.ok()) {
+        body.Consume(r.position());
+        return true;
+      }
+      JSYNC_ASSIGN_OR_RETURN(bool more, body.More());
+      if (!more) return false;
+    }
+  };
+  bool version_ok = false;
+  JSYNC_ASSIGN_OR_RETURN(bool have, next([&](ByteReader& r) {
+                           version_ok = r.U8() == kBodyVersion;
+                           return true;
+                         }));
+  if (!have) return Status::Corrupt("snapshot body is truncated");
+  if (!version_ok) return Status::Corrupt("unsupported snapshot body version");
   uint64_t count = 0;
   SnapshotRecord rec;
   for (;;) {
-    const uint8_t tag = r.U8();
-    if (!r.ok()) return Status::Corrupt("snapshot body is truncated");
+    uint8_t tag = 0;
+    JSYNC_ASSIGN_OR_RETURN(have, next([&](ByteReader& r) {
+                             tag = r.U8();
+                             if (tag != 1) return true;  // the end, or an unknown entry
+                             rec.collection = r.Str();
+                             rec.id = r.Array<16>();
+                             ByteSpan state = r.Blob();
+                             if (r.ok()) rec.state.assign(state.begin(), state.end());
+                             return true;
+                           }));
+    if (!have) return Status::Corrupt("snapshot body is truncated");
     if (tag == 0) break;
     if (tag != 1) return Status::Corrupt("snapshot body has an unknown entry");
-    rec.collection = r.Str();
-    rec.id = r.Array<16>();
-    ByteSpan state = r.Blob();
-    if (!r.ok()) return Status::Corrupt("snapshot body is truncated");
-    rec.state.assign(state.begin(), state.end());
     JSYNC_RETURN_IF_ERROR(sink(rec));
     ++count;
   }
-  const uint64_t said = r.Varint();
-  if (!r.ok() || !r.AtEnd() || said != count) {
+  uint64_t said = 0;
+  JSYNC_ASSIGN_OR_RETURN(have, next([&](ByteReader& r) {
+                           said = r.Varint();
+                           return true;
+                         }));
+  // Nothing may follow the count: the frame must end right there.
+  while (have && body.pending().empty() && !body.done()) {
+    JSYNC_ASSIGN_OR_RETURN(bool more, body.More());
+    if (!more) break;
+  }
+  if (!have || !body.pending().empty() || said != count) {
     return Status::Corrupt("snapshot body ends wrongly");
   }
   return count;

@@ -13,6 +13,7 @@
 #include "core/format/key_file.h"
 #include "core/journal/device_key.h"
 #include "core/journal/local_key.h"
+#include "core/sync/key_epochs.h"
 #include "core/sync/key_sync.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
@@ -130,7 +131,13 @@ Status CheckSameStorage(provider::Provider& provider, const JournalId& journal,
 
 Result<InitResult> Journal::Init(const std::string& home, const InitOptions& options,
                                  ClockFn clock) {
-  if (options.passphrase.empty()) return Status::Invalid("the passphrase must not be empty");
+  if (options.passphrase.empty() && options.recovery_key.empty()) {
+    return Status::Invalid("the passphrase must not be empty");
+  }
+  std::optional<format::RecoverySecret> recovery;
+  if (!options.recovery_key.empty()) {
+    JSYNC_ASSIGN_OR_RETURN(recovery, format::ParseRecoveryKey(options.recovery_key));
+  }
   JSYNC_RETURN_IF_ERROR(crypto::ValidateScryptParams(options.scrypt));
   std::error_code ec;
   fs::create_directories(home, ec);
@@ -153,58 +160,78 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   InitResult result;
   crypto::SecretKey master;
   format::KeyId key_id = 0;
+  uint32_t epoch = 1;
+  crypto::Keyring keyring;
   Bytes key_file_bytes;  // kept so a sync can restore the key file if the cloud loses it
+  result.device = NewDeviceId();
+  // This device's own keys (decision 0036): its device file publishes and is signed by them,
+  // and a new journal's first key epoch is wrapped to them (decision 0037).
+  JSYNC_ASSIGN_OR_RETURN(format::DeviceKeys device_keys,
+                         LoadOrCreateDeviceKeys(DeviceKeyPath(home), nullptr));
   if (found) {
     result.journal = *found;
     result.joined = true;
-    JSYNC_ASSIGN_OR_RETURN(auto keys, provider->List(sync::KeysPrefix(*found)));
-    if (keys.empty()) {
-      return Status::Corrupt("journal " + JournalIdHex(*found) + " has no key file in the cloud");
+    // The newest epoch only (an older key file still in the cloud must not let an old
+    // passphrase or recovery key in); every earlier key comes with it.
+    auto opened = sync::OpenNewestEpoch(*provider, *found,
+                                        recovery ? nullptr : &options.passphrase,
+                                        recovery ? &*recovery : nullptr);
+    if (!opened.ok()) {
+      return opened.status().WithContext("cannot join journal " + JournalIdHex(*found));
     }
-    Status last = Status::Corrupt("no key file");
-    bool opened = false;
-    for (const auto& k : keys) {
-      JSYNC_ASSIGN_OR_RETURN(Bytes file, provider->Get(k.path, format::kMaxKeyFileSize));
-      auto info = format::ReadKeyFileInfo(file);
-      if (!info.ok() || info->journal != *found || sync::KeyPath(*found, info->key_id) != k.path) {
-        last = Status::Corrupt("key file " + k.path + " is damaged or misplaced");
-        continue;
-      }
-      auto unwrapped = format::UnwrapMasterKey(file, options.passphrase);
-      if (!unwrapped.ok()) {
-        last = unwrapped.status();
-        continue;
-      }
-      master = *unwrapped;
-      key_id = info->key_id;
-      key_file_bytes = file;
-      opened = true;
-      break;
-    }
-    if (!opened) return last.WithContext("cannot join journal " + JournalIdHex(*found));
+    keyring = opened->keyring;
+    key_id = opened->key_id;
+    epoch = opened->epoch;
+    master = keyring.current();
+    key_file_bytes = opened->file;
     JSYNC_RETURN_IF_ERROR(
         CheckSameStorage(*provider, *found, master, options.provider, options.owns_storage));
   } else {
+    if (recovery) return Status::NotFound("no journal at this location to recover");
     result.journal = NewJournalId();
     crypto::RandomBytes(std::span<uint8_t>(master.data(), master.size()));
-    auto kid = crypto::RandomArray<8>();
-    for (uint8_t b : kid) key_id = key_id << 8 | b;
-    format::KeyFileInfo info{result.journal, key_id, options.scrypt};
-    JSYNC_ASSIGN_OR_RETURN(Bytes key_file, format::WrapMasterKey(master, options.passphrase, info));
+    do {
+      auto kid = crypto::RandomArray<8>();
+      key_id = 0;
+      for (uint8_t b : kid) key_id = key_id << 8 | b;
+    } while (key_id == 0);
+    // Epoch 1 (key file v2): the passphrase, the recovery key and this device.
+    format::NewEpoch e;
+    e.journal = result.journal;
+    e.key_id = key_id;
+    e.epoch = 1;
+    e.created_ms = clock();
+    e.writer = result.device;
+    e.key = master;
+    JSYNC_ASSIGN_OR_RETURN(format::KeyRecipient pass,
+                           format::NewPassphraseRecipient(options.passphrase, options.scrypt));
+    e.recipients.push_back(pass);
+    format::RecoverySecret secret;
+    crypto::RandomBytes(std::span<uint8_t>(secret.data(), secret.size()));
+    JSYNC_ASSIGN_OR_RETURN(crypto::KeyPair rec, format::RecoveryKeyPair(secret));
+    format::KeyRecipient rec_r;
+    rec_r.kind = format::RecipientKind::kRecovery;
+    rec_r.pub = rec.pub;
+    e.recipients.push_back(rec_r);
+    format::KeyRecipient dev_r;
+    dev_r.kind = format::RecipientKind::kDevice;
+    dev_r.device = result.device;
+    dev_r.pub = device_keys.agree.pub;
+    e.recipients.push_back(dev_r);
+    JSYNC_ASSIGN_OR_RETURN(Bytes key_file, format::SealKeyFileV2(e, device_keys.sign.priv));
     JSYNC_RETURN_IF_ERROR(provider->PutIfAbsent(sync::KeyPath(result.journal, key_id), key_file));
     key_file_bytes = key_file;
+    keyring = crypto::Keyring(key_id, master);
+    result.recovery_key = format::RecoveryKeyText(secret);
   }
 
-  result.device = NewDeviceId();
   format::DeviceInfo device{result.journal, result.device, key_id,          options.device_name,
                             Platform(),     clock(),       options.provider};
-  // This device's own keys (decision 0036): its device file publishes and is signed by them.
-  JSYNC_ASSIGN_OR_RETURN(format::DeviceKeys device_keys,
-                         LoadOrCreateDeviceKeys(DeviceKeyPath(home), nullptr));
   JSYNC_ASSIGN_OR_RETURN(Bytes device_file, format::SealDeviceFileV2(master, device, device_keys));
   JSYNC_RETURN_IF_ERROR(
       provider->PutIfAbsent(sync::DevicePath(result.journal, result.device), device_file));
   JSYNC_RETURN_IF_ERROR(SaveLocalKey(KeyFilePath(home), key_id, master));
+  JSYNC_RETURN_IF_ERROR(crypto::SaveKeyringFile(home + "/" + crypto::kKeyringFileName, keyring));
 
   auto txn = store->BeginDurable();
   JSYNC_RETURN_IF_ERROR(txn.began());
@@ -212,6 +239,8 @@ Result<InitResult> Journal::Init(const std::string& home, const InitOptions& opt
   JSYNC_RETURN_IF_ERROR(store->SetMeta("device_name", options.device_name));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("key_id", format::KeyIdHex(key_id)));
   JSYNC_RETURN_IF_ERROR(store->SetMeta(sync::kKeyFileMeta, ToHex(key_file_bytes)));
+  JSYNC_RETURN_IF_ERROR(store->SetMeta(sync::kKeyEpochMeta, std::to_string(epoch)));
+  JSYNC_RETURN_IF_ERROR(sync::RecordJoinedEpoch(*store, key_file_bytes, epoch, key_id));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("provider", options.provider));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("location", storage.location));
   JSYNC_RETURN_IF_ERROR(store->SetMeta("hlc", "0"));
@@ -247,8 +276,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& home,
   JSYNC_ASSIGN_OR_RETURN(j->device_, ParseDeviceId(dev.value_or("")));
   JSYNC_ASSIGN_OR_RETURN(auto kid, j->store_->GetMeta("key_id"));
   JSYNC_ASSIGN_OR_RETURN(j->key_id_, ParseU64(kid ? std::optional("0x" + *kid) : kid, "key id"));
-  JSYNC_ASSIGN_OR_RETURN(j->master_, LoadLocalKey(KeyFilePath(home), j->key_id_));
-  j->keyring_ = crypto::Keyring(j->key_id_, j->master_);
+  JSYNC_RETURN_IF_ERROR(j->LoadKeys());
   JSYNC_RETURN_IF_ERROR(j->LoadDeviceKeysOnOpen());
   JSYNC_ASSIGN_OR_RETURN(auto hlc_text, j->store_->GetMeta("hlc"));
   JSYNC_ASSIGN_OR_RETURN(Hlc hlc, ParseU64(hlc_text, "clock"));
@@ -541,14 +569,43 @@ Result<SyncResult> Journal::RunEngine(
   }
   auto start = std::chrono::steady_clock::now();
   provider::ProviderCounters before = storage->counters();
-  sync::SyncEngine engine(
-      {*store_, *storage, master_, journal_, device_, key_id_, *clock_, options, lifecycle_,
-       device_keys_ ? &*device_keys_ : nullptr, &keyring_});
-  auto report = step(engine);
+  auto run = [&]() -> Result<sync::SyncReport> {
+    // Another process of this home (a key command while a watcher runs) may have moved to a
+    // new epoch: seal under the key the store names.
+    JSYNC_RETURN_IF_ERROR(RefreshKeysIfChanged());
+    sync::SyncEngine engine({*store_, *storage, master_, journal_, device_, key_id_, *clock_,
+                             options, lifecycle_, device_keys_ ? &*device_keys_ : nullptr,
+                             &keyring_, home_ + "/" + crypto::kKeyringFileName});
+    return step(engine);
+  };
+  auto report = run();
+  // A cycle that learned a new key epoch stops there (core/sync/key_epochs.h): the next one
+  // seals and reads under it. What the first one said is kept.
+  for (int again = 0; again < 3 && report.ok() && report->key_epoch_changed; ++again) {
+    if (Status loaded = LoadKeys(); !loaded.ok()) {
+      report = loaded;
+      break;
+    }
+    if (!full_cycle) break;
+    sync::SyncReport first = std::move(report).value();
+    report = run();
+    if (!report.ok()) break;
+    report->problems.insert(report->problems.begin(), first.problems.begin(),
+                            first.problems.end());
+    report->notices.insert(report->notices.begin(), first.notices.begin(), first.notices.end());
+    report->sealed_changes += first.sealed_changes;
+    report->sealed_ops += first.sealed_ops;
+    report->uploaded_changes += first.uploaded_changes;
+    report->uploaded_bytes += first.uploaded_bytes;
+  }
   Status meta = Status::Ok();
   if (report.ok()) {
     // A re-identified device writes as its new id from now on (docs/decisions/0019).
     if (report->device != 0) device_ = report->device;
+    // When this device last merged a change of each device (`jsync devices`: last seen).
+    for (const auto& [d, n] : report->merged_by_device) {
+      if (meta.ok()) meta = store_->SetMeta("seen:" + DeviceIdHex(d), std::to_string(SystemMillis()));
+    }
     if (full_cycle && report->ok()) {
       meta = store_->SetMeta("last_sync_ms", std::to_string(SystemMillis()));
     }

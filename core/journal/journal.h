@@ -18,6 +18,7 @@
 #include "core/crypto/keyring.h"
 #include "core/crypto/primitives.h"
 #include "core/format/device_file.h"
+#include "core/format/key_file.h"
 #include "core/format/relay_message.h"
 #include "core/journal/entry.h"
 #include "core/journal/text_diff.h"
@@ -41,6 +42,9 @@ struct InitOptions {
   std::string device_name;
   std::string journal_id;  // hex; needed only when the location holds several journals
   crypto::ScryptParams scrypt;
+  // Joins with the recovery key printed at init (its text) instead of the passphrase; the
+  // caller then sets a new passphrase (Journal::ChangePassphrase with no old one).
+  std::string recovery_key;
   // Whether the storage of the provider named is read right only through it
   // (JSYNC_CAP_OWN_STORAGE): a journal whose device files name such a provider is not joined
   // through another (decision 0031). Null: no provider owns its storage.
@@ -51,6 +55,34 @@ struct InitResult {
   JournalId journal{};
   DeviceId device = 0;
   bool joined = false;  // true when the journal already existed at the location
+  // A new journal: its recovery key (docs/decisions/0038), to show once and never store.
+  std::string recovery_key;
+};
+
+// One device as `jsync devices` shows it (core/journal/journal_keys.cc).
+struct DeviceListing {
+  DeviceId device = 0;
+  std::string name;
+  std::string platform;
+  uint64_t last_change_ms = 0;  // wall time of its newest change merged here (0: none)
+  uint64_t last_seen_ms = 0;    // when this device last merged a change of it (0: never)
+  uint64_t merged_seq = 0;
+  bool self = false;
+  bool has_keys = false;  // its public keys are pinned (a device file v2 was read)
+  bool revoked = false;
+  DeviceId revoked_by = 0;
+  uint64_t revoked_ms = 0;
+  uint64_t revoked_through = 0;
+};
+
+// What a key operation did (a new epoch, docs/decisions/0037).
+struct EpochResult {
+  uint64_t key_id = 0;
+  uint32_t epoch = 0;
+  std::vector<std::string> removed;          // older key files removed from the cloud
+  std::vector<DeviceId> unwrapped_devices;   // known devices without public keys: need unlock
+  std::string recovery_key;                  // NewRecoveryKey only: shown once
+  bool opened = false;                       // Unlock: a newer epoch was opened
 };
 
 struct NewEntryInput {
@@ -167,6 +199,22 @@ class Journal {
   Result<VerifyResult> Verify(const sync::AuditOptions& options = {});
   // --- end of auditing
 
+  // --- Key lifecycle (core/journal/journal_keys.cc, docs/key-states.md, decisions 0037-0039).
+  // Each writes a new key epoch after a sync (so every device known gets a wrap), under the
+  // home's sync lock. `old_passphrase` null: not checked (right after a recovery-key join).
+  Result<EpochResult> ChangePassphrase(const std::string* old_passphrase,
+                                       const std::string& new_passphrase);
+  Result<EpochResult> NewRecoveryKey();
+  Result<EpochResult> RotateKey();
+  // `id`: a device id or a unique prefix (4+ hex digits). Refuses this device itself.
+  Result<EpochResult> RevokeDevice(const std::string& id);
+  // Opens the newest epoch in the cloud with the passphrase: a device the epoch has no wrap for.
+  Result<EpochResult> Unlock(const std::string& passphrase);
+  Result<std::vector<DeviceListing>> ListDevices();
+  // A new revision of this device's own device file; other devices cannot be renamed.
+  Status RenameDevice(const std::string& id, const std::string& name);
+  // --- end of key lifecycle
+
   // How this device keeps a long history small: snapshots, segments, pruning
   // (core/sync/lifecycle.h). Applies to the following syncs of this object.
   void SetLifecycle(const sync::LifecycleOptions& options) { lifecycle_ = options; }
@@ -219,6 +267,15 @@ class Journal {
   crypto::Keyring keyring_;
   std::optional<format::DeviceKeys> device_keys_;
   Status LoadDeviceKeysOnOpen();
+  // Reads <home>/keyring (else master.key) and meta key_id into keyring_/master_/key_id_.
+  Status LoadKeys();
+  Status RefreshKeysIfChanged();  // LoadKeys when the store's key_id is not key_id_
+  // Runs `write` after a sync, under the sync lock (a key operation).
+  Result<EpochResult> KeyOperation(
+      const std::function<Result<EpochResult>(provider::Provider&)>& write);
+  Result<EpochResult> WriteEpoch(provider::Provider& storage, const std::string* new_passphrase,
+                                 const crypto::PublicKey* new_recovery,
+                                 const format::RevokedDevice* revoke);
   std::unique_ptr<HybridClock> clock_;
   uint64_t next_char_seq_ = 1;  // this device's next unused text character id
   sync::LifecycleOptions lifecycle_;

@@ -187,13 +187,14 @@ Status Auditor::Classify(const std::vector<ObjectInfo>& listing) {
     const std::string shown = EscapeForDisplay(o.path);
     auto change = ParseChangePath(ctx_.journal, o.path);
     auto segment = ParseSegmentPath(ctx_.journal, o.path);
-    auto device_file = ParseDevicePath(ctx_.journal, o.path);
+    // Revision 1 or a later revision (a rename, a key epoch's announcement: decision 0037).
+    const auto device_file = ParseDeviceFilePath(ctx_.journal, o.path);
     auto key = ParseKeyPath(ctx_.journal, o.path);
     auto snapshot = ParseSnapshotPath(ctx_.journal, o.path);
     const bool named = change || segment || device_file || key || snapshot;
     const DeviceId owner = change    ? change->device
                            : segment ? segment->device
-                           : device_file ? *device_file
+                           : device_file ? device_file->device
                            : snapshot    ? snapshot->device
                                          : 0;
     if (o.kind == ObjectKind::kDirectory && !named) continue;  // an empty folder: harmless
@@ -278,7 +279,7 @@ Status Auditor::CheckDeviceFiles() {
       "jsync does not publish a device file again: restore it from a backup of the folder; "
       "until then other devices show that device by its id only";
   for (const ObjectInfo& o : device_files_) {
-    const DeviceId d = *ParseDevicePath(ctx_.journal, o.path);
+    const DeviceId d = ParseDeviceFilePath(ctx_.journal, o.path)->device;
     with_device_file_.insert(d);
     AuditDevice& row = devices_[d];
     row.device_file = "ok";
@@ -291,7 +292,15 @@ Status Auditor::CheckDeviceFiles() {
       return bytes.status();
     }
     if (bytes.ok()) report_.bytes_read += bytes->size();
-    auto info = bytes.ok() ? format::OpenDeviceFile(ctx_.master, *bytes)
+    // Sealed under the epoch current when it was written (decision 0037).
+    const crypto::SecretKey* key = &ctx_.master;
+    if (bytes.ok()) {
+      auto kid = format::DeviceFileKeyId(*bytes);
+      if (kid && *kid != ctx_.key_id && ctx_.keys && ctx_.keys->Find(*kid)) {
+        key = ctx_.keys->Find(*kid);
+      }
+    }
+    auto info = bytes.ok() ? format::OpenDeviceFile(*key, *bytes)
                            : Result<format::DeviceInfo>(bytes.status());
     if (info.ok() && (info->journal != ctx_.journal || info->device != d)) {
       info = Status::Corrupt("it names another journal or device");
@@ -344,8 +353,22 @@ Status Auditor::CheckSnapshots() {
       } else if (parsed->header.journal != ctx_.journal ||
                  parsed->header.device != name->device || parsed->header.hlc != name->hlc) {
         s = Status::Corrupt("its header names another journal, author or time than its name");
+      } else if (auto pin = LoadPin(ctx_.store, name->device); !pin.ok()) {
+        return pin.status();
+      } else if (!*pin) {
+        s = Status::Corrupt("its author's device file has not been read, so its signature "
+                            "cannot be checked");
+      } else if (!format::SnapshotSignatureValid(*bytes, (*pin)->sign_pub)) {
+        s = Status::Corrupt("it is not signed by its author (someone holding the journal key "
+                            "may be impersonating " + Label(name->device) + ")");
+      } else if (const crypto::SecretKey* key =
+                     parsed->header.key_id == ctx_.key_id ? &ctx_.master
+                     : ctx_.keys                          ? ctx_.keys->Find(parsed->header.key_id)
+                                                          : nullptr;
+                 !key) {
+        s = Status::Corrupt("it is sealed under a key this device does not hold");
       } else {
-        auto opened = format::OpenSnapshot(ctx_.master, *parsed, *bytes,
+        auto opened = format::OpenSnapshot(*key, *parsed, *bytes,
                                            [](const format::SnapshotRecord&) {
                                              return Status::Ok();
                                            });

@@ -92,7 +92,7 @@ Result<RemoteView> ThroughProbes(const DiscoveryContext& ctx, const DiscoveryOpt
   JSYNC_ASSIGN_OR_RETURN(auto last, ctx.store.GetMeta(kLastFullListingMeta));
   if (FullListingDue(ctx, options, last)) {
     JSYNC_ASSIGN_OR_RETURN(view.listing, ctx.provider.List(JournalRoot(ctx.journal)));
-    JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta(kLastFullListingMeta, std::to_string(ctx.now_ms)));
+    view.full_listing_at = ctx.now_ms;
     view.method = "listing";
     return view;
   }

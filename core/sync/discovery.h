@@ -43,6 +43,11 @@ struct RemoteView {
   bool complete = true;
   std::map<std::string, Bytes> prefetched;  // changes the probes downloaded, by path
   std::string method;                       // "feed", "listing" or "probe": for reports
+  // A full listing made by the probing path: the caller records it as the last one
+  // (kLastFullListingMeta) only once its cycle completes, so a cycle that crashed or failed
+  // after listing lists again next time instead of probing (a first sync that crashed would
+  // otherwise probe for seq 1 of logs pruned long ago and find nothing new for a day).
+  std::optional<uint64_t> full_listing_at;
 };
 
 struct DiscoveryContext {

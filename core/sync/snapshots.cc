@@ -8,6 +8,8 @@
 #include "core/format/segment_file.h"
 #include "core/format/snapshot_file.h"
 #include "core/sync/fork.h"
+#include "core/sync/key_epochs.h"
+#include "core/sync/key_sync.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
 #include "core/sync/sync_engine.h"
@@ -118,8 +120,31 @@ Result<bool> SyncEngine::TryLoadSnapshot(const SnapshotCandidate& candidate,
   if (h.device != candidate.author || h.hlc != candidate.hlc) {
     return refuse("names another author or time than its file name");
   }
-  if (h.key_id != ctx_.key_id) return refuse("is encrypted under a key this device does not hold");
+  const crypto::SecretKey* key = h.key_id == ctx_.key_id ? &ctx_.master
+                                 : ctx_.keyring            ? ctx_.keyring->Find(h.key_id)
+                                                           : nullptr;
+  if (!key) return refuse("is encrypted under a key this device does not hold");
   if (!Covers(h.vv, needed)) return false;  // authentic or not, it cannot help
+  // Signed by its author (decision 0036), checked before anything is decrypted.
+  JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, h.device));
+  if (!pin) {
+    return refuse("is by device " + DeviceIdHex(h.device) +
+                  ", whose device file this device has not read");
+  }
+  if (!format::SnapshotSignatureValid(*bytes, pin->sign_pub)) {
+    return refuse("is not signed by device " + DeviceIdHex(h.device) +
+                  " (someone holding the journal key may be impersonating it)");
+  }
+  // A revoked device's changes after its revocation are refused one by one (decision 0039); a
+  // snapshot must not bring them in whole, and a revoked device's own snapshot is not trusted.
+  JSYNC_ASSIGN_OR_RETURN(auto revoked, LoadRevoked(ctx_.store));
+  if (revoked.contains(h.device)) return refuse("is by a revoked device");
+  for (const auto& [d, e] : h.vv) {
+    auto rv = revoked.find(d);
+    if (rv != revoked.end() && e.seq > rv->second.through_seq) {
+      return refuse("holds changes of device " + DeviceIdHex(d) + " written after it was revoked");
+    }
+  }
   JSYNC_ASSIGN_OR_RETURN(store::Cursor sealed, ctx_.store.LastSealed());
   if (auto own = h.vv.find(ctx_.device); own != h.vv.end()) {
     JSYNC_ASSIGN_OR_RETURN(auto row, ctx_.store.GetSealed(own->second.seq));
@@ -149,7 +174,7 @@ Result<bool> SyncEngine::TryLoadSnapshot(const SnapshotCandidate& candidate,
   }
   JSYNC_RETURN_IF_ERROR(ctx_.store.ClearRecordsAndCursors());
   Status bad;
-  auto opened = format::OpenSnapshot(ctx_.master, *parsed, *bytes,
+  auto opened = format::OpenSnapshot(*key, *parsed, *bytes,
                                      [&](const format::SnapshotRecord& rec) -> Status {
                                        auto state = RecordState::Decode(rec.state);
                                        if (!state.ok()) {
@@ -229,6 +254,28 @@ Status SyncEngine::MaintainOwnFiles(SyncReport& report) {
   note("writing this device's segments failed", WriteOwnSegments(report));
   note("writing a snapshot failed", WriteSnapshotIfDue(report));
   note("removing this device's old change files failed", PruneOwnFiles(report));
+  note("removing a leftover snapshot failed", RemoveLeftoverSnapshots(report));
+  return Status::Ok();
+}
+
+Status SyncEngine::RemoveLeftoverSnapshots(SyncReport& report) {
+  // A crash between a snapshot's upload and its record leaves it untracked; once a newer one
+  // is tracked it is only clutter (a reader would still accept it: it is signed and valid).
+  if (!listing_complete_) return Status::Ok();
+  JSYNC_ASSIGN_OR_RETURN(auto own_text, ctx_.store.GetMeta(kOwnSnapshotsMeta));
+  const nlohmann::json own = MetaJson(own_text, nlohmann::json::array());
+  std::set<std::string> tracked;
+  uint64_t newest = 0;
+  for (const auto& s : own) {
+    const std::string path = s.value("path", "");
+    tracked.insert(path);
+    if (auto name = ParseSnapshotPath(ctx_.journal, path)) newest = std::max(newest, name->hlc);
+  }
+  for (const auto& c : snapshots_) {
+    if (c.author != ctx_.device || tracked.contains(c.path) || c.hlc >= newest) continue;
+    JSYNC_RETURN_IF_ERROR(ctx_.provider.Remove(c.path));
+    ++report.pruned_files;
+  }
   return Status::Ok();
 }
 
@@ -270,10 +317,18 @@ Status SyncEngine::WriteOwnSegments(SyncReport& report) {
     }
     const std::string path = SegmentPath(ctx_.journal, ctx_.device, t.first, t.last);
     Status put = ctx_.provider.PutIfAbsent(path, *built);
-    if (put.Is(Code::kExists)) continue;  // someone else's bytes: readers use single files
-    JSYNC_RETURN_IF_ERROR(put);
-    JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, built->size()));
-    ++report.segments_written;
+    CrashPoint("sync.segment.after_put");
+    if (put.Is(Code::kExists)) {
+      // This device's own upload before a crash (a segment is built from the same sealed
+      // bytes every time) is adopted; other bytes are someone else's: readers use the single
+      // files instead.
+      auto there = ctx_.provider.Get(path, format::kMaxSegmentFileSize);
+      if (!there.ok() || *there != *built) continue;
+    } else {
+      JSYNC_RETURN_IF_ERROR(put);
+      JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, built->size()));
+      ++report.segments_written;
+    }
     wanted.insert(t);
     kept.insert(t);
     JSYNC_RETURN_IF_ERROR(ctx_.store.SetMeta(kOwnSegmentsMeta, WriteRanges(kept).dump()));
@@ -302,6 +357,7 @@ Status SyncEngine::WriteSnapshotIfDue(SyncReport& report) {
                    bytes < ctx_.lifecycle.snapshot_min_bytes)) {
     return Status::Ok();
   }
+  if (!ctx_.device_keys) return Status::Ok();  // only a signing device writes one (read-only)
   Bytes file;
   format::SnapshotHeader header;
   {
@@ -322,7 +378,8 @@ Status SyncEngine::WriteSnapshotIfDue(SyncReport& report) {
     }
     if (sealed.seq > 0) header.vv[ctx_.device] = {sealed.seq, sealed.hash};
     JSYNC_ASSIGN_OR_RETURN(
-        file, format::SealSnapshot(ctx_.master, header, [&](const auto& emit) -> Status {
+        file, format::SealSnapshot(ctx_.master, ctx_.device_keys->sign.priv, header,
+                                   [&](const auto& emit) -> Status {
           return ctx_.store.ForEachRecordBlob(
               [&](const std::string& collection, const RecordId& id, ByteSpan state) {
                 return emit({collection, id, Bytes(state.begin(), state.end())});
@@ -331,6 +388,7 @@ Status SyncEngine::WriteSnapshotIfDue(SyncReport& report) {
   }
   const std::string path = SnapshotPath(ctx_.journal, ctx_.device, header.hlc);
   JSYNC_RETURN_IF_ERROR(ctx_.provider.PutIfAbsent(path, file));
+  CrashPoint("sync.snapshot.after_put");
   JSYNC_RETURN_IF_ERROR(NoteUploaded(Discovery(), path, file.size()));
   report.snapshot_written = path;
   report.uploaded_bytes += file.size();
@@ -384,6 +442,7 @@ Status SyncEngine::PruneOwnFiles(SyncReport& report) {
   size_t budget = ctx_.lifecycle.max_removals_per_cycle;
   while (done < through && budget > 0) {
     JSYNC_RETURN_IF_ERROR(ctx_.provider.Remove(ChangePath(ctx_.journal, ctx_.device, done + 1)));
+    CrashPoint("sync.prune.after_remove");
     ++done;
     --budget;
     ++report.pruned_files;

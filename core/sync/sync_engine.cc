@@ -11,6 +11,7 @@
 #include "core/sync/prefetch.h"
 #include "core/sync/reidentify.h"
 #include "core/sync/remote_layout.h"
+#include "core/sync/key_epochs.h"
 #include "core/sync/key_sync.h"
 #include "core/sync/verify.h"
 #include "core/util/crash_point.h"
@@ -89,9 +90,27 @@ Result<SyncReport> SyncEngine::Run() {
   listing_complete_ = view.complete;
   prefetched_ = std::move(view.prefetched);
   report.discovery = view.method;
+  const std::optional<uint64_t> full_listing_at = view.full_listing_at;
   Listing listing = std::move(view.listing);
   JSYNC_ASSIGN_OR_RETURN(auto logs, Discover(listing, report));
-  JSYNC_RETURN_IF_ERROR(LearnDevices(listing, report));
+  // Key epochs first (core/sync/key_epochs.h): device files and changes may be sealed under a
+  // new one; a key file whose writer's device file is new here is read after LearnDevices.
+  EpochScanState epochs;
+  JSYNC_ASSIGN_OR_RETURN(
+      bool new_epoch,
+      LearnKeyEpochs(ctx_, {listing, listing_complete_, prefetched_, devices_}, epochs, report));
+  if (!new_epoch) {
+    JSYNC_RETURN_IF_ERROR(LearnDevices(listing, report));
+    JSYNC_ASSIGN_OR_RETURN(
+        new_epoch, LearnKeyEpochs(ctx_, {listing, listing_complete_, prefetched_, devices_, true},
+                                  epochs, report));
+  }
+  if (new_epoch) {
+    // Nothing more under the old key: the caller reloads the keyring and syncs again.
+    report.key_epoch_changed = true;
+    report.device = ctx_.device;
+    return report;
+  }
   JSYNC_RETURN_IF_ERROR(CheckKeyFile(listing, report));
   JSYNC_RETURN_IF_ERROR(ReidentifyIfDiverged(logs, report));
   JSYNC_RETURN_IF_ERROR(StartFromSnapshotIfNeeded(logs, report));
@@ -118,6 +137,9 @@ Result<SyncReport> SyncEngine::Run() {
   }
   MaybeRemoveOwnOrphanUploads(ctx_, report);
   JSYNC_RETURN_IF_ERROR(MaintainOwnFiles(report));
+  if (full_listing_at) {
+    JSYNC_RETURN_IF_ERROR(ctx_.store.SetMeta(kLastFullListingMeta, std::to_string(*full_listing_at)));
+  }
   report.device = ctx_.device;
   return report;
 }
@@ -354,6 +376,9 @@ Status SyncEngine::CheckKeyFile(const Listing& listing, SyncReport& report) {
                          "devices cannot join until a device that has one syncs"});
     return Status::Ok();
   }
+  // A newer epoch's file in its place means the writer removed this one on purpose.
+  JSYNC_ASSIGN_OR_RETURN(bool newer, NewerKeyFileListed(ctx_.store, ctx_.journal, listing));
+  if (newer) return Status::Ok();
   JSYNC_ASSIGN_OR_RETURN(Bytes bytes, FromHex(*kept));
   Status put = ctx_.provider.PutIfAbsent(path, bytes);
   if (!put.ok()) {
@@ -550,9 +575,15 @@ Status SyncEngine::LearnDevices(const Listing& listing, SyncReport& report) {
         // Not a device file at all: the current key's attempt says why (bad magic, size).
         const crypto::SecretKey* key = !kid || *kid == ctx_.key_id ? &ctx_.master : nullptr;
         if (!key && ctx_.keyring) key = ctx_.keyring->Find(*kid);
-        info = key ? format::OpenDeviceFile(*key, *bytes)
-                   : Result<format::DeviceInfo>(
-                         Status::Corrupt("is encrypted under a key this device does not hold"));
+        if (!key) {
+          // Sealed under a key epoch this device has not learned (yet): key_epochs.cc says
+          // why when it cannot, and the file is read once it has the key.
+          report.notices.push_back("device file " + EscapeForDisplay(path) +
+                                   " is sealed under key " + format::KeyIdHex(*kid) +
+                                   ", which this device does not hold yet");
+          break;
+        }
+        info = format::OpenDeviceFile(*key, *bytes);
       }
       if (info.ok() && (info->journal != ctx_.journal || info->device != device ||
                         (info->version == format::kDeviceVersionV2 ? info->revision != revision
@@ -577,15 +608,26 @@ Status SyncEngine::LearnDevices(const Listing& listing, SyncReport& report) {
       devices_[device] = row;
     }
   }
-  return UpgradeOwnDeviceFile(report);
+  return UpgradeOwnDeviceFile(files.contains(ctx_.device), report);
 }
 
-Status SyncEngine::UpgradeOwnDeviceFile(SyncReport& report) {
+Status SyncEngine::UpgradeOwnDeviceFile(bool listed, SyncReport& report) {
   // A home made before device keys signs from its first Open on; others learn its keys from a
-  // new revision of its device file, written once.
+  // new revision of its device file, written once. A device file the cloud lost (an erased
+  // app folder) is written again, or devices joining later could verify none of this one's
+  // changes.
   if (!ctx_.device_keys || relayed_only_) return Status::Ok();
   JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, ctx_.device));
-  if (pin) return Status::Ok();
+  bool lost = pin && listing_complete_ && !listed;
+  if (lost) {
+    // A feed's mirror may not know an upload yet: the folder itself decides.
+    JSYNC_ASSIGN_OR_RETURN(auto present, ctx_.provider.List(DevicesPrefix(ctx_.journal)));
+    lost = std::none_of(present.begin(), present.end(), [&](const provider::ObjectInfo& o) {
+      auto name = ParseDeviceFilePath(ctx_.journal, o.path);
+      return name && name->device == ctx_.device;
+    });
+  }
+  if (pin && !lost) return Status::Ok();
   JSYNC_ASSIGN_OR_RETURN(auto name, ctx_.store.GetMeta("device_name"));
   JSYNC_ASSIGN_OR_RETURN(auto provider_name, ctx_.store.GetMeta("provider"));
   JSYNC_ASSIGN_OR_RETURN(auto signed_from, ctx_.store.GetMeta(kSignedFromMeta));
@@ -602,6 +644,9 @@ Status SyncEngine::UpgradeOwnDeviceFile(SyncReport& report) {
     report.problems.push_back({published.status().code(),
                                "could not publish this device's public keys: " +
                                    published.status().message() + "; the next sync retries"});
+  } else if (lost) {
+    report.notices.push_back("re-uploaded this device's device file, which was missing from the "
+                             "cloud (other devices need it to check this device's signatures)");
   }
   return Status::Ok();
 }
@@ -647,6 +692,9 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   std::set<std::string> bad_segments;  // refused this cycle: their changes are read alone
   JSYNC_ASSIGN_OR_RETURN(auto rebuild_meta, ctx_.store.GetMeta(kRebuildOwnMeta));
   rebuilding_own_ = rebuild_meta.has_value();
+  // Revoked devices (decision 0039) and a key epoch this device cannot open.
+  JSYNC_ASSIGN_OR_RETURN(auto revoked, LoadRevoked(ctx_.store));
+  JSYNC_ASSIGN_OR_RETURN(auto epoch_block, LoadEpochBlock(ctx_.store));
   // The probes' downloads are answered first, like files fetched ahead.
   Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
                       {format::kMaxChangeFileSize}, std::move(prefetched_));
@@ -740,6 +788,25 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
         }
       }
 
+      if (auto rv = revoked.find(device);
+          rv != revoked.end() && device != ctx_.device && next > rv->second.through_seq) {
+        report.problems.push_back({Code::kInvalid, RevokedMessage(rv->second, DeviceLabel(device),
+                                                                  DeviceLabel(rv->second.by))});
+        blocked.insert(device);
+        continue;
+      }
+      if (epoch_block) {
+        // Sealed under the epoch this device cannot open: the one problem about that epoch
+        // (key_epochs.cc) says what to do; nothing more per change.
+        auto parsed = format::ParseChangeHeader(bytes);
+        const format::KeyId k = parsed.ok() ? parsed->header.key_id : ctx_.key_id;
+        if (k != ctx_.key_id && (!ctx_.keyring || !ctx_.keyring->Find(k))) {
+          report.notices.push_back(label + " is sealed under a key epoch this device cannot "
+                                           "open; it waits");
+          blocked.insert(device);
+          continue;
+        }
+      }
       Expected expected{ctx_.journal, device, next, ctx_.key_id, cursor};
       // Signed by its author (decision 0036): which key, from which seq on.
       JSYNC_ASSIGN_OR_RETURN(auto pin, LoadPin(ctx_.store, device));

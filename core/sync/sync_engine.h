@@ -61,6 +61,9 @@ struct SyncReport {
   std::string snapshot_written;  // the snapshot this device uploaded
   uint64_t segments_written = 0;
   uint64_t pruned_files = 0;  // own change files, segments and snapshots removed
+  // A new key epoch became current (core/sync/key_epochs.h): the cycle stopped after learning
+  // it; the caller reloads the keyring and runs a cycle again, sealing under the new key.
+  bool key_epoch_changed = false;
 
   bool ok() const { return problems.empty(); }
 };
@@ -80,6 +83,9 @@ struct SyncContext {
   // callers that predate them: changes are then sealed unsigned.
   const format::DeviceKeys* device_keys = nullptr;
   const crypto::Keyring* keyring = nullptr;
+  // Where a key epoch learned from the cloud is stored (<home>/keyring; core/sync/key_epochs.h).
+  // Empty: epochs are not learned (callers that predate them).
+  std::string keyring_path;
 };
 
 // Meta key holding the journal's key file bytes (hex), kept to restore it in the cloud.
@@ -123,7 +129,7 @@ class SyncEngine {
   void Diverged(uint64_t seq, std::string why);
   Status LearnDevices(const Listing& listing, SyncReport& report);
   // Publishes this device's public keys once when its home predates them (keys helper).
-  Status UpgradeOwnDeviceFile(SyncReport& report);
+  Status UpgradeOwnDeviceFile(bool listed, SyncReport& report);
   Status MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& report);
   Status MergeChange(DeviceId device, uint64_t seq, const crypto::Sha256& hash,
                      const format::ChangeHeader& header, const std::vector<Op>& ops);
@@ -144,6 +150,7 @@ class SyncEngine {
   Status WriteOwnSegments(SyncReport& report);
   Status WriteSnapshotIfDue(SyncReport& report);
   Status PruneOwnFiles(SyncReport& report);
+  Status RemoveLeftoverSnapshots(SyncReport& report);
   Status RecordAck(DeviceId device, const format::ChangeHeader& header,
                    const std::vector<Op>& ops);
   DiscoveryContext Discovery() const;

@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "core/crypto/asym.h"
+#include "core/format/snapshot_file.h"
 #include "core/journal/journal.h"
 #include "core/sync/remote_layout.h"
 #include "tests/support/test_support.h"
@@ -159,6 +161,50 @@ TEST(LongLived, ADamagedSnapshotIsRefusedAndAnOlderOneOrTheChangesAreUsed) {
   EXPECT_TRUE(said);
   EXPECT_NE(r->report.snapshot_loaded, snaps.back().filename().string());
   ExpectSameState(a, b);
+}
+
+// A holder of the journal key who is not the author: the newest snapshot re-signed with
+// another Ed25519 key (its encryption still authenticates) is refused for its signature, and the
+// new device starts from an older one or the changes.
+TEST(LongLived, ASnapshotSignedByAnotherKeyIsRefused) {
+  World w;
+  Journal& a = w.Add("laptop");
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(a.NewEntry({"entry " + std::to_string(i), "words", {}}).ok());
+    w.Sync(a);
+  }
+  std::vector<fs::path> snaps;
+  for (const auto& e : fs::directory_iterator(w.JournalDir(a) / "snapshots")) snaps.push_back(e.path());
+  ASSERT_GE(snaps.size(), 1u);
+  std::sort(snaps.begin(), snaps.end());
+  std::string text = ::jsync::testing::ReadFileBytes(snaps.back());
+  Bytes file(text.begin(), text.end());
+  const size_t body = file.size() - crypto::kSignatureSize;
+  const crypto::KeyPair forger = crypto::NewSigningKey();
+  auto sig = crypto::SignLabeled(forger.priv, format::kSnapshotSignatureLabel,
+                                 ByteSpan(file).first(body));
+  ASSERT_TRUE(sig.ok());
+  std::copy(sig->begin(), sig->end(), file.begin() + static_cast<std::ptrdiff_t>(body));
+  ASSERT_TRUE(format::SnapshotSignatureValid(file, forger.pub));
+  ::jsync::testing::WriteFileBytes(snaps.back(), std::string(file.begin(), file.end()));
+
+  Journal& b = w.Add("phone");
+  auto r = b.Sync();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const auto& p : r->report.problems) ADD_FAILURE() << p.message;
+  bool said = false;
+  for (const auto& n : r->report.notices) said |= n.find("is not signed by device") != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_NE(r->report.snapshot_loaded, snaps.back().filename().string());
+  ExpectSameState(a, b);
+  // verify --read-data names it too.
+  sync::AuditOptions read_all;
+  read_all.read_data = true;
+  auto audit = b.Verify(read_all);
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  bool named = false;
+  for (const auto& p : audit->report.problems) named |= p.message.find("not signed by its author") != std::string::npos;
+  EXPECT_TRUE(named);
 }
 
 TEST(LongLived, ADeviceBackAfterFiveThousandChangesDownloadsAFewSegments) {

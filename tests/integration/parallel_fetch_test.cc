@@ -113,6 +113,10 @@ TEST(ParallelFetch, DamagedFileMidBatchBlocksOnlyThatDevice) {
   ASSERT_TRUE(Journal::Init(home_w, TestInitOptions(cloud, "w")).ok());
   auto w = Journal::Open(home_w, testing::HostStorage());
   ASSERT_TRUE(w.ok());
+  // Single files only: a segment covering change 6 would be read in its place.
+  sync::LifecycleOptions singles;
+  singles.segments = false;
+  (*w)->SetLifecycle(singles);
   for (int i = 0; i < 12; ++i) {
     ASSERT_TRUE((*w)->NewEntry({"t" + std::to_string(i), "b", {}}).ok());
     ASSERT_TRUE((*w)->Sync().ok());
@@ -120,7 +124,9 @@ TEST(ParallelFetch, DamagedFileMidBatchBlocksOnlyThatDevice) {
   // Damage change 6 of the writer (names sort by seq: <device>/<16 hex seq>.jchg).
   std::vector<std::filesystem::path> changes;
   for (const auto& f : testing::ListFiles(cloud))
-    if (f.string().find("/changes/") != std::string::npos) changes.push_back(f);
+    if (f.string().find("/changes/") != std::string::npos && f.extension() == ".jchg") {
+      changes.push_back(f);
+    }
   ASSERT_EQ(changes.size(), 12u);
   std::sort(changes.begin(), changes.end());
   std::string bytes = testing::ReadFileBytes(changes[5]);

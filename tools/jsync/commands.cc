@@ -137,9 +137,19 @@ int RunInit(const std::string& home, const InitArgs& args) {
   }
   auto given = InitOptionsJson(*plugin, args.options);
   if (!given.ok()) return Fail(given.status().message(), kExitUsage);
-  auto pass = ReadPassphrase(args.passphrase_file);
+  // With the recovery key (decision 0038) no passphrase is asked: a new one is set after.
+  Result<std::string> pass = std::string();
+  std::string recovery;
+  if (!args.recovery_key_file.empty()) {
+    auto text = ReadTextFile(args.recovery_key_file, "recovery key file", 4096);
+    if (!text.ok()) return FailStatus(text.status());
+    recovery = *text;
+  } else {
+    pass = ReadPassphrase(args.passphrase_file);
+  }
   if (!pass.ok()) return FailStatus(pass.status());
   InitOptions opts;
+  opts.recovery_key = recovery;
   opts.provider = args.provider;
   opts.location = args.location;
   opts.passphrase = *pass;
@@ -174,7 +184,10 @@ int RunInit(const std::string& home, const InitArgs& args) {
   std::fprintf(stderr, "%s journal; this device is %s (%s)\n",
                result->joined ? "joined" : "created", DeviceIdHex(result->device).c_str(),
                opts.device_name.c_str());
+  if (!result->recovery_key.empty()) PrintRecoveryKey(result->recovery_key);
   std::printf("%s\n", JournalIdHex(result->journal).c_str());
+  std::fflush(stdout);
+  if (!recovery.empty()) return FinishRecoveryJoin(home, args.new_passphrase_file);
   return kExitOk;
 }
 

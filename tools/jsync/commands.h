@@ -21,6 +21,8 @@ struct InitArgs {
   std::string journal_id;
   int scrypt_log_n = 17;
   std::vector<std::string> options;  // KEY=VALUE, checked against the plugin's option table
+  std::string recovery_key_file;     // join with the recovery key, then set a new passphrase
+  std::string new_passphrase_file;   // with recovery_key_file
 };
 int RunInit(const std::string& home, const InitArgs& args);
 
@@ -88,6 +90,26 @@ struct VerifyArgs {
   bool json = false;
 };
 int RunVerify(const std::string& home, const VerifyArgs& args);
+
+// The key lifecycle (tools/jsync/key_commands.cc, docs/cli.md "Keys and devices").
+struct PasswdArgs {
+  std::string passphrase_file;      // the current one (else $JSYNC_PASSPHRASE, else a prompt)
+  std::string new_passphrase_file;  // else $JSYNC_NEW_PASSPHRASE, else a prompt (twice)
+};
+int RunPasswd(const std::string& home, const PasswdArgs& args);
+int RunRecoveryKey(const std::string& home, bool make_new);
+int RunRotateKey(const std::string& home);
+int RunUnlock(const std::string& home, const std::string& passphrase_file);
+struct DevicesArgs {
+  std::string action;               // "", "rename", "revoke"
+  std::vector<std::string> values;  // rename: [ID] NAME; revoke: ID
+  bool json = false;
+};
+int RunDevices(const std::string& home, const DevicesArgs& args);
+// After `init --recovery-key-file`: sets the new passphrase (a new key epoch).
+int FinishRecoveryJoin(const std::string& home, const std::string& new_passphrase_file);
+// Shown once, on stderr, when a recovery key is made.
+void PrintRecoveryKey(const std::string& key);
 
 // Prints "jsync: error: <message>" and returns `code` (kExitError; kExitUsage for bad usage).
 // With JsonErrors(true) (a --json command) it also prints {"ok": false, "error": {code,

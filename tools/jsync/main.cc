@@ -68,6 +68,40 @@ int main(int argc, char** argv) {
                    "scrypt cost for a new journal's key file, log2(N) (default 17; r = 8)")
       ->check(CLI::Range(10, 20));
 
+  init_cmd->add_option("--recovery-key-file", init.recovery_key_file,
+                       "Join with the recovery key printed at init (read from this file) "
+                       "instead of the passphrase, then set a new passphrase");
+  init_cmd->add_option("--new-passphrase-file", init.new_passphrase_file,
+                       "With --recovery-key-file: read the new passphrase from this file (else "
+                       "$JSYNC_NEW_PASSPHRASE, else a prompt)");
+
+  // The key lifecycle (tools/jsync/key_commands.cc).
+  PasswdArgs passwd;
+  auto* passwd_cmd = app.add_subcommand(
+      "passwd", "Change the journal passphrase (a new key epoch; other devices need nothing)");
+  passwd_cmd->add_option("--passphrase-file", passwd.passphrase_file,
+                         "The current passphrase (else $JSYNC_PASSPHRASE, else a prompt)");
+  passwd_cmd->add_option("--new-passphrase-file", passwd.new_passphrase_file,
+                         "The new passphrase (else $JSYNC_NEW_PASSPHRASE, else a prompt)");
+  bool recovery_new = false;
+  auto* recovery_cmd = app.add_subcommand(
+      "recovery-key", "Make a new recovery key (--new; shown once, the old one stops working)");
+  recovery_cmd->add_flag("--new", recovery_new, "Make a new recovery key");
+  auto* rotate_cmd = app.add_subcommand(
+      "rotate-key", "Start a new key epoch (what is written from now on is sealed under it)");
+  std::string unlock_passphrase_file;
+  auto* unlock_cmd = app.add_subcommand(
+      "unlock", "Open the journal's newest key epoch with the passphrase (when sync asks)");
+  unlock_cmd->add_option("--passphrase-file", unlock_passphrase_file,
+                         "Read the passphrase from this file (else $JSYNC_PASSPHRASE, else a "
+                         "prompt)");
+  DevicesArgs devices;
+  auto* devices_cmd = app.add_subcommand(
+      "devices", "List the journal's devices: devices [rename [ID] NAME | revoke ID]");
+  devices_cmd->add_option("action", devices.action, "rename or revoke (none: list)");
+  devices_cmd->add_option("values", devices.values, "rename: [ID] NAME; revoke: ID");
+  devices_cmd->add_flag("--json", devices.json, "Print JSON");
+
   EntryArgs entry;
   auto* new_cmd = app.add_subcommand("new", "Create an entry and print its id");
   auto* new_title = new_cmd->add_option("--title", entry.title, "Title");
@@ -204,7 +238,21 @@ int main(int argc, char** argv) {
   JsonErrors(json);
 
   try {
-    if (init_cmd->parsed()) return RunInit(home, init);
+    if (init_cmd->parsed()) {
+      if (!init.new_passphrase_file.empty() && init.recovery_key_file.empty())
+        return Fail("--new-passphrase-file goes with --recovery-key-file", kExitUsage);
+      if (!init.recovery_key_file.empty() && !init.passphrase_file.empty())
+        return Fail("--recovery-key-file and --passphrase-file exclude each other", kExitUsage);
+      return RunInit(home, init);
+    }
+    if (passwd_cmd->parsed()) return RunPasswd(home, passwd);
+    if (recovery_cmd->parsed()) return RunRecoveryKey(home, recovery_new);
+    if (rotate_cmd->parsed()) return RunRotateKey(home);
+    if (unlock_cmd->parsed()) return RunUnlock(home, unlock_passphrase_file);
+    if (devices_cmd->parsed()) {
+      JsonErrors(devices.json);
+      return RunDevices(home, devices);
+    }
     if (new_cmd->parsed()) {
       if (!entry.title && entry.title_file.empty())
         return Fail("new needs --title or --title-file", kExitUsage);
