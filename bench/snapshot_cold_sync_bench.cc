@@ -140,8 +140,9 @@ void Seed(const Options& o) {
   fs::create_directories(o.state);
   auto emu = StartDrive(o.state, 0);
   const fs::path home = fs::path(o.state) / "seeder";
-  auto cred = Must(gdrive_testing::LinkEmulatorAccount(DrivePlugin(), emu->base_url(), home.string()),
-                   "linking the seeder");
+  auto cred =
+      Must(gdrive_testing::LinkEmulatorAccount(DrivePlugin(), emu->base_url(), home.string()),
+           "linking the seeder");
   auto opened = Must(DriveOpener(emu->base_url(), cred)({home.string(), "gdrive", "journal", true}),
                      "opening the Drive emulator");
   uint64_t files = 0, bytes = 0;
@@ -173,9 +174,8 @@ void Measure(const Options& o) {
   provider::StorageOpener opener = testing::HostStorage();
   if (o.backend == "gdrive") {
     emu = StartDrive(o.state, o.latency_ms);
-    auto cred =
-        Must(gdrive_testing::LinkEmulatorAccount(DrivePlugin(), emu->base_url(), o.home),
-             "linking the reader");
+    auto cred = Must(gdrive_testing::LinkEmulatorAccount(DrivePlugin(), emu->base_url(), o.home),
+                     "linking the reader");
     opener = DriveOpener(emu->base_url(), cred);
     init.provider = "gdrive";
     init.location = "journal";
@@ -203,6 +203,8 @@ void Measure(const Options& o) {
                         {"requests", r.calls.calls()},
                         {"gets", r.calls.gets},
                         {"lists", r.calls.lists},
+                        {"puts", r.calls.puts},
+                        {"feeds", r.calls.feeds},
                         {"server_requests", server},
                         {"downloaded_bytes", r.report.downloaded_bytes},
                         {"downloaded_changes", r.report.downloaded_changes},

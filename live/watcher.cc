@@ -46,6 +46,7 @@ struct Watcher::State {
   PollSchedule schedule;
   SealDebounce debounce;
   uint64_t published_through = 0;  // own changes already announced to the relay
+  format::KeyId relay_key_id = 0;  // the key epoch the relay room was derived from
   std::set<std::string> problems;  // what the last cycle reported, so each is said once
   bool failing = false;
   std::string last_failure;
@@ -95,6 +96,7 @@ Status Watcher::StartRelay() {
   s_->relay.reset();
   Journal& j = *s_->journal;
   JSYNC_ASSIGN_OR_RETURN(format::RelayKeys keys, j.RelayKeys());
+  s_->relay_key_id = j.current_key_id();
   JSYNC_ASSIGN_OR_RETURN(s_->published_through, j.store().UploadedThrough());
   auto log = [this](const std::string& line) { log_(LogLevel::kInfo, line); };
   s_->relay = std::make_unique<RelaySession>(options_.relay, std::move(keys), j.device_id(),
@@ -292,6 +294,14 @@ void Watcher::FullCycle(const char* trigger) {
     if (s_->relay) {
       if (Status st = StartRelay(); !st.ok()) log_(LogLevel::kWarning, "relay: " + st.message());
     }
+  }
+  if (s_->relay && s_->journal->current_key_id() != s_->relay_key_id) {
+    // A new key epoch (a rotation, passwd or revocation here or elsewhere): the room is
+    // derived from the current key, so the watcher moves to the room of the devices on it, and
+    // a revoked device, which cannot derive it, is left behind.
+    log_(LogLevel::kNotice, "relay: the journal key changed; joining the room of the new key");
+    s_->push_due = 0;  // the webhook address follows the key too
+    if (Status st = StartRelay(); !st.ok()) log_(LogLevel::kWarning, "relay: " + st.message());
   }
   SendOwnChanges();
   if (r.merged_changes > 0 && options_.on_merged) options_.on_merged(r.merged_changes);

@@ -8,8 +8,8 @@
 namespace jsync::format {
 namespace {
 
-constexpr size_t kFixedHeaderSize = 8 + 2 + 1 + 1 + 16 + 8 + 8 + 8 + crypto::kSaltSize +
-                                    crypto::kNonceSize + 4;
+constexpr size_t kFixedHeaderSize =
+    8 + 2 + 1 + 1 + 16 + 8 + 8 + 8 + crypto::kSaltSize + crypto::kNonceSize + 4;
 constexpr size_t kVvEntrySize = 8 + 8 + 32;
 constexpr uint8_t kBodyVersion = 1;
 

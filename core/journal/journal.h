@@ -221,6 +221,8 @@ class Journal {
 
   JournalId journal_id() const { return journal_; }
   DeviceId device_id() const { return device_; }
+  // The key epoch new files are sealed under (decision 0037); the relay room follows it.
+  format::KeyId current_key_id() const { return key_id_; }
   store::Store& store() { return *store_; }
 
  private:

@@ -14,6 +14,11 @@
 namespace jsync::sync {
 namespace {
 
+// Far beyond any real number of key operations, and far from overflowing.
+constexpr uint32_t kMaxPlausibleEpoch = 1u << 30;
+constexpr uint32_t kMaxEpochJump = 1u << 16;
+
+
 using format::KeyFileV2;
 using format::KeyRecipient;
 using format::RecipientKind;
@@ -317,6 +322,14 @@ Result<bool> LearnKeyEpochs(const SyncContext& ctx, const EpochScanInput& in, Ep
       refuse(o.path, *id, "it names another journal or key than its file name");
       continue;
     }
+    // Epochs count key operations one by one: a number far beyond this device's would make
+    // every later rotation overflow, so it is refused (review of 2026-12-04, C4).
+    if (parsed->epoch >= kMaxPlausibleEpoch || parsed->epoch > current_epoch + kMaxEpochJump) {
+      refuse(o.path, *id,
+             "its epoch number " + std::to_string(parsed->epoch) +
+                 " is implausibly far beyond this device's " + std::to_string(current_epoch));
+      continue;
+    }
     candidates.push_back({o.path, std::move(bytes).value(), std::move(parsed).value()});
   }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
@@ -372,17 +385,25 @@ Result<bool> LearnKeyEpochs(const SyncContext& ctx, const EpochScanInput& in, Ep
                  "forged it)");
       continue;
     }
-    if (auto rv = revoked.find(k.writer);
-        pin && rv != revoked.end() && k.epoch >= rv->second.epoch) {
+    // Any key file a revoked device writes that this device had not seen before it learned the
+    // revocation is refused, whatever epoch it claims (a lower one must not lift the
+    // revocation or revoke others: review C1).
+    if (auto rv = revoked.find(k.writer); pin && rv != revoked.end()) {
       refuse(c.path, k.key_id,
              "it was written by " + Label(devices, k.writer) + ", which was revoked by " +
                  Label(devices, rv->second.by) + " on " + ShowDate(rv->second.at_ms));
       continue;
     }
     // Authentic: its revocations hold whether or not this device can open it.
+    // Revocations only ever grow: an entry is never lifted, and a device's through_seq only
+    // moves down; nobody revokes itself through another's name.
     for (const auto& rv : k.revoked) {
+      if (rv.device == k.writer) continue;
       auto [it, added] = revoked.try_emplace(rv.device, rv);
-      if (!added && rv.epoch < it->second.epoch) it->second = rv;
+      if (!added && rv.through_seq < it->second.through_seq) {
+        it->second.through_seq = rv.through_seq;
+        added = true;
+      }
       revoked_changed |= added;
     }
     seen[hex] = k.epoch;
@@ -415,19 +436,22 @@ Result<bool> LearnKeyEpochs(const SyncContext& ctx, const EpochScanInput& in, Ep
   state.waiting = waiting;
   JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta("key_files_waiting", std::to_string(waiting)));
   for (const auto& [hex, epoch] : seen) refused_changed |= refused.erase(hex) > 0;
-  if (seen_changed) JSYNC_RETURN_IF_ERROR(SaveSeen(ctx.store, seen));
-  if (refused_changed) JSYNC_RETURN_IF_ERROR(SaveRefused(ctx.store, refused));
   if (revoked_changed) JSYNC_RETURN_IF_ERROR(SaveRevoked(ctx.store, revoked));
   const bool new_current = best_file.has_value();
   if (new_current) {
     ring.SetCurrent(best_file->parsed.key_id);
     ring_changed = true;
   }
+  // Keys before "seen": a crash in between leaves the files unseen, so the next cycle learns
+  // them again rather than never (review M5).
   if (ring_changed) JSYNC_RETURN_IF_ERROR(crypto::SaveKeyringFile(ctx.keyring_path, ring));
+  if (seen_changed && !new_current) JSYNC_RETURN_IF_ERROR(SaveSeen(ctx.store, seen));
+  if (refused_changed) JSYNC_RETURN_IF_ERROR(SaveRefused(ctx.store, refused));
   if (new_current) {
     const KeyFileV2& k = best_file->parsed;
     auto txn = ctx.store.Begin();
     JSYNC_RETURN_IF_ERROR(txn.began());
+    if (seen_changed) JSYNC_RETURN_IF_ERROR(SaveSeen(ctx.store, seen));
     JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta("key_id", format::KeyIdHex(k.key_id)));
     JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta(kKeyEpochMeta, std::to_string(k.epoch)));
     JSYNC_RETURN_IF_ERROR(ctx.store.SetMeta(kKeyFileMeta, ToHex(best_file->bytes)));

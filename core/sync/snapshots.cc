@@ -97,8 +97,8 @@ Status SyncEngine::StartFromSnapshotIfNeeded(std::map<DeviceId, RemoteLog>& logs
 }
 
 Result<bool> SyncEngine::TryLoadSnapshot(const SnapshotCandidate& candidate,
-                                         const std::map<DeviceId, uint64_t>& needed,
-                                         bool rebuild, SyncReport& report) {
+                                         const std::map<DeviceId, uint64_t>& needed, bool rebuild,
+                                         SyncReport& report) {
   const std::string label = "snapshot " + EscapeForDisplay(candidate.path);
   auto bytes = ctx_.provider.Get(candidate.path, format::kMaxSnapshotFileSize);
   if (!bytes.ok()) {
@@ -121,8 +121,8 @@ Result<bool> SyncEngine::TryLoadSnapshot(const SnapshotCandidate& candidate,
     return refuse("names another author or time than its file name");
   }
   const crypto::SecretKey* key = h.key_id == ctx_.key_id ? &ctx_.master
-                                 : ctx_.keyring            ? ctx_.keyring->Find(h.key_id)
-                                                           : nullptr;
+                                 : ctx_.keyring          ? ctx_.keyring->Find(h.key_id)
+                                                         : nullptr;
   if (!key) return refuse("is encrypted under a key this device does not hold");
   if (!Covers(h.vv, needed)) return false;  // authentic or not, it cannot help
   // Signed by its author (decision 0036), checked before anything is decrypted.
@@ -174,15 +174,15 @@ Result<bool> SyncEngine::TryLoadSnapshot(const SnapshotCandidate& candidate,
   }
   JSYNC_RETURN_IF_ERROR(ctx_.store.ClearRecordsAndCursors());
   Status bad;
-  auto opened = format::OpenSnapshot(*key, *parsed, *bytes,
-                                     [&](const format::SnapshotRecord& rec) -> Status {
-                                       auto state = RecordState::Decode(rec.state);
-                                       if (!state.ok()) {
-                                         bad = state.status();
-                                         return state.status();
-                                       }
-                                       return ctx_.store.SaveRecord(rec.collection, rec.id, *state);
-                                     });
+  auto opened =
+      format::OpenSnapshot(*key, *parsed, *bytes, [&](const format::SnapshotRecord& rec) -> Status {
+        auto state = RecordState::Decode(rec.state);
+        if (!state.ok()) {
+          bad = state.status();
+          return state.status();
+        }
+        return ctx_.store.SaveRecord(rec.collection, rec.id, *state);
+      });
   if (!opened.ok()) {
     // The transaction is rolled back: the state is as it was.
     if (!opened.status().Is(Code::kCorrupt)) return opened.status().WithContext(label);
@@ -249,7 +249,8 @@ Status SyncEngine::MaintainOwnFiles(SyncReport& report) {
   if (!floor.empty() || hold != 0 || rebuilding) return Status::Ok();
   // Maintenance never fails a cycle: what did not happen is retried next time.
   auto note = [&](const char* what, const Status& st) {
-    if (!st.ok()) report.notices.push_back(std::string(what) + " (retried next sync): " + st.message());
+    if (!st.ok())
+      report.notices.push_back(std::string(what) + " (retried next sync): " + st.message());
   };
   note("writing this device's segments failed", WriteOwnSegments(report));
   note("writing a snapshot failed", WriteSnapshotIfDue(report));
@@ -301,7 +302,8 @@ Status SyncEngine::WriteOwnSegments(SyncReport& report) {
     std::vector<Bytes> rows;
     for (uint64_t seq = t.first; seq <= t.last; ++seq) {
       JSYNC_ASSIGN_OR_RETURN(auto row, ctx_.store.GetSealed(seq));
-      if (!row) return Status::Fatal("local copy of own change " + std::to_string(seq) + " is gone");
+      if (!row)
+        return Status::Fatal("local copy of own change " + std::to_string(seq) + " is gone");
       rows.push_back(std::move(row->bytes));
     }
     std::vector<ByteSpan> spans(rows.begin(), rows.end());
@@ -353,8 +355,8 @@ Status SyncEngine::WriteSnapshotIfDue(SyncReport& report) {
       since.value("bytes", uint64_t{0}) + report.downloaded_bytes + report.uploaded_bytes;
   JSYNC_RETURN_IF_ERROR(ctx_.store.SetMeta(kSnapshotSinceMeta,
                                            nlohmann::json{{"ops", ops}, {"bytes", bytes}}.dump()));
-  if (ops == 0 || (ops < ctx_.lifecycle.snapshot_min_ops &&
-                   bytes < ctx_.lifecycle.snapshot_min_bytes)) {
+  if (ops == 0 ||
+      (ops < ctx_.lifecycle.snapshot_min_ops && bytes < ctx_.lifecycle.snapshot_min_bytes)) {
     return Status::Ok();
   }
   if (!ctx_.device_keys) return Status::Ok();  // only a signing device writes one (read-only)
@@ -378,13 +380,14 @@ Status SyncEngine::WriteSnapshotIfDue(SyncReport& report) {
     }
     if (sealed.seq > 0) header.vv[ctx_.device] = {sealed.seq, sealed.hash};
     JSYNC_ASSIGN_OR_RETURN(
-        file, format::SealSnapshot(ctx_.master, ctx_.device_keys->sign.priv, header,
-                                   [&](const auto& emit) -> Status {
-          return ctx_.store.ForEachRecordBlob(
-              [&](const std::string& collection, const RecordId& id, ByteSpan state) {
-                return emit({collection, id, Bytes(state.begin(), state.end())});
-              });
-        }));
+        file,
+        format::SealSnapshot(
+            ctx_.master, ctx_.device_keys->sign.priv, header, [&](const auto& emit) -> Status {
+              return ctx_.store.ForEachRecordBlob(
+                  [&](const std::string& collection, const RecordId& id, ByteSpan state) {
+                    return emit({collection, id, Bytes(state.begin(), state.end())});
+                  });
+            }));
   }
   const std::string path = SnapshotPath(ctx_.journal, ctx_.device, header.hlc);
   JSYNC_RETURN_IF_ERROR(ctx_.provider.PutIfAbsent(path, file));
@@ -428,8 +431,8 @@ Status SyncEngine::PruneOwnFiles(SyncReport& report) {
     }
     others[d] = ack;
   }
-  const uint64_t bound = PruneBound(covered, uploaded, others, ctx_.clock.WallNow(),
-                                    ctx_.lifecycle.inactive_after_ms);
+  const uint64_t bound =
+      PruneBound(covered, uploaded, others, ctx_.clock.WallNow(), ctx_.lifecycle.inactive_after_ms);
   JSYNC_ASSIGN_OR_RETURN(auto through_text, ctx_.store.GetMeta(kPrunedThroughMeta));
   uint64_t through = MetaU64(through_text);
   if (bound > through) {

@@ -128,13 +128,12 @@ TEST_P(LifecycleCrashTest, RestartLosesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     LifecycleCrashPoints, LifecycleCrashTest,
-    ::testing::Values(LifecycleCrashCase{"snapshot_after_put", "sync.snapshot.after_put", false},
-                      LifecycleCrashCase{"segment_after_put", "sync.segment.after_put", false},
-                      LifecycleCrashCase{"prune_after_remove", "sync.prune.after_remove", false},
-                      LifecycleCrashCase{"prune_after_remove_3rd", "sync.prune.after_remove:3",
-                                         false},
-                      LifecycleCrashCase{"reader_snapshot_before_commit",
-                                         "sync.snapshot.before_commit", true}),
+    ::testing::Values(
+        LifecycleCrashCase{"snapshot_after_put", "sync.snapshot.after_put", false},
+        LifecycleCrashCase{"segment_after_put", "sync.segment.after_put", false},
+        LifecycleCrashCase{"prune_after_remove", "sync.prune.after_remove", false},
+        LifecycleCrashCase{"prune_after_remove_3rd", "sync.prune.after_remove:3", false},
+        LifecycleCrashCase{"reader_snapshot_before_commit", "sync.snapshot.before_commit", true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

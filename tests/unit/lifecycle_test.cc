@@ -1,5 +1,7 @@
 // The pure rules of snapshots, segments and pruning (core/sync/lifecycle.h) and the byte
 // formats of segments and snapshots (core/format/segment_file.h, snapshot_file.h).
+#include "core/sync/lifecycle.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -7,7 +9,6 @@
 #include "core/crypto/primitives.h"
 #include "core/format/segment_file.h"
 #include "core/format/snapshot_file.h"
-#include "core/sync/lifecycle.h"
 
 namespace jsync {
 namespace {
@@ -19,13 +20,13 @@ using sync::SeqRange;
 TEST(Lifecycle, TargetSegmentsFollowTheBinaryDigitsOfWhatWasUploaded) {
   EXPECT_TRUE(sync::TargetSegments(7).empty());
   EXPECT_EQ(sync::TargetSegments(8), (std::vector<SeqRange>{{1, 8}}));
-  EXPECT_EQ(sync::TargetSegments(5000),
-            (std::vector<SeqRange>{{1, 4096}, {4097, 4608}, {4609, 4864}, {4865, 4992},
-                                   {4993, 5000}}));
+  EXPECT_EQ(
+      sync::TargetSegments(5000),
+      (std::vector<SeqRange>{{1, 4096}, {4097, 4608}, {4609, 4864}, {4865, 4992}, {4993, 5000}}));
   // Growing by 8 replaces only the small end.
-  EXPECT_EQ(sync::TargetSegments(5008),
-            (std::vector<SeqRange>{{1, 4096}, {4097, 4608}, {4609, 4864}, {4865, 4992},
-                                   {4993, 5008}}));
+  EXPECT_EQ(
+      sync::TargetSegments(5008),
+      (std::vector<SeqRange>{{1, 4096}, {4097, 4608}, {4609, 4864}, {4865, 4992}, {4993, 5008}}));
 }
 
 TEST(Lifecycle, AReaderPrefersTheSegmentThatReachesFurthest) {
@@ -149,7 +150,8 @@ TEST(SnapshotFile, RoundTripsAndEveryFlippedByteIsRefused) {
     EXPECT_EQ(delivered, 0u) << "records released before authentication, byte " << i;
   }
   auto other = format::ParseSnapshotHeader(*file);
-  EXPECT_TRUE(format::OpenSnapshot(crypto::SecretKey(crypto::RandomArray<crypto::kKeySize>()), *other, *file,
+  EXPECT_TRUE(format::OpenSnapshot(crypto::SecretKey(crypto::RandomArray<crypto::kKeySize>()),
+                                   *other, *file,
                                    [](const format::SnapshotRecord&) { return Status::Ok(); })
                   .status()
                   .Is(Code::kCorrupt));
