@@ -695,8 +695,37 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
   // Revoked devices (decision 0039) and a key epoch this device cannot open.
   JSYNC_ASSIGN_OR_RETURN(auto revoked, LoadRevoked(ctx_.store));
   JSYNC_ASSIGN_OR_RETURN(auto epoch_block, LoadEpochBlock(ctx_.store));
+  // A revoked device's next change past its revocation: a problem the first time, a notice
+  // on later cycles (the user revoked it on purpose; saying it forever would fail every sync),
+  // and never downloaded.
+  auto refuse_revoked = [&](DeviceId device, uint64_t next) -> Status {
+    const format::RevokedDevice& rv = revoked.at(device);
+    const std::string meta = "revoked_said:" + DeviceIdHex(device);
+    JSYNC_ASSIGN_OR_RETURN(auto said, ctx_.store.GetMeta(meta));
+    const std::string message =
+        RevokedMessage(rv, DeviceLabel(device), DeviceLabel(rv.by));
+    if (said && *said == std::to_string(next)) {
+      report.notices.push_back(message + " (said before)");
+      return Status::Ok();
+    }
+    report.problems.push_back({Code::kInvalid, message});
+    return ctx_.store.SetMeta(meta, std::to_string(next));
+  };
+  std::map<DeviceId, RemoteLog> to_fetch;
+  for (const auto& [device, log] : logs) {
+    const auto rv = revoked.find(device);
+    const auto at = cursors.find(device);
+    const uint64_t next = (at == cursors.end() ? 0 : at->second.seq) + 1;
+    if (rv != revoked.end() && device != ctx_.device && next > rv->second.through_seq &&
+        log.Has(next)) {
+      JSYNC_RETURN_IF_ERROR(refuse_revoked(device, next));
+      blocked.insert(device);
+      continue;
+    }
+    to_fetch.emplace(device, log);
+  }
   // The probes' downloads are answered first, like files fetched ahead.
-  Prefetcher prefetch(ctx_.provider, PlanFetches(logs, cursors, ctx_.journal),
+  Prefetcher prefetch(ctx_.provider, PlanFetches(to_fetch, cursors, ctx_.journal),
                       {format::kMaxChangeFileSize}, std::move(prefetched_));
   prefetched_.clear();
 
@@ -790,8 +819,7 @@ Status SyncEngine::MergeRemote(std::map<DeviceId, RemoteLog>& logs, SyncReport& 
 
       if (auto rv = revoked.find(device);
           rv != revoked.end() && device != ctx_.device && next > rv->second.through_seq) {
-        report.problems.push_back({Code::kInvalid, RevokedMessage(rv->second, DeviceLabel(device),
-                                                                  DeviceLabel(rv->second.by))});
+        JSYNC_RETURN_IF_ERROR(refuse_revoked(device, next));
         blocked.insert(device);
         continue;
       }

@@ -513,6 +513,13 @@ TEST_F(KeyEpochTest, RevokedDeviceReadsNothingNewAndItsNewChangesAreRefused) {
     auto titles = Titles(d);
     EXPECT_TRUE(Has(titles, "before from c")) << d;
     EXPECT_FALSE(Has(titles, "c after")) << d;
+    // Said once: the next sync is clean (a notice), and the refused file is not downloaded.
+    auto again = Sync(d);
+    EXPECT_TRUE(again.problems.empty()) << d << ": " << again.problems[0].message;
+    EXPECT_EQ(again.downloaded_changes, 0u) << d;
+    bool noted = false;
+    for (const auto& n : again.notices) noted |= n.find("(said before)") != std::string::npos;
+    EXPECT_TRUE(noted) << d;
   }
   // A device joining later reads c's earlier changes, not its later ones.
   ASSERT_TRUE(Join("d", OldPassphrase()).ok());

@@ -353,7 +353,11 @@ TEST(OidcProvider, DeviceGrantExpiredCode) {
 // refreshes once through the token endpoint and the upload goes through. The device's clock
 // is behind, so the proactive refresh does not fire first.
 TEST(OidcProvider, AccessTokenExpiredMidUploadIsRefreshedOnceAndTheUploadSucceeds) {
-  auto server = StartServer(OAuthServer::Kind::kOidc, {{"OIDC_ACCESS_TTL", "1"}, {"OIDC_CLOCK_TOLERANCE", "0"}});
+  // The first token dies in 1 s; the refreshed one lives a minute, so a slow retry on a loaded
+  // machine still carries a valid token (the test is about the one refresh, not its speed).
+  auto server = StartServer(OAuthServer::Kind::kOidc, {{"OIDC_ACCESS_TTL", "1"},
+                                                       {"OIDC_REFRESHED_ACCESS_TTL", "60"},
+                                                       {"OIDC_CLOCK_TOLERANCE", "0"}});
   ASSERT_NE(server, nullptr);
   testing::TempDir home;
   OAuthConfig config = OidcConfig(*server);

@@ -2,6 +2,9 @@
 // the independent server for PKCE enforcement, strict refresh-token rotation, revocation and
 // the device authorization grant. Prints "OIDC <issuer>" once listening.
 // Env: OIDC_ACCESS_TTL (s, default 120), OIDC_DEVICE_TTL (s, default 600),
+//      OIDC_REFRESHED_ACCESS_TTL (s; default OIDC_ACCESS_TTL): the lifetime of access tokens
+//      issued by a refresh, so a test can expire the first token at once without racing the
+//      refreshed one on a loaded machine,
 //      OIDC_CLOCK_TOLERANCE (s, default 15),
 //      OIDC_SLOW_DOWN=1 answers the first poll of each device code with slow_down (this
 //      version never sends it on its own; oauth.md §7.2).
@@ -33,7 +36,10 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async (_ctx, client, code) =>
     client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
   ttl: {
-    AccessToken: Number(process.env.OIDC_ACCESS_TTL || 120),
+    AccessToken: (ctx) =>
+      ctx?.oidc?.params?.grant_type === 'refresh_token' && process.env.OIDC_REFRESHED_ACCESS_TTL
+        ? Number(process.env.OIDC_REFRESHED_ACCESS_TTL)
+        : Number(process.env.OIDC_ACCESS_TTL || 120),
     DeviceCode: Number(process.env.OIDC_DEVICE_TTL || 600),
     RefreshToken: 86400, Grant: 86400, IdToken: 120, Interaction: 600, Session: 600,
   },
