@@ -231,6 +231,11 @@ Result<uint64_t> OpenSnapshot(const crypto::SecretKey& master, const ParsedSnaps
       Bytes compressed,
       crypto::OpenFile(master, kSnapshotFileInfo, h.salt, h.nonce, file.first(parsed.header_size),
                        file.subspan(parsed.header_size, sealed_end - parsed.header_size)));
+  return ReadSnapshotBody(compressed, sink);
+}
+
+Result<uint64_t> ReadSnapshotBody(ByteSpan compressed,
+                                  const std::function<Status(const SnapshotRecord&)>& sink) {
   BodyStream body(compressed);
   // Each step reads one entry from what is decompressed so far; a short read asks for more.
   auto next = [&](const std::function<bool(ByteReader&)>& read) -> Result<bool> {

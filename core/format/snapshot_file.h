@@ -67,6 +67,11 @@ Result<ParsedSnapshot> ParseSnapshotHeader(ByteSpan file);
 // Whether the file's trailing signature is by `pub` (the author's pinned key). Check it before
 // OpenSnapshot: a snapshot replaces a device's whole state.
 bool SnapshotSignatureValid(ByteSpan file, const crypto::PublicKey& pub);
+// The body after decryption (one zstd frame): hands every record to `sink` as it is read,
+// holding one piece of plaintext at a time. Returns the number of records. OpenSnapshot calls
+// it once the tag checks; exposed for the fuzz target.
+Result<uint64_t> ReadSnapshotBody(ByteSpan compressed,
+                                  const std::function<Status(const SnapshotRecord&)>& sink);
 // Authenticates the whole file, then hands every record to `sink` (nothing before the tag
 // checks). Returns the number of records.
 Result<uint64_t> OpenSnapshot(const crypto::SecretKey& master, const ParsedSnapshot& parsed,
