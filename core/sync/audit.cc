@@ -29,16 +29,6 @@ std::string Range(uint64_t a, uint64_t b) {
   return a == b ? Seq(a) : "changes " + std::to_string(a) + "-" + std::to_string(b);
 }
 
-// "<16 hex>.jkey" under keys/: the key id, or nullopt.
-std::optional<format::KeyId> ParseKeyPath(const JournalId& j, const std::string& path) {
-  const std::string prefix = KeysPrefix(j);
-  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 5) return std::nullopt;
-  const std::string hex = path.substr(prefix.size(), 16);
-  if (hex.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
-  const format::KeyId id = std::strtoull(hex.c_str(), nullptr, 16);
-  if (KeyPath(j, id) != path) return std::nullopt;
-  return id;
-}
 
 // The bytes of one change as the walk reads them: a whole file, a header prefix, or a change
 // out of the segment being read.
@@ -189,7 +179,7 @@ Status Auditor::Classify(const std::vector<ObjectInfo>& listing) {
     auto segment = ParseSegmentPath(ctx_.journal, o.path);
     // Revision 1 or a later revision (a rename, a key epoch's announcement: decision 0037).
     const auto device_file = ParseDeviceFilePath(ctx_.journal, o.path);
-    auto key = ParseKeyPath(ctx_.journal, o.path);
+    auto key = ParseKeyFilePath(ctx_.journal, o.path);
     auto snapshot = ParseSnapshotPath(ctx_.journal, o.path);
     const bool named = change || segment || device_file || key || snapshot;
     const DeviceId owner = change    ? change->device
@@ -251,7 +241,7 @@ Status Auditor::CheckKeyFiles() {
     if (bytes.ok()) report_.bytes_read += bytes->size();
     auto info = bytes.ok() ? format::ReadKeyFileInfo(*bytes)
                            : Result<format::KeyFileInfo>(bytes.status());
-    const auto named = ParseKeyPath(ctx_.journal, o.path);
+    const auto named = ParseKeyFilePath(ctx_.journal, o.path);
     if (info.ok() && (info->journal != ctx_.journal || info->key_id != named.value_or(0))) {
       info = Status::Corrupt("it names journal " + JournalIdHex(info->journal) + " and key " +
                              format::KeyIdHex(info->key_id) + ", not what its name says");

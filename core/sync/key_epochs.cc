@@ -128,16 +128,6 @@ struct Candidate {
 
 }  // namespace
 
-std::optional<format::KeyId> ParseKeyFilePath(const JournalId& j, const std::string& path) {
-  const std::string prefix = KeysPrefix(j);
-  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 5) return std::nullopt;
-  const std::string hex = path.substr(prefix.size(), 16);
-  if (hex.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
-  const format::KeyId id = std::strtoull(hex.c_str(), nullptr, 16);
-  if (KeyPath(j, id) != path) return std::nullopt;
-  return id;
-}
-
 Result<std::map<DeviceId, RevokedDevice>> LoadRevoked(store::Store& store) {
   std::map<DeviceId, RevokedDevice> out;
   JSYNC_ASSIGN_OR_RETURN(auto text, store.GetMeta(kRevokedMeta));

@@ -33,7 +33,6 @@ inline constexpr const char* kKeyFilesSeenMeta = "key_files_seen";
 inline constexpr const char* kEpochBlockedMeta = "key_epoch_blocked";
 
 // keys/<16 hex>.jkey: the key id, or nullopt.
-std::optional<format::KeyId> ParseKeyFilePath(const JournalId& j, const std::string& path);
 
 Result<std::map<DeviceId, format::RevokedDevice>> LoadRevoked(store::Store& store);
 Status SaveRevoked(store::Store& store, const std::map<DeviceId, format::RevokedDevice>& revoked);

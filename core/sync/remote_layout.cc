@@ -26,6 +26,16 @@ std::string KeysPrefix(const JournalId& j) { return JournalRoot(j) + "keys/"; }
 std::string KeyPath(const JournalId& j, format::KeyId k) {
   return KeysPrefix(j) + format::KeyIdHex(k) + ".jkey";
 }
+
+std::optional<format::KeyId> ParseKeyFilePath(const JournalId& j, const std::string& path) {
+  const std::string prefix = KeysPrefix(j);
+  if (!path.starts_with(prefix) || path.size() != prefix.size() + 16 + 5) return std::nullopt;
+  const std::string hex = path.substr(prefix.size(), 16);
+  if (hex.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
+  const format::KeyId id = std::strtoull(hex.c_str(), nullptr, 16);
+  if (KeyPath(j, id) != path) return std::nullopt;
+  return id;
+}
 std::string DevicesPrefix(const JournalId& j) { return JournalRoot(j) + "devices/"; }
 std::string DevicePath(const JournalId& j, DeviceId d) {
   return DevicesPrefix(j) + DeviceIdHex(d) + ".jdev";

@@ -18,6 +18,8 @@ inline constexpr const char* kJournalDirPrefix = "journal-";
 std::string JournalRoot(const JournalId& j);  // "journal-<jid>/"
 std::string KeysPrefix(const JournalId& j);
 std::string KeyPath(const JournalId& j, format::KeyId k);
+// "<16 hex>.jkey" under keys/: the key id, or nullopt.
+std::optional<format::KeyId> ParseKeyFilePath(const JournalId& j, const std::string& path);
 std::string DevicesPrefix(const JournalId& j);
 std::string DevicePath(const JournalId& j, DeviceId d);
 std::string ChangesPrefix(const JournalId& j);

@@ -1,7 +1,6 @@
 // The key lifecycle's commands (docs/cli.md "Keys and devices"; decisions 0037-0039): passwd,
 // recovery-key --new, rotate-key, unlock, devices [rename | revoke]. Secrets are never printed,
 // except a recovery key at the moment it is made.
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,23 +32,6 @@ void StripNewline(std::string& s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
 }
 
-Result<std::string> PromptLine(const char* label) {
-  std::fprintf(stderr, "%s", label);
-  std::fflush(stderr);
-  termios old{};
-  bool restore = tcgetattr(STDIN_FILENO, &old) == 0;
-  if (restore) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  std::fprintf(stderr, "\n");
-  StripNewline(line);
-  return line;
-}
 
 // The new passphrase: --new-passphrase-file, else $JSYNC_NEW_PASSPHRASE, else typed twice.
 Result<std::string> ReadNewPassphrase(const std::string& file) {
@@ -61,8 +43,8 @@ Result<std::string> ReadNewPassphrase(const std::string& file) {
   } else if (const char* env = std::getenv("JSYNC_NEW_PASSPHRASE"); env && *env) {
     pass = env;
   } else if (isatty(STDIN_FILENO)) {
-    JSYNC_ASSIGN_OR_RETURN(pass, PromptLine("New journal passphrase: "));
-    JSYNC_ASSIGN_OR_RETURN(std::string again, PromptLine("The new passphrase again: "));
+    JSYNC_ASSIGN_OR_RETURN(pass, PromptHidden("New journal passphrase: "));
+    JSYNC_ASSIGN_OR_RETURN(std::string again, PromptHidden("The new passphrase again: "));
     if (again != pass)
       return Status::Invalid("the two new passphrases differ; nothing was changed");
   } else {

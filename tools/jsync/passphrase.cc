@@ -15,8 +15,10 @@ void StripNewline(std::string& s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
 }
 
-Result<std::string> Prompt() {
-  std::fprintf(stderr, "Journal passphrase: ");
+}  // namespace
+
+Result<std::string> PromptHidden(const char* label) {
+  std::fprintf(stderr, "%s", label);
   std::fflush(stderr);
   termios old{};
   bool restore = tcgetattr(STDIN_FILENO, &old) == 0;
@@ -33,8 +35,6 @@ Result<std::string> Prompt() {
   return line;
 }
 
-}  // namespace
-
 Result<std::string> ReadPassphrase(const std::string& passphrase_file) {
   std::string pass;
   if (!passphrase_file.empty()) {
@@ -44,7 +44,7 @@ Result<std::string> ReadPassphrase(const std::string& passphrase_file) {
   } else if (const char* env = std::getenv("JSYNC_PASSPHRASE"); env && *env) {
     pass = env;
   } else if (isatty(STDIN_FILENO)) {
-    JSYNC_ASSIGN_OR_RETURN(pass, Prompt());
+    JSYNC_ASSIGN_OR_RETURN(pass, PromptHidden("Journal passphrase: "));
   } else {
     return Status::Invalid(
         "no passphrase: pass --passphrase-file, set JSYNC_PASSPHRASE, or run in a terminal");

@@ -8,5 +8,7 @@
 namespace jsync::cli {
 
 Result<std::string> ReadPassphrase(const std::string& passphrase_file);
+// One line typed without echo, after `label` on stderr.
+Result<std::string> PromptHidden(const char* label);
 
 }  // namespace jsync::cli
